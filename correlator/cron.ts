@@ -1,0 +1,23 @@
+import cron from 'node-cron';
+import type { Logger } from 'pino';
+import type { Jobs } from './jobs.ts';
+
+/**
+ * The scheduler: on each tick it only enqueues the idempotent sweeps (coalesced, so several
+ * processes ticking at once still queue one each); workers do the work.
+ */
+export function startScheduler(jobs: Jobs, expression: string, log: Logger): { stop(): void } {
+  const task = cron.schedule(
+    expression,
+    async () => {
+      try {
+        await jobs.addCoalesced('inbox.sweep');
+        await jobs.addCoalesced('search.index');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'scheduler could not enqueue sweeps');
+      }
+    },
+    { name: 'tocsin-sweeps', noOverlap: true },
+  );
+  return { stop: () => void task.stop() };
+}

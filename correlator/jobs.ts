@@ -1,0 +1,107 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/**
+ * The job catalog: the contract between the processes that enqueue work (ingest, cron) and the
+ * correlator workers that do it. Payloads carry inbox ids, never alert bodies: PostgreSQL holds
+ * every accepted alert, so a lost job delays work but never loses it.
+ */
+
+/** Queue names, each prefixed per installation by TOCSIN_QUEUE_PREFIX. */
+export const queues = {
+  correlate: 'correlate',
+  search: 'search',
+} as const;
+
+/** Every job, its queue and payload. */
+export type JobCatalog = {
+  /** Correlate these accepted alerts (rows of alert_inbox) into alerts and incidents. */
+  'alert.correlate': { queue: 'correlate'; data: { inboxIds: string[] } };
+  /** Re-enqueue inbox rows whose correlate job was lost (Redis down or flushed). */
+  'inbox.sweep': { queue: 'correlate'; data: Record<string, never> };
+  /** Drain the search outbox into Elasticsearch. */
+  'search.index': { queue: 'search'; data: Record<string, never> };
+};
+
+/** Name of a job in the catalog. */
+export type JobName = keyof JobCatalog;
+
+/** The queue each job goes to. */
+export const jobQueue = {
+  'alert.correlate': 'correlate',
+  'inbox.sweep': 'correlate',
+  'search.index': 'search',
+} as const satisfies { [N in JobName]: JobCatalog[N]['queue'] };
+
+/** Retry policy per job: transient failures (PostgreSQL or Elasticsearch away) back off and retry. */
+export const jobOptions = {
+  'alert.correlate': {
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 200 },
+    removeOnComplete: true,
+    removeOnFail: 1000,
+  },
+  'inbox.sweep': { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
+  'search.index': {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: true,
+    removeOnFail: 100,
+  },
+} as const satisfies Record<JobName, object>;
+
+/** Enqueues catalog jobs, typed by name. One instance per process, shared by every producer. */
+export class Jobs {
+  private readonly queues: Record<(typeof queues)[keyof typeof queues], Queue>;
+
+  constructor(connection: Redis, prefix: string) {
+    this.queues = {
+      correlate: new Queue(queues.correlate, { connection, prefix }),
+      search: new Queue(queues.search, { connection, prefix }),
+    };
+  }
+
+  /** Adds one job with the catalog's retry policy. */
+  async add<N extends JobName>(
+    name: N,
+    data: JobCatalog[N]['data'],
+    options: JobsOptions = {},
+  ): Promise<void> {
+    await this.queueOf(name).add(name, data, { ...jobOptions[name], ...options });
+  }
+
+  /**
+   * Adds a job at most once while one waits: for idempotent sweeps (search.index, inbox.sweep),
+   * keeping one queued behind a running one so no change is missed.
+   */
+  async addCoalesced<N extends 'search.index' | 'inbox.sweep'>(name: N): Promise<void> {
+    await this.add(
+      name,
+      {},
+      {
+        deduplication: { id: name, keepLastIfActive: true },
+      },
+    );
+  }
+
+  /** The queue a job goes to. */
+  queueOf(name: JobName): Queue {
+    return this.queues[jobQueue[name]];
+  }
+
+  /** Jobs waiting or running per queue, for /metrics and /api/v1/pipeline. */
+  async depth(): Promise<Record<string, number>> {
+    const entries = await Promise.all(
+      Object.entries(this.queues).map(async ([name, queue]) => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return [name, Object.values(counts).reduce((a, b) => a + b, 0)] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /** Closes the queues (not the shared connection). */
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+  }
+}

@@ -1,0 +1,108 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Metrics } from '../runtime/metrics.ts';
+import type { Pool } from '../services/store/db.ts';
+import { staleInbox } from '../services/store/inbox.ts';
+import { drainOutbox, type SearchClient } from '../services/store/search.ts';
+import { jobQueue, queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
+import { correlateBatch, type CorrelationSettings } from './pipeline.ts';
+
+/** What the correlator workers need, injected by the process that runs them. */
+export type CorrelatorDeps = {
+  pool: Pool;
+  es: SearchClient;
+  jobs: Jobs;
+  connection: Redis;
+  queuePrefix: string;
+  indexPrefix: string;
+  concurrency: number;
+  settings: CorrelationSettings;
+  metrics: Metrics;
+  log: Logger;
+};
+
+// Unprocessed inbox rows older than this, with nothing queued, lost their job (Redis down or
+// flushed); with a backlog queued, only much older rows are re-enqueued.
+const SWEEP_IDLE_MS = 5_000;
+const SWEEP_BUSY_MS = 120_000;
+const SWEEP_BATCH = 500;
+
+function isIdList(value: unknown): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((v) => typeof v === 'string' && /^\d{1,19}$/.test(v))
+  );
+}
+
+/** Starts the workers of both queues; returns a function that closes them gracefully. */
+export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise<void> } {
+  const { pool, es, jobs, metrics, log } = deps;
+
+  async function correlate(data: JobCatalog['alert.correlate']['data']): Promise<number> {
+    if (!isIdList(data?.inboxIds))
+      throw new UnrecoverableError('alert.correlate needs inboxIds: string[]');
+    const result = await correlateBatch(pool, data.inboxIds, deps.settings);
+    const now = Date.now();
+    for (const t of result.receivedAt)
+      metrics.correlationLatency.observe((now - Date.parse(t)) / 1000);
+    metrics.alertsCorrelated.inc(result.processed);
+    if (result.processed > 0) await jobs.addCoalesced('search.index');
+    return result.processed;
+  }
+
+  async function sweep(): Promise<number> {
+    const depth = await jobs.depth();
+    const age = (depth.correlate ?? 0) > 1 ? SWEEP_BUSY_MS : SWEEP_IDLE_MS;
+    let swept = 0;
+    for (;;) {
+      const ids = await staleInbox(pool, age, 10 * SWEEP_BATCH);
+      for (let i = 0; i < ids.length; i += SWEEP_BATCH) {
+        await jobs.add('alert.correlate', { inboxIds: ids.slice(i, i + SWEEP_BATCH) });
+      }
+      swept += ids.length;
+      if (ids.length < 10 * SWEEP_BATCH) break;
+    }
+    if (swept > 0) log.warn({ swept }, 're-enqueued accepted alerts whose correlate job was lost');
+    return swept;
+  }
+
+  async function process(job: Job): Promise<number> {
+    const name = job.name as JobName;
+    switch (name) {
+      case 'alert.correlate':
+        return correlate(job.data as JobCatalog['alert.correlate']['data']);
+      case 'inbox.sweep':
+        return sweep();
+      case 'search.index':
+        return drainOutbox(pool, es, deps.indexPrefix);
+      default: {
+        const unknown: never = name;
+        throw new UnrecoverableError(`unknown job ${String(unknown)}`);
+      }
+    }
+  }
+
+  const workers = Object.values(queues).map((queue) => {
+    const worker = new Worker(queue, process, {
+      connection: deps.connection,
+      prefix: deps.queuePrefix,
+      concurrency: queue === jobQueue['search.index'] ? 1 : deps.concurrency,
+    });
+    worker.on('failed', (job, err) =>
+      log.warn(
+        { job: job?.name, id: job?.id, attempt: job?.attemptsMade, err: err.message },
+        'job failed',
+      ),
+    );
+    worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+    return worker;
+  });
+
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}`,
+  );
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const prefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,40}$/, 'must be lower-case letters, digits, - or _ (max 41)');
+
+const schema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default(
+    'postgres://postgres@127.0.0.1:5432/tocsin',
+  ),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  ELASTICSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
+  PORT: integer(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  TOCSIN_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  TOCSIN_ADMIN_TOKEN_FILE: z.string().min(1).default('.tocsin/admin-token'),
+  TOCSIN_MAX_BODY_BYTES: integer(1024, 512 * 1024 * 1024).default(5 * 1024 * 1024),
+  TOCSIN_QUEUE_PREFIX: prefix.default('tocsin'),
+  TOCSIN_INDEX_PREFIX: prefix.default('tocsin'),
+  TOCSIN_CORRELATOR_CONCURRENCY: integer(1, 64).default(2),
+  TOCSIN_SWEEP_CRON: z
+    .string()
+    .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
+    .default('*/5 * * * * *'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The validated, frozen settings every Tocsin process runs with. */
+export type Config = Readonly<{
+  databaseUrl: string;
+  redisUrl: string;
+  elasticsearchUrl: string;
+  port: number;
+  host: string;
+  adminToken: string | undefined;
+  adminTokenFile: string;
+  maxBodyBytes: number;
+  queuePrefix: string;
+  indexPrefix: string;
+  correlatorConcurrency: number;
+  sweepCron: string;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+}>;
+
+/** Thrown by loadConfig with every invalid variable listed, so one restart fixes them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates Tocsin's environment variables; the only place that reads them. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value === '' ? [] : [[key, value]];
+    }),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        return `${key}=${JSON.stringify(present[key])}: ${issue.message}`;
+      }),
+    );
+  }
+  const v = parsed.data;
+  return Object.freeze({
+    databaseUrl: v.DATABASE_URL,
+    redisUrl: v.REDIS_URL,
+    elasticsearchUrl: v.ELASTICSEARCH_URL,
+    port: v.PORT,
+    host: v.HOST,
+    adminToken: v.TOCSIN_ADMIN_TOKEN,
+    adminTokenFile: v.TOCSIN_ADMIN_TOKEN_FILE,
+    maxBodyBytes: v.TOCSIN_MAX_BODY_BYTES,
+    queuePrefix: v.TOCSIN_QUEUE_PREFIX,
+    indexPrefix: v.TOCSIN_INDEX_PREFIX,
+    correlatorConcurrency: v.TOCSIN_CORRELATOR_CONCURRENCY,
+    sweepCron: v.TOCSIN_SWEEP_CRON,
+    logLevel: v.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The Prometheus metrics of one process; each process serves its own at /metrics. */
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Creates the registry and Tocsin's metrics. `queueDepth` is read at scrape time through the
+ * given callback, so a scrape always shows the current depth.
+ */
+export function createMetrics(queueDepth?: () => Promise<Record<string, number>>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tocsin_' });
+  return {
+    registry,
+    ingestRequests: new Counter({
+      name: 'tocsin_ingest_requests_total',
+      help: 'Webhook deliveries received, per source and HTTP status (4xx/5xx are rejections)',
+      labelNames: ['source', 'status'] as const,
+      registers: [registry],
+    }),
+    alertsAccepted: new Counter({
+      name: 'tocsin_alerts_accepted_total',
+      help: 'Alerts accepted (durable in PostgreSQL) by ingest, per source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    alertsCorrelated: new Counter({
+      name: 'tocsin_alerts_correlated_total',
+      help: 'Accepted alerts correlated into incidents',
+      registers: [registry],
+    }),
+    correlationLatency: new Histogram({
+      name: 'tocsin_correlation_latency_seconds',
+      help: 'Time from acceptance (202) to the alert being correlated into an incident',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'tocsin_queue_depth',
+      help: 'Jobs waiting, delayed or running, per queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        if (!queueDepth) return;
+        try {
+          for (const [queue, n] of Object.entries(await queueDepth())) this.set({ queue }, n);
+        } catch {
+          // Redis down: the gauge keeps its last value; /readyz reports the outage.
+        }
+      },
+    }),
+  };
+}

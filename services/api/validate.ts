@@ -1,0 +1,90 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { invalid, pointer, ProblemError } from '../../runtime/problem.ts';
+import { decodeCursor } from '../store/page.ts';
+
+/** Query parameters shared by every list: `limit` (1–1000, default 50) and an opaque `cursor`. */
+export const pageQuery = {
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(1000))
+    .default(50),
+  cursor: z
+    .string()
+    .max(1024)
+    .refine((c) => /^\d{1,19}$/.test(String(decodeCursor(c))), 'not a cursor this list returned')
+    .optional(),
+};
+
+/** Parses the query string strictly: an unknown or repeated parameter is a 400, never ignored. */
+export function parseQuery<S extends z.ZodRawShape>(
+  c: Context,
+  shape: S,
+): z.output<z.ZodObject<S>> {
+  const url = new URL(c.req.url);
+  const seen = new Set<string>();
+  for (const key of url.searchParams.keys()) {
+    if (seen.has(key))
+      throw invalid([{ pointer: pointer(['query', key]), detail: 'given more than once' }]);
+    seen.add(key);
+  }
+  const parsed = z.strictObject(shape).safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) {
+    throw invalid(
+      parsed.error.issues.map((issue) => ({
+        pointer: pointer([
+          'query',
+          ...(issue.code === 'unrecognized_keys' ? [issue.keys[0] ?? ''] : issue.path),
+        ]),
+        detail:
+          issue.code === 'unrecognized_keys'
+            ? `unknown parameter "${issue.keys.join('", "')}"`
+            : issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads a JSON body and validates it, pointing at each wrong field. */
+export async function parseJsonBody<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+): Promise<z.output<T>> {
+  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new ProblemError(
+      415,
+      'unsupported-media-type',
+      'Unsupported media type',
+      'Send application/json.',
+    );
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch (err) {
+    throw invalid([{ pointer: '', detail: `the body is not JSON: ${(err as Error).message}` }]);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw invalid(
+      parsed.error.issues.slice(0, 20).map((issue) => ({
+        pointer: pointer(
+          issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path,
+        ),
+        detail: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+/** A record id in a path: a positive 64-bit integer. */
+export function parseId(value: string, what: string): string {
+  if (!/^[1-9]\d{0,18}$/.test(value))
+    throw new ProblemError(404, 'not-found', 'Not found', `No ${what} ${value}.`);
+  return value;
+}

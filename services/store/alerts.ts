@@ -1,0 +1,190 @@
+import type { Alert, AlertStatus, Severity } from '../../correlator/alert.ts';
+import type { Queryable } from './db.ts';
+import { decodeCursor, toPage, type Page } from './page.ts';
+
+/** An alert as stored and served: the canonical alert plus its delivery history. */
+export type AlertRecord = Alert & {
+  id: string;
+  incidentId: string | null;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+  count: number;
+  version: number;
+};
+
+type AlertRow = {
+  id: string;
+  fingerprint: string;
+  incident_id: string | null;
+  ci: string | null;
+  title: string;
+  description: string | null;
+  severity: Severity;
+  status: AlertStatus;
+  source: string;
+  service: string | null;
+  labels: Record<string, string>;
+  starts_at: string;
+  ends_at: string | null;
+  first_received_at: string;
+  last_received_at: string;
+  count: number;
+  version: string;
+};
+
+const COLUMNS = `id, fingerprint, incident_id, ci, title, description, severity, status, source,
+  service, labels, starts_at, ends_at, first_received_at, last_received_at, count, version`;
+
+function toAlert(r: AlertRow): AlertRecord {
+  return {
+    id: r.id,
+    fingerprint: r.fingerprint,
+    incidentId: r.incident_id,
+    ci: r.ci,
+    title: r.title,
+    description: r.description,
+    severity: r.severity,
+    status: r.status,
+    source: r.source,
+    service: r.service,
+    labels: r.labels,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    firstReceivedAt: r.first_received_at,
+    lastReceivedAt: r.last_received_at,
+    count: r.count,
+    version: Number(r.version),
+  };
+}
+
+/** Reads one alert by id. */
+export async function getAlert(q: Queryable, id: string): Promise<AlertRecord | null> {
+  const { rows } = await q.query<AlertRow>(
+    `-- One alert. Params: id.\nSELECT ${COLUMNS} FROM alerts WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ? toAlert(rows[0]) : null;
+}
+
+/** Reads alerts by id, for the search projection. */
+export async function getAlerts(q: Queryable, ids: string[]): Promise<AlertRecord[]> {
+  const { rows } = await q.query<AlertRow>(
+    `-- Alerts by id. Params: ids.\nSELECT ${COLUMNS} FROM alerts WHERE id = ANY($1::bigint[])`,
+    [ids],
+  );
+  return rows.map(toAlert);
+}
+
+/** Reads the alert with a fingerprint, locked for update by the caller's transaction. */
+export async function lockAlertByFingerprint(
+  q: Queryable,
+  fingerprint: string,
+): Promise<AlertRecord | null> {
+  const { rows } = await q.query<AlertRow>(
+    `-- The alert with a fingerprint, locked. Params: fingerprint.
+SELECT ${COLUMNS} FROM alerts WHERE fingerprint = $1 FOR UPDATE`,
+    [fingerprint],
+  );
+  return rows[0] ? toAlert(rows[0]) : null;
+}
+
+/** Filters of the alert list. */
+export type AlertFilter = {
+  incidentId?: string | undefined;
+  fingerprint?: string | undefined;
+  status?: AlertStatus | undefined;
+};
+
+/** Lists alerts, newest first, by keyset on id. */
+export async function listAlerts(
+  q: Queryable,
+  filter: AlertFilter,
+  limit: number,
+  cursor: string | null,
+): Promise<Page<AlertRecord>> {
+  const after = cursor === null ? null : String(decodeCursor(cursor));
+  const { rows } = await q.query<AlertRow>(
+    `-- A page of alerts, newest first. Params: incident id, fingerprint, status, after id, limit.
+SELECT ${COLUMNS} FROM alerts
+WHERE ($1::bigint IS NULL OR incident_id = $1)
+  AND ($2::text IS NULL OR fingerprint = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::bigint IS NULL OR id < $4)
+ORDER BY id DESC LIMIT $5`,
+    [
+      filter.incidentId ?? null,
+      filter.fingerprint ?? null,
+      filter.status ?? null,
+      after,
+      limit + 1,
+    ],
+  );
+  return toPage(rows, limit, toAlert, (r) => r.id);
+}
+
+/** Stores the first delivery of a fingerprint. */
+export async function insertAlert(
+  q: Queryable,
+  alert: Alert,
+  incidentId: string | null,
+  receivedAt: string,
+): Promise<AlertRecord> {
+  const { rows } = await q.query<AlertRow>(
+    `-- First delivery of a fingerprint. Params: the alert's fields, incident id, received at.
+INSERT INTO alerts (fingerprint, incident_id, ci, title, description, severity, status, source,
+  service, labels, starts_at, ends_at, first_received_at, last_received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+RETURNING ${COLUMNS}`,
+    [
+      alert.fingerprint,
+      incidentId,
+      alert.ci,
+      alert.title,
+      alert.description,
+      alert.severity,
+      alert.status,
+      alert.source,
+      alert.service,
+      JSON.stringify(alert.labels),
+      alert.startsAt,
+      alert.endsAt,
+      receivedAt,
+    ],
+  );
+  return toAlert(rows[0]!);
+}
+
+/** Stores a repeat delivery: the latest content, one more in the count. */
+export async function updateAlert(
+  q: Queryable,
+  id: string,
+  alert: Alert,
+  incidentId: string | null,
+  receivedAt: string,
+): Promise<AlertRecord> {
+  const { rows } = await q.query<AlertRow>(
+    `-- A repeat delivery of a fingerprint. Params: id, incident id, the alert's fields, received at.
+UPDATE alerts SET incident_id = $2, ci = $3, title = $4, description = $5, severity = $6,
+  status = $7, service = $8, labels = $9, ends_at = $11,
+  starts_at = CASE WHEN status = 'resolved' AND $7 = 'firing' THEN $10 ELSE LEAST(starts_at, $10) END,
+  last_received_at = GREATEST(last_received_at, $12), count = count + 1, version = version + 1,
+  updated_at = now()
+WHERE id = $1
+RETURNING ${COLUMNS}`,
+    [
+      id,
+      incidentId,
+      alert.ci,
+      alert.title,
+      alert.description,
+      alert.severity,
+      alert.status,
+      alert.service,
+      JSON.stringify(alert.labels),
+      alert.startsAt,
+      alert.endsAt,
+      receivedAt,
+    ],
+  );
+  return toAlert(rows[0]!);
+}

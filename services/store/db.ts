@@ -1,0 +1,84 @@
+import pg from 'pg';
+
+/** A pool or a transaction's client: store functions take either. */
+export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+/** The connection pool type, re-exported so that callers need not import pg. */
+export type Pool = pg.Pool;
+
+// bigint columns (ids, counts) arrive as strings; int8 ids stay strings on purpose (beyond 2^53).
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => new Date(v).toISOString());
+
+/** Opens a pool on DATABASE_URL. */
+export function createPool(databaseUrl: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Creates the database named in the URL when it does not exist (first start on a new server). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (!name) throw new Error(`DATABASE_URL names no database: ${databaseUrl}`);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return;
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+  } catch (err) {
+    // Another process created it between our check and our CREATE.
+    const code = (err as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Quotes an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return '"' + name.replaceAll('"', '""') + '"';
+}
+
+/** Runs fn in a transaction on one client, committing on success and rolling back on error. */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** True for errors that mean PostgreSQL is unreachable (as opposed to a bad query). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e.code && /^(08|57P0|53)/.test(e.code)) return true;
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(e.code ?? '') ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '')
+  );
+}
+
+const LOCK_KEYS = `
+-- Take transaction-scoped advisory locks on keys, in one global order so lockers never deadlock.
+-- Params: keys.
+SELECT count(pg_advisory_xact_lock(h)) FROM (
+  SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1
+) AS ordered`;
+
+/** Serializes transactions that touch the same keys (CIs, fingerprints) across processes. */
+export async function lockKeys(q: Queryable, keys: string[]): Promise<void> {
+  if (keys.length > 0) await q.query(LOCK_KEYS, [keys]);
+}

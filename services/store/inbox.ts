@@ -1,0 +1,81 @@
+import type { Alert } from '../../correlator/alert.ts';
+import type { Queryable } from './db.ts';
+
+const INSERT_INBOX = `
+-- Accept alerts durably, one row each, in one statement. Params: source, alerts (jsonb array).
+INSERT INTO alert_inbox (source, alert)
+SELECT $1, a FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(a, n) ORDER BY n
+RETURNING id`;
+
+/** Stores accepted alerts in the inbox and returns their ids, in order. */
+export async function insertInbox(
+  q: Queryable,
+  source: string,
+  alerts: Alert[],
+): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(INSERT_INBOX, [source, JSON.stringify(alerts)]);
+  return rows.map((r) => r.id);
+}
+
+/** An inbox row claimed for correlation. */
+export type InboxRow = { id: string; receivedAt: string; source: string; alert: Alert };
+
+const CLAIM_INBOX = `
+-- Lock unprocessed inbox rows for correlation; rows another worker holds are skipped.
+-- Params: ids.
+SELECT id, received_at, source, alert FROM alert_inbox
+WHERE id = ANY($1::bigint[]) AND processed_at IS NULL
+ORDER BY id
+FOR UPDATE SKIP LOCKED`;
+
+/** Claims the still-unprocessed rows among ids, inside the caller's transaction. */
+export async function claimInbox(q: Queryable, ids: string[]): Promise<InboxRow[]> {
+  const { rows } = await q.query<{ id: string; received_at: string; source: string; alert: Alert }>(
+    CLAIM_INBOX,
+    [ids],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    receivedAt: r.received_at,
+    source: r.source,
+    alert: r.alert,
+  }));
+}
+
+const MARK_PROCESSED = `
+-- Mark inbox rows correlated. Params: ids.
+UPDATE alert_inbox SET processed_at = now() WHERE id = ANY($1::bigint[])`;
+
+/** Marks rows correlated, in the transaction that stored their effects. */
+export async function markProcessed(q: Queryable, ids: string[]): Promise<void> {
+  await q.query(MARK_PROCESSED, [ids]);
+}
+
+const PENDING = `
+-- Count accepted alerts not yet correlated. Params: none.
+SELECT count(*)::bigint AS pending, min(received_at) AS oldest FROM alert_inbox
+WHERE processed_at IS NULL`;
+
+/** How many accepted alerts are not yet reflected in incidents, and since when. */
+export async function pendingInbox(
+  q: Queryable,
+): Promise<{ pending: number; oldest: string | null }> {
+  const { rows } = await q.query<{ pending: string; oldest: string | null }>(PENDING);
+  return { pending: Number(rows[0]?.pending ?? 0), oldest: rows[0]?.oldest ?? null };
+}
+
+const STALE = `
+-- Unprocessed inbox rows older than a grace period: their job was lost. Params: age ms, limit.
+SELECT id FROM alert_inbox
+WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1::double precision / 1000)
+ORDER BY id LIMIT $2`;
+
+/** Ids of accepted alerts still waiting after `olderThanMs`: their queue job was lost. */
+export async function staleInbox(
+  q: Queryable,
+  olderThanMs: number,
+  limit: number,
+): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(STALE, [olderThanMs, limit]);
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,295 @@
+import { Client, errors } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
+import { getAlerts } from './alerts.ts';
+import { getCis } from './cmdb.ts';
+import type { Pool, Queryable } from './db.ts';
+import { withTransaction } from './db.ts';
+import { getIncidents } from './incidents.ts';
+import { claimOutbox, deleteOutbox, recordTypes, type RecordType } from './outbox.ts';
+import { decodeCursor, encodeCursor, type Page } from './page.ts';
+
+/** The Elasticsearch client type, re-exported so that callers need not import the client. */
+export type SearchClient = Client;
+
+/** Opens a client; requests fail fast so that an outage delays search instead of piling up. */
+export function createSearchClient(url: string): Client {
+  return new Client({ node: url, requestTimeout: 10_000, maxRetries: 1 });
+}
+
+const keyword = { type: 'keyword' } as const;
+const date = { type: 'date' } as const;
+const textWithKeyword = {
+  type: 'text',
+  fields: { keyword: { type: 'keyword', ignore_above: 512 } },
+} as const;
+
+/** Explicit mappings per record type: nothing is left to dynamic mapping. */
+export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
+  incident: {
+    dynamic: 'strict',
+    properties: {
+      type: keyword,
+      id: keyword,
+      number: keyword,
+      title: textWithKeyword,
+      state: keyword,
+      severity: keyword,
+      priority: { type: 'byte' },
+      openedAt: date,
+      resolvedAt: date,
+      lastAlertAt: date,
+      updatedAt: date,
+      alertCount: { type: 'integer' },
+      cis: keyword,
+    },
+  },
+  alert: {
+    dynamic: 'strict',
+    properties: {
+      type: keyword,
+      id: keyword,
+      fingerprint: keyword,
+      incidentId: keyword,
+      ci: keyword,
+      title: textWithKeyword,
+      description: { type: 'text' },
+      severity: keyword,
+      status: keyword,
+      source: keyword,
+      service: keyword,
+      labels: { type: 'flattened' },
+      startsAt: date,
+      endsAt: date,
+      firstReceivedAt: date,
+      lastReceivedAt: date,
+      count: { type: 'integer' },
+    },
+  },
+  ci: {
+    dynamic: 'strict',
+    properties: {
+      type: keyword,
+      id: keyword,
+      name: textWithKeyword,
+      class: keyword,
+      attributes: { type: 'flattened' },
+      updatedAt: date,
+    },
+  },
+};
+
+/** The alias searched and written for a record type. */
+export function aliasOf(prefix: string, type: RecordType): string {
+  return `${prefix}-${type}s`;
+}
+
+const settings: estypes.IndicesIndexSettings = { number_of_shards: 1, number_of_replicas: 0 };
+
+/** Creates each record type's first index behind its alias when the alias is missing. */
+export async function ensureIndices(es: Client, prefix: string): Promise<void> {
+  for (const type of recordTypes) {
+    const alias = aliasOf(prefix, type);
+    if (await es.indices.existsAlias({ name: alias })) continue;
+    try {
+      await es.indices.create({
+        index: `${alias}-000001`,
+        settings,
+        mappings: mappings[type],
+        aliases: { [alias]: { is_write_index: true } },
+      });
+    } catch (err) {
+      // Another process created it first.
+      if (errorType(err) !== 'resource_already_exists_exception') throw err;
+    }
+  }
+}
+
+type ErrorBody = { error?: { type?: string; reason?: string; root_cause?: { reason?: string }[] } };
+
+/** The `error.type` of an Elasticsearch error response, if err is one. */
+function errorType(err: unknown): string | undefined {
+  return err instanceof errors.ResponseError ? (err.body as ErrorBody)?.error?.type : undefined;
+}
+
+function errorReason(err: errors.ResponseError): string | undefined {
+  const body = err.body as ErrorBody;
+  return body?.error?.root_cause?.[0]?.reason ?? body?.error?.reason;
+}
+
+const indicesEnsured = new WeakMap<Client, Set<string>>();
+
+type Doc = { id: string; version: number } & Record<string, unknown>;
+
+async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<Doc[]> {
+  switch (type) {
+    case 'incident':
+      return (await getIncidents(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+    case 'alert':
+      return (await getAlerts(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+    case 'ci':
+      return (await getCis(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+  }
+}
+
+/**
+ * Writes the current state of these records into an index (or alias), external-versioned so that
+ * a slower writer never overwrites a newer version. Records gone from PostgreSQL are deleted.
+ */
+export async function projectRecords(
+  es: Client,
+  q: Queryable,
+  index: string,
+  type: RecordType,
+  ids: string[],
+): Promise<number> {
+  const unique = [...new Set(ids)];
+  const docs = await loadDocs(q, type, unique);
+  const found = new Set(docs.map((d) => d.id));
+  const operations: unknown[] = [];
+  for (const { version, ...doc } of docs) {
+    operations.push(
+      { index: { _index: index, _id: doc.id, version, version_type: 'external' } },
+      doc,
+    );
+  }
+  for (const id of unique)
+    if (!found.has(id)) operations.push({ delete: { _index: index, _id: id } });
+  if (operations.length === 0) return 0;
+  const result = await es.bulk({ operations });
+  if (result.errors) {
+    const failures = result.items
+      .map((item) => Object.values(item)[0])
+      .filter(
+        (r) => r?.error && r.status !== 409 && !(r.status === 404 && r.result === 'not_found'),
+      );
+    if (failures.length > 0) {
+      throw new Error(
+        `Elasticsearch rejected ${failures.length} documents: ${JSON.stringify(failures[0]?.error)}`,
+      );
+    }
+  }
+  return docs.length;
+}
+
+/**
+ * Drains the search outbox into Elasticsearch in bulk batches until it is empty. Rows are deleted
+ * only after Elasticsearch acknowledged them, so an outage delays search and loses nothing.
+ */
+export async function drainOutbox(
+  pool: Pool,
+  es: Client,
+  prefix: string,
+  batchSize = 2000,
+): Promise<number> {
+  // Never let a bulk write through a missing alias auto-create an index with dynamic mappings.
+  const ensured = indicesEnsured.get(es) ?? new Set<string>();
+  if (!ensured.has(prefix)) {
+    await ensureIndices(es, prefix);
+    indicesEnsured.set(es, ensured.add(prefix));
+  }
+  let total = 0;
+  for (;;) {
+    const drained = await withTransaction(pool, async (client) => {
+      const rows = await claimOutbox(client, batchSize);
+      for (const type of recordTypes) {
+        const ids = rows.filter((r) => r.type === type).map((r) => r.recordId);
+        if (ids.length > 0) await projectRecords(es, client, aliasOf(prefix, type), type, ids);
+      }
+      if (rows.length > 0)
+        await deleteOutbox(
+          client,
+          rows.map((r) => r.id),
+        );
+      return rows.length;
+    });
+    total += drained;
+    if (drained < batchSize) return total;
+  }
+}
+
+/** A search hit: the record type, its id, the record as indexed and its score. */
+export type SearchHit = {
+  type: RecordType;
+  id: string;
+  score: number | null;
+  record: Record<string, unknown>;
+};
+
+/** A search's outcome: a page of hits, a query Elasticsearch refused, or Elasticsearch away. */
+export type SearchOutcome =
+  | { kind: 'ok'; page: Page<SearchHit> }
+  | { kind: 'bad-query'; reason: string }
+  | { kind: 'unavailable'; reason: string };
+
+/** Full-text search over record types, best first, paged with search_after. */
+export async function searchRecords(
+  es: Client,
+  prefix: string,
+  query: { q: string; types: RecordType[]; limit: number; cursor: string | null },
+): Promise<SearchOutcome> {
+  try {
+    return { kind: 'ok', page: await runSearch(es, prefix, query) };
+  } catch (err) {
+    if (err instanceof errors.ResponseError && err.statusCode === 400) {
+      return { kind: 'bad-query', reason: errorReason(err) ?? err.message };
+    }
+    if (err instanceof errors.ElasticsearchClientError)
+      return { kind: 'unavailable', reason: err.message };
+    throw err;
+  }
+}
+
+async function runSearch(
+  es: Client,
+  prefix: string,
+  query: { q: string; types: RecordType[]; limit: number; cursor: string | null },
+): Promise<Page<SearchHit>> {
+  const after = query.cursor === null ? undefined : decodeCursor(query.cursor);
+  const result = await es.search<Record<string, unknown>>({
+    index: query.types.map((t) => aliasOf(prefix, t)),
+    size: query.limit + 1,
+    query: query.q.trim()
+      ? {
+          simple_query_string: {
+            query: query.q,
+            fields: [
+              'title^3',
+              'number^5',
+              'name^3',
+              'description',
+              'ci',
+              'cis',
+              'service',
+              'fingerprint',
+              'labels',
+            ],
+            default_operator: 'and',
+            lenient: true,
+          },
+        }
+      : { match_all: {} },
+    sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
+    ...(Array.isArray(after) ? { search_after: after as estypes.SortResults } : {}),
+    track_total_hits: false,
+  });
+  const hits = result.hits.hits;
+  const more = hits.length > query.limit;
+  const kept = more ? hits.slice(0, query.limit) : hits;
+  return {
+    items: kept.map((h) => {
+      const source = h._source ?? {};
+      const { type, ...record } = source;
+      return { type: type as RecordType, id: h._id ?? '', score: h._score ?? null, record };
+    }),
+    nextCursor: more && kept.at(-1)?.sort ? encodeCursor(kept.at(-1)?.sort) : null,
+  };
+}
+
+/** Whether Elasticsearch answers, for readiness reporting. */
+export async function pingSearch(es: Client): Promise<boolean> {
+  try {
+    return await es.ping({}, { requestTimeout: 2000 });
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
+
+let tocsin: TestTocsin;
+beforeAll(async () => {
+  // Ingest only: nothing consumes the inbox, so what the tests accept stays there to inspect.
+  tocsin = await startTestTocsin({
+    roles: ['ingest', 'services'],
+    env: { TOCSIN_MAX_BODY_BYTES: '4096' },
+  });
+});
+afterAll(() => tocsin.destroy());
+
+const post = (
+  body: string,
+  init: { contentType?: string; token?: string | null; source?: string } = {},
+) =>
+  tocsin.request(`/api/v1/ingest/${init.source ?? 'generic'}`, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': init.contentType ?? 'application/json' },
+    ...(init.token === undefined ? {} : { token: init.token }),
+  });
+
+async function problem(res: Response) {
+  expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+  return (await res.json()) as {
+    status: number;
+    title: string;
+    detail?: string;
+    pointer?: string;
+    errors?: { pointer: string }[];
+  };
+}
+
+async function pending(): Promise<number> {
+  const res = await tocsin.request('/api/v1/pipeline');
+  return ((await res.json()) as { pending: number }).pending;
+}
+
+describe('POST /api/v1/ingest/generic', () => {
+  it('accepts one alert, an array and NDJSON, each durable before the 202', async () => {
+    const before = await pending();
+    const one = await post(JSON.stringify({ title: 'CPU high', ci: 'web-1' }));
+    expect(one.status).toBe(202);
+    expect(await one.json()).toEqual({ accepted: 1 });
+    const many = await post(JSON.stringify([{ title: 'a' }, { title: 'b', severity: 'critical' }]));
+    expect(await many.json()).toEqual({ accepted: 2 });
+    const ndjson = await post('{"title":"c"}\n\n{"title":"d","status":"resolved"}\n', {
+      contentType: 'application/x-ndjson',
+    });
+    expect(ndjson.status).toBe(202);
+    expect(await ndjson.json()).toEqual({ accepted: 2 });
+    expect((await pending()) - before).toBe(5);
+  });
+
+  it('answers 401 without a token and with a wrong one', async () => {
+    const none = await post('{"title":"x"}', { token: null });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+    expect((await problem(none)).title).toBe('Authentication required');
+    const wrong = await post('{"title":"x"}', { token: 'not-the-token' });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('answers 400 with a JSON pointer to the bad field', async () => {
+    const res = await post(
+      JSON.stringify([{ title: 'ok' }, { title: 'x', severity: 'apocalyptic' }]),
+    );
+    expect(res.status).toBe(400);
+    const body = await problem(res);
+    expect(body.pointer).toBe('/1/severity');
+    expect(body.errors?.map((e) => e.pointer)).toEqual(['/1/severity']);
+  });
+
+  it('points at a missing title, an unknown field and a bad timestamp', async () => {
+    const res = await post(JSON.stringify({ titel: 'typo', startsAt: 'yesterday' }));
+    const body = await problem(res);
+    expect(res.status).toBe(400);
+    expect(body.errors?.map((e) => e.pointer).sort()).toEqual(
+      ['/startsAt', '/title', '/titel'].sort(),
+    );
+  });
+
+  it('answers 400 for malformed JSON and NDJSON, naming the line', async () => {
+    const json = await post('{"title": ');
+    expect(json.status).toBe(400);
+    expect((await problem(json)).detail).toMatch(/not JSON/);
+    const ndjson = await post('{"title":"a"}\n{"title":\n', {
+      contentType: 'application/x-ndjson',
+    });
+    expect(ndjson.status).toBe(400);
+    expect((await problem(ndjson)).detail).toMatch(/line 2/);
+    const empty = await post('[]');
+    expect(empty.status).toBe(400);
+  });
+
+  it('answers 413 for a body over the limit and accepts nothing of it', async () => {
+    const before = await pending();
+    const big = JSON.stringify([
+      { title: 'x'.repeat(1000) },
+      { title: 'y'.repeat(1000) },
+      { title: 'z'.repeat(1000) },
+      { title: 'w'.repeat(1500) },
+    ]);
+    expect(big.length).toBeGreaterThan(4096);
+    const res = await post(big);
+    expect(res.status).toBe(413);
+    expect((await problem(res)).status).toBe(413);
+    expect(await pending()).toBe(before);
+  });
+
+  it('answers 415 for a content type it does not read, and 404 for an unknown source', async () => {
+    const xml = await post('<alert/>', { contentType: 'application/xml' });
+    expect(xml.status).toBe(415);
+    const unknown = await post('{"title":"x"}', { source: 'nagios-xi' });
+    expect(unknown.status).toBe(404);
+    expect((await problem(unknown)).detail).toMatch(/nagios-xi/);
+  });
+
+  it('counts deliveries per source and status in /metrics', async () => {
+    const text = await (await tocsin.request('/metrics')).text();
+    expect(text).toMatch(/tocsin_ingest_requests_total\{source="generic",status="202"\} [1-9]/);
+    expect(text).toMatch(/tocsin_ingest_requests_total\{source="generic",status="401"\} [1-9]/);
+    expect(text).toMatch(/tocsin_ingest_requests_total\{source="unknown",status="404"\} 1/);
+    expect(text).toMatch(/tocsin_alerts_accepted_total\{source="generic"\} 5/);
+  });
+});

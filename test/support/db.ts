@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { createPool, type Pool } from '../../services/store/db.ts';
+
+/** The migrated database every test file clones. */
+export const TEMPLATE_DB = 'tocsin_test_template';
+
+const server = process.env.TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** A URL of a database on the test server. */
+export function databaseUrl(name: string): string {
+  return `${server}/${name}`;
+}
+
+/** The maintenance database, for CREATE and DROP DATABASE. */
+export function adminUrl(): string {
+  return databaseUrl('postgres');
+}
+
+/** A fresh, migrated database of this test file's own, cloned from the template. */
+export async function createTestDatabase(): Promise<{
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}> {
+  const name = `tocsin_test_${randomBytes(6).toString('hex')}`;
+  const admin: Pool = createPool(adminUrl(), 1);
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: databaseUrl(name),
+    name,
+    async drop() {
+      const pool = createPool(adminUrl(), 1);
+      try {
+        await pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}

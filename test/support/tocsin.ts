@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../runtime/config.ts';
+import { processRoles, startTocsin, type ProcessRole, type Tocsin } from '../../runtime/tocsin.ts';
+import { createTestDatabase } from './db.ts';
+
+/** The admin token of test instances. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** A Tocsin of a test's own: its own database, queue prefix and index prefix. */
+export type TestTocsin = Tocsin & {
+  config: Config;
+  /** Sends a request through the app, no socket (Hono's app.request). */
+  request(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  /** Listens on a real socket on 127.0.0.1 and returns the base URL. */
+  listen(): Promise<string>;
+  /** Stops the app, its workers, the server, and drops its database, queues and indices. */
+  destroy(): Promise<void>;
+};
+
+/** Starts Tocsin with the given roles against the real services, isolated from other tests. */
+export async function startTestTocsin(
+  options: {
+    roles?: readonly ProcessRole[];
+    env?: Record<string, string>;
+    /** Another process of the same installation: same database, queues and indices. */
+    sharing?: TestTocsin;
+  } = {},
+): Promise<TestTocsin> {
+  const shared = options.sharing;
+  const db = shared ? null : await createTestDatabase();
+  const id = randomBytes(4).toString('hex');
+  const config =
+    shared?.config ??
+    loadConfig({
+      DATABASE_URL: db!.url,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ELASTICSEARCH_URL: inject('elasticsearchUrl'),
+      TOCSIN_ADMIN_TOKEN: ADMIN_TOKEN,
+      TOCSIN_QUEUE_PREFIX: `test-${id}`,
+      TOCSIN_INDEX_PREFIX: `test-${id}`,
+      TOCSIN_SWEEP_CRON: '* * * * * *',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...options.env,
+    });
+  const log = pino({ level: config.logLevel });
+  const tocsin = await startTocsin(config, options.roles ?? processRoles, log);
+  let server: ServerType | null = null;
+  return {
+    ...tocsin,
+    config,
+    request(path, init = {}) {
+      const { token = ADMIN_TOKEN, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token !== null) headers.set('Authorization', `Bearer ${token}`);
+      return Promise.resolve(tocsin.app.request(path, { ...rest, headers }));
+    },
+    listen() {
+      return new Promise((resolve) => {
+        server = serve(
+          { fetch: tocsin.app.fetch, port: 0, hostname: '127.0.0.1' },
+          (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`),
+        );
+      });
+    },
+    async destroy() {
+      if (server) await new Promise((resolve) => server!.close(resolve));
+      await tocsin.close();
+      if (db) {
+        await cleanUp(config);
+        await db.drop();
+      }
+    },
+  };
+}
+
+async function cleanUp(config: Config): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(config.redisUrl);
+  const keys = await redis.keys(`${config.queuePrefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  // Elasticsearch refuses wildcard deletes (action.destructive_requires_name): name each index.
+  const listed = await fetch(
+    `${config.elasticsearchUrl}/_cat/indices/${config.indexPrefix}-*?format=json`,
+  );
+  const indices = listed.ok
+    ? ((await listed.json()) as { index: string }[]).map((i) => i.index)
+    : [];
+  if (indices.length > 0) {
+    await fetch(`${config.elasticsearchUrl}/${indices.join(',')}`, { method: 'DELETE' });
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  { timeoutMs = 20_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Error | undefined;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err instanceof Error ? err : new Error(JSON.stringify(err));
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`, {
+        cause: last,
+      });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
