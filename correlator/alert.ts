@@ -48,6 +48,12 @@ export type Alert = {
   /** RFC 3339; the receipt time when the sender gave none. */
   startsAt: string;
   endsAt: string | null;
+  /**
+   * Set when the sender reported only a state change for a fingerprint it had sent before
+   * (PagerDuty's acknowledge and resolve carry no text): the stored title, description,
+   * severity, CI and service are kept, and the labels are merged.
+   */
+  partial?: true;
 };
 
 /** Returns the more severe of two severities. */

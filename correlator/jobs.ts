@@ -15,8 +15,14 @@ export const queues = {
 
 /** Every job, its queue and payload. */
 export type JobCatalog = {
-  /** Correlate these accepted alerts (rows of alert_inbox) into alerts and incidents. */
-  'alert.correlate': { queue: 'correlate'; data: { inboxIds: string[] } };
+  /**
+   * Correlate accepted alerts into alerts and incidents: the inbox rows of these deliveries (as
+   * ingest enqueues them, one job per group commit) or these inbox rows (as the sweep does).
+   */
+  'alert.correlate': {
+    queue: 'correlate';
+    data: { deliveryIds: string[]; inboxIds?: never } | { inboxIds: string[]; deliveryIds?: never };
+  };
   /** Re-enqueue inbox rows whose correlate job was lost (Redis down or flushed). */
   'inbox.sweep': { queue: 'correlate'; data: Record<string, never> };
   /** Drain the search outbox into Elasticsearch. */
@@ -50,15 +56,35 @@ export const jobOptions = {
   },
 } as const satisfies Record<JobName, object>;
 
-/** Enqueues catalog jobs, typed by name. One instance per process, shared by every producer. */
+/** Rejects when `promise` has not settled within `ms`; the caller decides what a timeout means. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Enqueues catalog jobs, typed by name. One instance per process, shared by every producer. Every
+ * call gives up after `timeoutMs`: while Redis is away a producer must not hang (the alerts are
+ * already durable in PostgreSQL, and the inbox sweep re-enqueues them).
+ */
 export class Jobs {
   private readonly queues: Record<(typeof queues)[keyof typeof queues], Queue>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    connection: Redis,
+    prefix: string,
+    private readonly timeoutMs = 5000,
+  ) {
     this.queues = {
       correlate: new Queue(queues.correlate, { connection, prefix }),
       search: new Queue(queues.search, { connection, prefix }),
     };
+    // Connection errors surface as rejected calls (and the caller's log); without a listener
+    // BullMQ would also print each one to stderr.
+    for (const queue of Object.values(this.queues)) queue.on('error', () => {});
   }
 
   /** Adds one job with the catalog's retry policy. */
@@ -67,7 +93,10 @@ export class Jobs {
     data: JobCatalog[N]['data'],
     options: JobsOptions = {},
   ): Promise<void> {
-    await this.queueOf(name).add(name, data, { ...jobOptions[name], ...options });
+    await withTimeout(
+      this.queueOf(name).add(name, data, { ...jobOptions[name], ...options }),
+      this.timeoutMs,
+    );
   }
 
   /**
@@ -91,11 +120,14 @@ export class Jobs {
 
   /** Jobs waiting or running per queue, for /metrics and /api/v1/pipeline. */
   async depth(): Promise<Record<string, number>> {
-    const entries = await Promise.all(
-      Object.entries(this.queues).map(async ([name, queue]) => {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        return [name, Object.values(counts).reduce((a, b) => a + b, 0)] as const;
-      }),
+    const entries = await withTimeout(
+      Promise.all(
+        Object.entries(this.queues).map(async ([name, queue]) => {
+          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          return [name, Object.values(counts).reduce((a, b) => a + b, 0)] as const;
+        }),
+      ),
+      this.timeoutMs,
     );
     return Object.fromEntries(entries);
   }

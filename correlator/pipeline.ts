@@ -40,11 +40,11 @@ export function priorityOf(severity: Severity): number {
  */
 export async function correlateBatch(
   pool: Pool,
-  inboxIds: string[],
+  which: { inboxIds?: string[]; deliveryIds?: string[] },
   settings: CorrelationSettings,
 ): Promise<CorrelationResult> {
   return withTransaction(pool, async (tx) => {
-    const rows = await claimInbox(tx, inboxIds);
+    const rows = await claimInbox(tx, which);
     if (rows.length === 0) return { processed: 0, receivedAt: [], incidentIds: [] };
     await lockKeys(
       tx,
@@ -81,7 +81,7 @@ export async function correlateBatch(
 
 async function applyAlert(
   tx: Queryable,
-  { alert, receivedAt }: InboxRow,
+  { alert, receivedAt, deliveryId }: InboxRow,
   settings: CorrelationSettings,
 ): Promise<{ alertId: string; incidentId: string | null }> {
   const existing = await lockAlertByFingerprint(tx, alert.fingerprint);
@@ -93,8 +93,11 @@ async function applyAlert(
   if (!incidentId && alert.status === 'firing')
     incidentId = (await findOrOpen(tx, alert, settings)).id;
   const stored = existing
-    ? await updateAlert(tx, existing.id, alert, incidentId ?? existing.incidentId, receivedAt)
-    : await insertAlert(tx, alert, incidentId, receivedAt);
+    ? await updateAlert(tx, existing.id, alert, incidentId ?? existing.incidentId, {
+        receivedAt,
+        deliveryId,
+      })
+    : await insertAlert(tx, alert, incidentId, { receivedAt, deliveryId });
   return { alertId: stored.id, incidentId: stored.incidentId };
 }
 

@@ -41,9 +41,14 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
   const { pool, es, jobs, metrics, log } = deps;
 
   async function correlate(data: JobCatalog['alert.correlate']['data']): Promise<number> {
-    if (!isIdList(data?.inboxIds))
-      throw new UnrecoverableError('alert.correlate needs inboxIds: string[]');
-    const result = await correlateBatch(pool, data.inboxIds, deps.settings);
+    const which = isIdList(data?.deliveryIds)
+      ? { deliveryIds: data.deliveryIds }
+      : isIdList(data?.inboxIds)
+        ? { inboxIds: data.inboxIds }
+        : null;
+    if (!which)
+      throw new UnrecoverableError('alert.correlate needs deliveryIds or inboxIds: string[]');
+    const result = await correlateBatch(pool, which, deps.settings);
     const now = Date.now();
     for (const t of result.receivedAt)
       metrics.correlationLatency.observe((now - Date.parse(t)) / 1000);

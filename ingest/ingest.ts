@@ -1,94 +1,149 @@
 import type { Alert } from '../correlator/alert.ts';
 import type { FieldError } from '../runtime/problem.ts';
-import { normalizeGeneric, type Normalized } from './sources/generic.ts';
+import type { Notice } from './normalize.ts';
+import { parsePayload } from './payload.ts';
+import { isSourceName, sources } from './sources/index.ts';
 
-/** Each known source and its normalizer. */
-export const sources: Record<string, (body: unknown, receivedAt: Date) => Normalized> = {
-  generic: normalizeGeneric,
+/** One accepted delivery, ready to be made durable: the raw body, and what it normalized to. */
+export type Submission = {
+  source: string;
+  tokenId: string | null;
+  /** Idempotency-Key, or the tool's own delivery id: a second delivery with it is not stored. */
+  idempotencyKey: string | null;
+  contentType: string;
+  body: string;
+  alerts: Alert[];
+  notice: Notice | null;
 };
 
-/** Stores accepted alerts durably; injected, so ingest knows nothing of the store. */
-export type Accept = (
-  source: string,
-  alerts: Alert[],
-) => Promise<{ kind: 'stored' } | { kind: 'unavailable'; detail: string }>;
+/** What became of a submission in the store. */
+export type AcceptResult =
+  | { kind: 'stored'; accepted: number; duplicate: boolean }
+  | { kind: 'unavailable'; detail: string }
+  | { kind: 'overloaded' };
+
+/** Makes a submission durable; injected, so ingest knows nothing of the store. */
+export type Accept = (submission: Submission) => Promise<AcceptResult>;
 
 /** What became of one delivery; the route maps each kind to an HTTP answer. */
 export type IngestOutcome =
-  | { kind: 'accepted'; accepted: number }
+  | { kind: 'accepted'; accepted: number; duplicate: boolean }
   | { kind: 'unknown-source'; source: string }
-  | { kind: 'unsupported-media-type'; contentType: string }
+  | { kind: 'unsupported-media-type'; contentType: string; expected: string[] }
   | { kind: 'malformed'; errors: FieldError[] }
   | { kind: 'invalid'; errors: FieldError[] }
-  | { kind: 'unavailable'; detail: string };
+  | { kind: 'unprocessable'; detail: string; pointer?: string }
+  | { kind: 'unavailable'; detail: string }
+  | { kind: 'overloaded' };
 
-/** A delivery as the route hands it over: the raw body text and its media type. */
-export type Delivery = { source: string; contentType: string; body: string; receivedAt: Date };
+/** A delivery as the route hands it over: the raw body, its media type and headers. */
+export type Delivery = {
+  source: string;
+  contentType: string;
+  body: string;
+  receivedAt: Date;
+  tokenId: string | null;
+  idempotencyKey: string | null;
+  header: (name: string) => string | undefined;
+};
 
-const JSON_TYPES = new Set(['application/json', 'text/json']);
-const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl']);
+const JSON_TYPES = ['application/json', 'text/json'];
+const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl'];
 
-function parseBody(
-  contentType: string,
-  body: string,
-): { ok: true; value: unknown } | { ok: false; errors: FieldError[] } {
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  if (NDJSON_TYPES.has(mediaType)) {
-    const values: unknown[] = [];
-    const lines = body.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (!line) continue;
-      try {
-        values.push(JSON.parse(line));
-      } catch (err) {
-        return {
-          ok: false,
-          errors: [
-            {
-              pointer: `/${values.length}`,
-              detail: `line ${i + 1} is not JSON: ${(err as Error).message}`,
-            },
-          ],
-        };
-      }
-    }
-    return { ok: true, value: values };
-  }
-  try {
-    return { ok: true, value: JSON.parse(body) };
-  } catch (err) {
-    return {
-      ok: false,
-      errors: [{ pointer: '', detail: `the body is not JSON: ${(err as Error).message}` }],
-    };
-  }
+function mediaTypeOf(contentType: string): string {
+  return contentType.split(';')[0]!.trim().toLowerCase();
 }
 
-/** Whether a content type is one ingest reads. */
-export function isSupportedMediaType(contentType: string): boolean {
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  return JSON_TYPES.has(mediaType) || NDJSON_TYPES.has(mediaType);
+function parseNdjson(
+  body: string,
+): { ok: true; value: unknown } | { ok: false; error: FieldError } {
+  const values: unknown[] = [];
+  const lines = body.split('\n');
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    try {
+      values.push(parsePayload(line));
+    } catch (err) {
+      return {
+        ok: false,
+        error: {
+          pointer: `/${values.length}`,
+          detail: `line ${i + 1} is not JSON: ${(err as Error).message}`,
+        },
+      };
+    }
+  }
+  return { ok: true, value: values };
 }
 
 /** Parses, normalizes and durably accepts one delivery. */
 export async function ingest(delivery: Delivery, accept: Accept): Promise<IngestOutcome> {
-  const normalize = sources[delivery.source];
-  if (!Object.hasOwn(sources, delivery.source) || !normalize) {
-    return { kind: 'unknown-source', source: delivery.source };
+  if (!isSourceName(delivery.source)) return { kind: 'unknown-source', source: delivery.source };
+  const source = sources[delivery.source];
+  const mediaType = mediaTypeOf(delivery.contentType);
+  const ndjson = 'ndjson' in source && source.ndjson === true;
+  const accepted = [
+    ...JSON_TYPES,
+    ...(('mediaTypes' in source && source.mediaTypes) || []),
+    ...(ndjson ? NDJSON_TYPES : []),
+  ];
+  if (!accepted.includes(mediaType)) {
+    return {
+      kind: 'unsupported-media-type',
+      contentType: delivery.contentType,
+      expected: accepted,
+    };
   }
-  if (!isSupportedMediaType(delivery.contentType)) {
-    return { kind: 'unsupported-media-type', contentType: delivery.contentType };
+  let body: unknown;
+  if (NDJSON_TYPES.includes(mediaType)) {
+    const parsed = parseNdjson(delivery.body);
+    if (!parsed.ok) return { kind: 'malformed', errors: [parsed.error] };
+    body = parsed.value;
+  } else {
+    try {
+      body = parsePayload(delivery.body);
+    } catch (err) {
+      return {
+        kind: 'malformed',
+        errors: [{ pointer: '', detail: `the body is not JSON: ${(err as Error).message}` }],
+      };
+    }
   }
-  const parsed = parseBody(delivery.contentType, delivery.body);
-  if (!parsed.ok) return { kind: 'malformed', errors: parsed.errors };
-  const normalized = normalize(parsed.value, delivery.receivedAt);
-  if (!normalized.ok) return { kind: 'invalid', errors: normalized.errors };
-  const stored = await accept(delivery.source, normalized.alerts);
-  switch (stored.kind) {
-    case 'stored':
-      return { kind: 'accepted', accepted: normalized.alerts.length };
-    case 'unavailable':
-      return stored;
+  const normalized = source.normalize({
+    body,
+    receivedAt: delivery.receivedAt,
+    header: delivery.header,
+  });
+  switch (normalized.kind) {
+    case 'invalid':
+      return normalized;
+    case 'unprocessable':
+      return normalized;
+    case 'alerts':
+    case 'notice': {
+      const alerts = normalized.kind === 'alerts' ? normalized.alerts : [];
+      // A well-formed delivery with nothing to act on (a tool's ping, say) is answered, not kept.
+      if (normalized.kind === 'alerts' && alerts.length === 0)
+        return { kind: 'accepted', accepted: 0, duplicate: false };
+      // Keys are scoped to the sender's token: two senders cannot collide on a key.
+      const key = delivery.idempotencyKey ?? normalized.deliveryId ?? null;
+      const stored = await accept({
+        source: delivery.source,
+        tokenId: delivery.tokenId,
+        idempotencyKey: key === null ? null : `${delivery.tokenId ?? 'admin'}:${key}`,
+        contentType: mediaType,
+        body: delivery.body,
+        alerts,
+        notice: normalized.kind === 'notice' ? normalized.notice : null,
+      });
+      switch (stored.kind) {
+        case 'stored':
+          return { kind: 'accepted', accepted: stored.accepted, duplicate: stored.duplicate };
+        case 'unavailable':
+        case 'overloaded':
+          return stored;
+      }
+    }
   }
 }

@@ -17,12 +17,25 @@ export const roles = [
 export type Role = (typeof roles)[number];
 
 /** Who is calling: resolved from a token. */
-export type Principal = { name: string; roles: ReadonlySet<Role> };
+export type Principal = {
+  name: string;
+  roles: ReadonlySet<Role>;
+  /** The ingest token's id; null for the admin token. */
+  tokenId: string | null;
+  /** The one source an ingest token may post to; null: any. */
+  source: string | null;
+  /** When set, the token's deliveries must be signed with this HMAC-SHA256 secret. */
+  hmacSecret: string | null;
+};
+
+/** The Hono environment of authenticated routes: `c.get('principal')`. */
+export type AuthEnv = { Variables: { principal: Principal } };
 
 /** Resolves a presented token to a principal, or null when it is unknown. */
 export type Authenticate = (token: string) => Promise<Principal | null>;
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** SHA-256 of a token: how tokens are stored and compared. */
+export const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * The admin token: TOCSIN_ADMIN_TOKEN when set, otherwise the token kept in the token file,
@@ -54,10 +67,63 @@ export function resolveAdminToken(config: {
 /** An authenticator that knows the admin token only (API tokens come with the tokens store). */
 export function adminAuthenticator(adminToken: string, next?: Authenticate): Authenticate {
   const expected = digest(adminToken);
-  const admin: Principal = { name: 'admin', roles: new Set(roles) };
+  const admin: Principal = {
+    name: 'admin',
+    roles: new Set(roles),
+    tokenId: null,
+    source: null,
+    hmacSecret: null,
+  };
   return async (token) => {
     if (timingSafeEqual(digest(token), expected)) return admin;
     return next ? next(token) : null;
+  };
+}
+
+/** An ingest token as the store knows it. */
+export type TokenGrant = { id: string; name: string; source: string; hmacSecret: string | null };
+
+const CACHE_TTL_MS = 5_000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Resolves ingest tokens through the store, caching each answer (known or unknown) for five
+ * seconds so a busy sender costs no query per request; a revocation takes effect within that.
+ * Uses are recorded in memory; `takeUses` hands them over to be written in one statement.
+ */
+export function tokenAuthenticator(lookup: (hash: Buffer) => Promise<TokenGrant | null>): {
+  authenticate: Authenticate;
+  takeUses(): Map<string, Date>;
+} {
+  const cache = new Map<string, { grant: TokenGrant | null; expires: number }>();
+  let uses = new Map<string, Date>();
+  return {
+    async authenticate(token) {
+      const hash = digest(token);
+      const key = hash.toString('base64');
+      const now = Date.now();
+      let entry = cache.get(key);
+      if (!entry || entry.expires < now) {
+        if (cache.size >= CACHE_MAX) cache.clear();
+        entry = { grant: await lookup(hash), expires: now + CACHE_TTL_MS };
+        cache.set(key, entry);
+      }
+      const grant = entry.grant;
+      if (!grant) return null;
+      uses.set(grant.id, new Date(now));
+      return {
+        name: `token:${grant.name}`,
+        roles: new Set<Role>(['ingest']),
+        tokenId: grant.id,
+        source: grant.source,
+        hmacSecret: grant.hmacSecret,
+      };
+    },
+    takeUses() {
+      const taken = uses;
+      uses = new Map();
+      return taken;
+    },
   };
 }
 
@@ -67,13 +133,34 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/**
+ * The token a request presents: `Authorization: Bearer`, else `X-Api-Key`, else (only where
+ * `allowQuery` is set, for tools that cannot set headers) the `token` query parameter.
+ */
+export function presentedToken(
+  header: (name: string) => string | undefined,
+  query: (name: string) => string | undefined,
+  allowQuery: boolean,
+): string | null {
+  return (
+    bearerToken(header('Authorization')) ??
+    (header('X-Api-Key')?.trim() || null) ??
+    (allowQuery ? query('token') || null : null)
+  );
+}
+
 /** Middleware: the caller must hold `role` (or admin). Sets `principal` on the context. */
 export function requireRole(
   authenticate: Authenticate,
   role: Role,
+  options: { allowQueryToken?: boolean } = {},
 ): MiddlewareHandler<{ Variables: { principal: Principal } }> {
   return async (c, next) => {
-    const token = bearerToken(c.req.header('Authorization'));
+    const token = presentedToken(
+      (name) => c.req.header(name),
+      (name) => c.req.query(name),
+      options.allowQueryToken ?? false,
+    );
     const principal = token === null ? null : await authenticate(token);
     if (!principal) throw unauthorized();
     if (!principal.roles.has(role) && !principal.roles.has('admin')) throw forbidden(role);

@@ -39,6 +39,9 @@ const schema = z.object({
     .optional(),
   TOCSIN_ADMIN_TOKEN_FILE: z.string().min(1).default('.tocsin/admin-token'),
   TOCSIN_MAX_BODY_BYTES: integer(1024, 512 * 1024 * 1024).default(5 * 1024 * 1024),
+  TOCSIN_INGEST_RATE_LIMIT: integer(0, 10_000_000).default(1000),
+  TOCSIN_INGEST_MAX_BACKLOG: integer(1, 10_000_000).default(100_000),
+  TOCSIN_SIGNATURE_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
   TOCSIN_QUEUE_PREFIX: prefix.default('tocsin'),
   TOCSIN_INDEX_PREFIX: prefix.default('tocsin'),
   TOCSIN_CORRELATOR_CONCURRENCY: integer(1, 64).default(2),
@@ -59,6 +62,9 @@ export type Config = Readonly<{
   adminToken: string | undefined;
   adminTokenFile: string;
   maxBodyBytes: number;
+  ingestRateLimit: number;
+  ingestMaxBacklog: number;
+  signatureToleranceSeconds: number;
   queuePrefix: string;
   indexPrefix: string;
   correlatorConcurrency: number;
@@ -101,6 +107,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminToken: v.TOCSIN_ADMIN_TOKEN,
     adminTokenFile: v.TOCSIN_ADMIN_TOKEN_FILE,
     maxBodyBytes: v.TOCSIN_MAX_BODY_BYTES,
+    ingestRateLimit: v.TOCSIN_INGEST_RATE_LIMIT,
+    ingestMaxBacklog: v.TOCSIN_INGEST_MAX_BACKLOG,
+    signatureToleranceSeconds: v.TOCSIN_SIGNATURE_TOLERANCE_SECONDS,
     queuePrefix: v.TOCSIN_QUEUE_PREFIX,
     indexPrefix: v.TOCSIN_INDEX_PREFIX,
     correlatorConcurrency: v.TOCSIN_CORRELATOR_CONCURRENCY,

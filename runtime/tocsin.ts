@@ -2,17 +2,21 @@ import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startScheduler } from '../correlator/cron.ts';
-import { Jobs } from '../correlator/jobs.ts';
+import { Jobs, withTimeout } from '../correlator/jobs.ts';
 import { startCorrelatorWorkers } from '../correlator/worker.ts';
 import { createIngestApp } from '../ingest/app.ts';
-import type { Accept } from '../ingest/ingest.ts';
+import { createGroupCommit, type GroupCommit } from '../ingest/group-commit.ts';
+import type { Accept, AcceptResult, Submission } from '../ingest/ingest.ts';
+import { createRateLimiter } from '../ingest/rate-limit.ts';
+import { sources } from '../ingest/sources/index.ts';
 import { createServicesApp } from '../services/app.ts';
-import { createPool, ensureDatabase, isConnectionError } from '../services/store/db.ts';
-import { insertInbox } from '../services/store/inbox.ts';
+import { createPool, ensureDatabase, isConnectionError, type Pool } from '../services/store/db.ts';
+import { acceptDeliveries } from '../services/store/deliveries.ts';
+import { findTokenByHash, touchTokens } from '../services/store/tokens.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { createSearchClient, ensureIndices, pingSearch } from '../services/store/search.ts';
 import { createConsoleApp } from '../web/app.ts';
-import { adminAuthenticator, resolveAdminToken } from './auth.ts';
+import { adminAuthenticator, resolveAdminToken, tokenAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
 import { renderError, renderNotFound } from './problem.ts';
@@ -29,13 +33,49 @@ export type Tocsin = { app: Hono; adminToken: string; close(): Promise<void> };
 const CORRELATION_WINDOW_MS = 30 * 60 * 1000;
 // Ingest never waits long on Redis: the alert is already durable and the sweep re-enqueues it.
 const ENQUEUE_TIMEOUT_MS = 1000;
+const TOKEN_USE_FLUSH_MS = 10_000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * Writes one group commit of deliveries and enqueues one correlate job for all of it. A database
+ * outage answers every delivery 503; any other failure of a batch is retried delivery by
+ * delivery, so one poisonous delivery cannot fail the others that shared its commit.
+ */
+async function commitDeliveries(
+  pool: Pool,
+  jobs: Jobs,
+  batch: Submission[],
+  log: Logger,
+): Promise<AcceptResult[]> {
+  let results;
+  try {
+    results = await acceptDeliveries(pool, batch);
+  } catch (err) {
+    if (isConnectionError(err))
+      return batch.map(() => ({
+        kind: 'unavailable',
+        detail: 'PostgreSQL is unavailable; retry later.',
+      }));
+    if (batch.length === 1) throw err;
+    return Promise.all(
+      batch.map((one) => commitDeliveries(pool, jobs, [one], log).then((r) => r[0]!)),
+    );
+  }
+  const deliveryIds = results.filter((r, i) => r.stored && batch[i]!.alerts.length > 0);
+  if (deliveryIds.length > 0) {
+    try {
+      await jobs.add('alert.correlate', { deliveryIds: deliveryIds.map((r) => r.deliveryId) });
+    } catch (err) {
+      log.warn(
+        { err: (err as Error).message, deliveries: deliveryIds.length },
+        'enqueue failed; the inbox sweep will pick these up',
+      );
+    }
+  }
+  return results.map((r) => ({
+    kind: 'stored',
+    accepted: r.alertCount,
+    duplicate: !r.stored,
+  }));
 }
 
 /**
@@ -60,7 +100,7 @@ export async function startTocsin(
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   for (const r of [producer, consumer])
     r.on('error', (err) => log.debug({ err: err.message }, 'redis'));
-  const jobs = new Jobs(producer, config.queuePrefix);
+  const jobs = new Jobs(producer, config.queuePrefix, ENQUEUE_TIMEOUT_MS);
   const es = createSearchClient(config.elasticsearchUrl);
   ensureIndices(es, config.indexPrefix).catch((err: Error) =>
     log.warn(
@@ -71,7 +111,15 @@ export async function startTocsin(
 
   const metrics = createMetrics(() => jobs.depth());
   const { token: adminToken } = resolveAdminToken(config);
-  const authenticate = adminAuthenticator(adminToken);
+  const tokens = tokenAuthenticator((hash) => findTokenByHash(pool, hash));
+  const authenticate = adminAuthenticator(adminToken, tokens.authenticate);
+  const recordUses = () =>
+    touchTokens(pool, tokens.takeUses()).catch((err: Error) =>
+      log.warn({ err: err.message }, 'could not record token use'),
+    );
+  const usesTimer = setInterval(() => void recordUses(), TOKEN_USE_FLUSH_MS);
+  usesTimer.unref();
+  let ingestCommit: GroupCommit<Submission, AcceptResult> | null = null;
 
   const app = new Hono();
   app.onError(renderError(log));
@@ -106,28 +154,27 @@ export async function startTocsin(
   );
 
   if (roles.includes('ingest')) {
-    const accept: Accept = async (source, alerts) => {
-      let ids: string[];
-      try {
-        ids = await insertInbox(pool, source, alerts);
-      } catch (err) {
-        if (isConnectionError(err))
-          return { kind: 'unavailable', detail: 'PostgreSQL is unavailable; retry later.' };
-        throw err;
-      }
-      try {
-        await withTimeout(jobs.add('alert.correlate', { inboxIds: ids }), ENQUEUE_TIMEOUT_MS);
-      } catch (err) {
-        log.warn(
-          { err: (err as Error).message, alerts: ids.length },
-          'enqueue failed; the inbox sweep will pick these up',
-        );
-      }
-      return { kind: 'stored' };
+    ingestCommit = createGroupCommit<Submission, AcceptResult>(
+      (batch) => commitDeliveries(pool, jobs, batch, log),
+      { maxBatch: 1000, maxInFlight: 4, maxQueuedWeight: config.ingestMaxBacklog },
+    );
+    const commit = ingestCommit;
+    const accept: Accept = async (submission) => {
+      const pending = commit.submit(submission, Math.max(1, submission.alerts.length));
+      return pending ?? { kind: 'overloaded' };
     };
     app.route(
       '/',
-      createIngestApp({ authenticate, accept, maxBodyBytes: config.maxBodyBytes, metrics, log }),
+      createIngestApp({
+        authenticate,
+        accept,
+        maxBodyBytes: config.maxBodyBytes,
+        limit: createRateLimiter(config.ingestRateLimit),
+        signatureToleranceSeconds: config.signatureToleranceSeconds,
+        now: Date.now,
+        metrics,
+        log,
+      }),
     );
   }
   if (roles.includes('services')) {
@@ -139,6 +186,7 @@ export async function startTocsin(
         indexPrefix: config.indexPrefix,
         authenticate,
         queueDepth: () => jobs.depth(),
+        sources: Object.keys(sources),
         log,
       }),
     );
@@ -167,6 +215,9 @@ export async function startTocsin(
     app,
     adminToken,
     async close() {
+      clearInterval(usesTimer);
+      await ingestCommit?.drain();
+      await recordUses();
       scheduler?.stop();
       await workers?.close();
       await jobs.close();

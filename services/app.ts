@@ -5,8 +5,10 @@ import { renderError, renderNotFound, unavailable } from '../runtime/problem.ts'
 import { alertsApi } from './api/alerts.ts';
 import { cmdbApi } from './api/cmdb.ts';
 import { incidentsApi } from './api/incidents.ts';
+import { noticesApi } from './api/notices.ts';
 import { pipelineApi } from './api/pipeline.ts';
 import { searchApi } from './api/search.ts';
+import { tokensApi } from './api/tokens.ts';
 import { isConnectionError, type Pool } from './store/db.ts';
 import type { SearchClient } from './store/search.ts';
 
@@ -17,6 +19,8 @@ export type ServicesDeps = {
   indexPrefix: string;
   authenticate: Authenticate;
   queueDepth: () => Promise<Record<string, number>>;
+  /** The sources ingest reads, for binding tokens to one. */
+  sources: readonly string[];
   log: Logger;
 };
 
@@ -33,6 +37,8 @@ export function createServicesApp(deps: ServicesDeps): Hono {
   app.route('/api/v1/alerts', alertsApi(deps.pool, deps.authenticate));
   app.route('/api/v1/search', searchApi(deps.es, deps.indexPrefix, deps.authenticate));
   app.route('/api/v1/cmdb', cmdbApi(deps.pool, deps.authenticate));
+  app.route('/api/v1/tokens', tokensApi(deps.pool, deps.authenticate, deps.sources));
+  app.route('/api/v1/notices', noticesApi(deps.pool, deps.authenticate));
   app.route('/api/v1/pipeline', pipelineApi(deps.pool, deps.authenticate, deps.queueDepth));
   return app;
 }

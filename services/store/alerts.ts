@@ -10,6 +10,8 @@ export type AlertRecord = Alert & {
   lastReceivedAt: string;
   count: number;
   version: number;
+  /** The delivery this alert last came in, whose raw body is its original payload. */
+  lastDeliveryId: string | null;
 };
 
 type AlertRow = {
@@ -30,10 +32,11 @@ type AlertRow = {
   last_received_at: string;
   count: number;
   version: string;
+  last_delivery_id: string | null;
 };
 
 const COLUMNS = `id, fingerprint, incident_id, ci, title, description, severity, status, source,
-  service, labels, starts_at, ends_at, first_received_at, last_received_at, count, version`;
+  service, labels, starts_at, ends_at, first_received_at, last_received_at, count, version, last_delivery_id`;
 
 function toAlert(r: AlertRow): AlertRecord {
   return {
@@ -54,6 +57,7 @@ function toAlert(r: AlertRow): AlertRecord {
     lastReceivedAt: r.last_received_at,
     count: r.count,
     version: Number(r.version),
+    lastDeliveryId: r.last_delivery_id,
   };
 }
 
@@ -127,13 +131,14 @@ export async function insertAlert(
   q: Queryable,
   alert: Alert,
   incidentId: string | null,
-  receivedAt: string,
+  delivery: { receivedAt: string; deliveryId: string | null },
 ): Promise<AlertRecord> {
   const { rows } = await q.query<AlertRow>(
-    `-- First delivery of a fingerprint. Params: the alert's fields, incident id, received at.
+    `-- First delivery of a fingerprint.
+-- Params: the alert's fields, incident id, received at, delivery id.
 INSERT INTO alerts (fingerprint, incident_id, ci, title, description, severity, status, source,
-  service, labels, starts_at, ends_at, first_received_at, last_received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+  service, labels, starts_at, ends_at, first_received_at, last_received_at, last_delivery_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
 RETURNING ${COLUMNS}`,
     [
       alert.fingerprint,
@@ -148,27 +153,39 @@ RETURNING ${COLUMNS}`,
       JSON.stringify(alert.labels),
       alert.startsAt,
       alert.endsAt,
-      receivedAt,
+      delivery.receivedAt,
+      delivery.deliveryId,
     ],
   );
   return toAlert(rows[0]!);
 }
 
-/** Stores a repeat delivery: the latest content, one more in the count. */
+/**
+ * Stores a repeat delivery: the latest content, one more in the count. A partial delivery (a
+ * state change only) keeps the stored text, severity, CI and service, and merges its labels.
+ */
 export async function updateAlert(
   q: Queryable,
   id: string,
   alert: Alert,
   incidentId: string | null,
-  receivedAt: string,
+  delivery: { receivedAt: string; deliveryId: string | null },
 ): Promise<AlertRecord> {
   const { rows } = await q.query<AlertRow>(
-    `-- A repeat delivery of a fingerprint. Params: id, incident id, the alert's fields, received at.
-UPDATE alerts SET incident_id = $2, ci = $3, title = $4, description = $5, severity = $6,
-  status = $7, service = $8, labels = $9, ends_at = $11,
+    `-- A repeat delivery of a fingerprint.
+-- Params: id, incident id, the alert's fields, received at, delivery id, partial.
+UPDATE alerts SET incident_id = $2,
+  ci = CASE WHEN $14 THEN ci ELSE $3 END,
+  title = CASE WHEN $14 THEN title ELSE $4 END,
+  description = CASE WHEN $14 THEN description ELSE $5 END,
+  severity = CASE WHEN $14 THEN severity ELSE $6 END,
+  status = $7,
+  service = CASE WHEN $14 THEN service ELSE $8 END,
+  labels = CASE WHEN $14 THEN labels || $9::jsonb ELSE $9::jsonb END,
+  ends_at = $11,
   starts_at = CASE WHEN status = 'resolved' AND $7 = 'firing' THEN $10 ELSE LEAST(starts_at, $10) END,
-  last_received_at = GREATEST(last_received_at, $12), count = count + 1, version = version + 1,
-  updated_at = now()
+  last_received_at = GREATEST(last_received_at, $12), last_delivery_id = COALESCE($13, last_delivery_id),
+  count = count + 1, version = version + 1, updated_at = now()
 WHERE id = $1
 RETURNING ${COLUMNS}`,
     [
@@ -183,7 +200,9 @@ RETURNING ${COLUMNS}`,
       JSON.stringify(alert.labels),
       alert.startsAt,
       alert.endsAt,
-      receivedAt,
+      delivery.receivedAt,
+      delivery.deliveryId,
+      alert.partial === true,
     ],
   );
   return toAlert(rows[0]!);

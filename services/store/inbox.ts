@@ -1,43 +1,40 @@
 import type { Alert } from '../../correlator/alert.ts';
 import type { Queryable } from './db.ts';
 
-const INSERT_INBOX = `
--- Accept alerts durably, one row each, in one statement. Params: source, alerts (jsonb array).
-INSERT INTO alert_inbox (source, alert)
-SELECT $1, a FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(a, n) ORDER BY n
-RETURNING id`;
-
-/** Stores accepted alerts in the inbox and returns their ids, in order. */
-export async function insertInbox(
-  q: Queryable,
-  source: string,
-  alerts: Alert[],
-): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>(INSERT_INBOX, [source, JSON.stringify(alerts)]);
-  return rows.map((r) => r.id);
-}
-
 /** An inbox row claimed for correlation. */
-export type InboxRow = { id: string; receivedAt: string; source: string; alert: Alert };
+export type InboxRow = {
+  id: string;
+  receivedAt: string;
+  source: string;
+  deliveryId: string | null;
+  alert: Alert;
+};
 
 const CLAIM_INBOX = `
--- Lock unprocessed inbox rows for correlation; rows another worker holds are skipped.
--- Params: ids.
-SELECT id, received_at, source, alert FROM alert_inbox
-WHERE id = ANY($1::bigint[]) AND processed_at IS NULL
+-- Lock unprocessed inbox rows for correlation, by row id or by delivery; rows another worker
+-- holds are skipped. Params: inbox ids, delivery ids.
+SELECT id, received_at, source, delivery_id, alert FROM alert_inbox
+WHERE (id = ANY($1::bigint[]) OR delivery_id = ANY($2::bigint[])) AND processed_at IS NULL
 ORDER BY id
 FOR UPDATE SKIP LOCKED`;
 
-/** Claims the still-unprocessed rows among ids, inside the caller's transaction. */
-export async function claimInbox(q: Queryable, ids: string[]): Promise<InboxRow[]> {
-  const { rows } = await q.query<{ id: string; received_at: string; source: string; alert: Alert }>(
-    CLAIM_INBOX,
-    [ids],
-  );
+/** Claims the still-unprocessed rows among these ids or deliveries, in the caller's transaction. */
+export async function claimInbox(
+  q: Queryable,
+  which: { inboxIds?: string[]; deliveryIds?: string[] },
+): Promise<InboxRow[]> {
+  const { rows } = await q.query<{
+    id: string;
+    received_at: string;
+    source: string;
+    delivery_id: string | null;
+    alert: Alert;
+  }>(CLAIM_INBOX, [which.inboxIds ?? [], which.deliveryIds ?? []]);
   return rows.map((r) => ({
     id: r.id,
     receivedAt: r.received_at,
     source: r.source,
+    deliveryId: r.delivery_id,
     alert: r.alert,
   }));
 }

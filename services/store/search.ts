@@ -85,11 +85,17 @@ export function aliasOf(prefix: string, type: RecordType): string {
 
 const settings: estypes.IndicesIndexSettings = { number_of_shards: 1, number_of_replicas: 0 };
 
-/** Creates each record type's first index behind its alias when the alias is missing. */
+/**
+ * Creates each record type's first index behind its alias when the alias is missing, and adds
+ * fields that a newer Tocsin maps to an existing index (a changed field needs `npm run reindex`).
+ */
 export async function ensureIndices(es: Client, prefix: string): Promise<void> {
   for (const type of recordTypes) {
     const alias = aliasOf(prefix, type);
-    if (await es.indices.existsAlias({ name: alias })) continue;
+    if (await es.indices.existsAlias({ name: alias })) {
+      await es.indices.putMapping({ index: alias, ...mappings[type] });
+      continue;
+    }
     try {
       await es.indices.create({
         index: `${alias}-000001`,
@@ -125,7 +131,12 @@ async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<
     case 'incident':
       return (await getIncidents(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
     case 'alert':
-      return (await getAlerts(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+      // The delivery id points at the raw payload in PostgreSQL; it is not searched.
+      return (await getAlerts(q, ids)).map(({ version, lastDeliveryId: _, ...r }) => ({
+        ...r,
+        type,
+        version,
+      }));
     case 'ci':
       return (await getCis(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
   }

@@ -1,0 +1,116 @@
+import type { Alert } from '../../correlator/alert.ts';
+import type { Queryable } from './db.ts';
+
+/** A webhook delivery to store with its alerts (or notice) in the inbox. */
+export type DeliveryInput = {
+  source: string;
+  tokenId: string | null;
+  idempotencyKey: string | null;
+  contentType: string;
+  body: string;
+  alerts: Alert[];
+  notice: { kind: string; summary: string; details: Record<string, string> } | null;
+};
+
+/** What became of one delivery: stored, or a duplicate of one stored before. */
+export type DeliveryResult = {
+  deliveryId: string;
+  stored: boolean;
+  /** Alerts the delivery carried; for a duplicate, those of the delivery stored first. */
+  alertCount: number;
+};
+
+const ACCEPT = `
+-- Group commit of webhook deliveries: each delivery row, its alerts as inbox rows and its notice,
+-- all in one statement (one commit). A delivery whose idempotency key was seen is skipped and
+-- answered with the first one's alert count.
+-- Params: sources, token ids, idempotency keys, content types, bodies, alert counts,
+--         alerts (one jsonb array per delivery), notices (jsonb or null).
+WITH input AS MATERIALIZED (
+  SELECT nextval(pg_get_serial_sequence('ingest_deliveries', 'id')) AS id, t.*
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],
+              $7::jsonb[], $8::jsonb[])
+    WITH ORDINALITY AS t(source, token_id, idempotency_key, content_type, body, alert_count,
+                         alerts, notice, ord)
+),
+delivered AS (
+  INSERT INTO ingest_deliveries (id, source, token_id, idempotency_key, content_type, body,
+    alert_count)
+  SELECT id, source, token_id, idempotency_key, content_type, body, alert_count
+  FROM input ORDER BY ord
+  ON CONFLICT (source, idempotency_key) DO NOTHING
+  RETURNING id
+),
+inboxed AS (
+  INSERT INTO alert_inbox (delivery_id, source, alert)
+  SELECT i.id, i.source, a.alert
+  FROM input i JOIN delivered d ON d.id = i.id
+  CROSS JOIN LATERAL jsonb_array_elements(i.alerts) WITH ORDINALITY AS a(alert, n)
+  ORDER BY i.ord, a.n
+  RETURNING 1
+),
+noticed AS (
+  INSERT INTO ingest_notices (delivery_id, source, kind, summary, details)
+  SELECT i.id, i.source, i.notice->>'kind', i.notice->>'summary', i.notice->'details'
+  FROM input i JOIN delivered d ON d.id = i.id
+  WHERE i.notice IS NOT NULL
+  RETURNING 1
+)
+SELECT COALESCE(prior.id, i.id) AS id, d.id IS NOT NULL AS stored,
+  COALESCE(prior.alert_count, i.alert_count) AS alert_count
+FROM input i
+LEFT JOIN delivered d ON d.id = i.id
+LEFT JOIN ingest_deliveries prior ON d.id IS NULL
+  AND prior.source = i.source AND prior.idempotency_key = i.idempotency_key
+ORDER BY i.ord`;
+
+const stripNul = (text: string) => text.replaceAll('\u0000', '\uFFFD');
+
+/** A JSON.stringify replacer: PostgreSQL's text and jsonb cannot hold U+0000, in values or keys. */
+function withoutNul(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return stripNul(value);
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value);
+    if (entries.some(([k]) => k.includes('\u0000')))
+      return Object.fromEntries(entries.map(([k, v]) => [stripNul(k), v]));
+  }
+  return value;
+}
+
+/**
+ * Stores deliveries durably, many in one statement: the caller answers 202 only after this
+ * returns. Results come in the order of the input.
+ */
+export async function acceptDeliveries(
+  q: Queryable,
+  deliveries: readonly DeliveryInput[],
+): Promise<DeliveryResult[]> {
+  const { rows } = await q.query<{ id: string; stored: boolean; alert_count: number }>(ACCEPT, [
+    deliveries.map((d) => d.source),
+    deliveries.map((d) => d.tokenId),
+    deliveries.map((d) => d.idempotencyKey),
+    deliveries.map((d) => d.contentType),
+    // PostgreSQL text cannot hold NUL; JSON escapes it, so only a raw NUL byte is replaced.
+    deliveries.map((d) => stripNul(d.body)),
+    deliveries.map((d) => d.alerts.length),
+    deliveries.map((d) => JSON.stringify(d.alerts, withoutNul)),
+    deliveries.map((d) => (d.notice ? JSON.stringify(d.notice, withoutNul) : null)),
+  ]);
+  return rows.map((r) => ({ deliveryId: r.id, stored: r.stored, alertCount: r.alert_count }));
+}
+
+/** The raw body of a delivery and its media type, for showing an alert's original payload. */
+export async function getDeliveryBody(
+  q: Queryable,
+  id: string,
+): Promise<{ contentType: string; body: string; receivedAt: string } | null> {
+  const { rows } = await q.query<{ content_type: string; body: string; received_at: string }>(
+    `-- A delivery's raw body. Params: id.
+SELECT content_type, body, received_at FROM ingest_deliveries WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row
+    ? { contentType: row.content_type, body: row.body, receivedAt: row.received_at }
+    : null;
+}
