@@ -1,6 +1,6 @@
 // Tocsin: the script of a Zabbix "Webhook" media type (Zabbix 6.0 or later).
 // It posts one event to POST /api/v1/ingest/zabbix in Tocsin's layout; the media type's
-// parameters and the macros they hold are listed in docs/zabbix/README.md.
+// parameters and the macros they hold are listed in docs/sources.md, section "Zabbix".
 // Zabbix runs this as a function body (ES5, Duktape): `value` holds the parameters as JSON.
 
 // A macro Zabbix could not resolve stays in the text ({EVENT.RECOVERY.ID} in a problem

@@ -28,7 +28,8 @@ const eventSchema = z.looseObject({
   subject: z.string().nullish(),
   time: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' }).nullish(),
   datacontenttype: z.string().nullish(),
-  data: z.unknown(),
+  // OPTIONAL in the spec: an event may carry data_base64 instead, or no data at all.
+  data: z.unknown().optional(),
   data_base64: z.string().nullish(),
   severitytext: z.string().nullish(),
 });

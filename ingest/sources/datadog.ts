@@ -107,7 +107,7 @@ function stripMarkdownFence(body: string | undefined): string | undefined {
 
 /**
  * Datadog monitor notifications through the Webhooks integration: the default payload and the
- * template variables of the recommended payload (docs/sources.d/datadog.md). The alert is keyed
+ * template variables of the recommended payload (docs/sources.md, Datadog). The alert is keyed
  * by `$AGGREG_KEY`, else by monitor and host, so the recovery resolves what the trigger opened.
  */
 export const datadog: Source = {

@@ -94,7 +94,7 @@ const cases: Record<string, Normalized> = {
   },
 };
 
-/** The recommended payload template (docs/sources.d/datadog.md) as Datadog fills it in. */
+/** The recommended payload template (docs/sources.md, "Datadog") as Datadog fills it in. */
 function recommended(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id: '7011111111111111111',
