@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Alert } from '../correlator/alert.ts';
 import type { FieldError } from '../runtime/problem.ts';
 import type { Notice } from './normalize.ts';
@@ -77,6 +78,27 @@ function parseNdjson(
   return { ok: true, value: values };
 }
 
+/** A copy with every lone surrogate, in keys and values, made U+FFFD: jsonb refuses them. */
+function wellFormed<T>(value: T): T {
+  if (typeof value === 'string') return (value.isWellFormed() ? value : value.toWellFormed()) as T;
+  if (Array.isArray(value)) return value.map(wellFormed) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)]),
+  ) as T;
+}
+
+// A tool's own delivery id may be any length, and a unique index entry holds about 2.7 kB: 512
+// UTF-16 units are at most 1.5 kB of UTF-8, and an Idempotency-Key header (255) always fits.
+const MAX_KEY_LENGTH = 512;
+
+/** The stored idempotency key: scoped to the sender's token, a long one by its digest. */
+function scopedKey(tokenId: string | null, key: string): string {
+  const scoped = `${tokenId ?? 'admin'}:${key}`;
+  if (scoped.length <= MAX_KEY_LENGTH) return scoped;
+  return `sha256:${createHash('sha256').update(scoped).digest('hex')}`;
+}
+
 /** Parses, normalizes and durably accepts one delivery. */
 export async function ingest(delivery: Delivery, accept: Accept): Promise<IngestOutcome> {
   if (!isSourceName(delivery.source)) return { kind: 'unknown-source', source: delivery.source };
@@ -122,7 +144,7 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
       return normalized;
     case 'alerts':
     case 'notice': {
-      const alerts = normalized.kind === 'alerts' ? normalized.alerts : [];
+      const alerts = normalized.kind === 'alerts' ? normalized.alerts.map(wellFormed) : [];
       // A well-formed delivery with nothing to act on (a tool's ping, say) is answered, not kept.
       if (normalized.kind === 'alerts' && alerts.length === 0)
         return { kind: 'accepted', accepted: 0, duplicate: false };
@@ -131,11 +153,11 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
       const stored = await accept({
         source: delivery.source,
         tokenId: delivery.tokenId,
-        idempotencyKey: key === null ? null : `${delivery.tokenId ?? 'admin'}:${key}`,
+        idempotencyKey: key === null ? null : scopedKey(delivery.tokenId, key),
         contentType: mediaType,
         body: delivery.body,
         alerts,
-        notice: normalized.kind === 'notice' ? normalized.notice : null,
+        notice: normalized.kind === 'notice' ? wellFormed(normalized.notice) : null,
       });
       switch (stored.kind) {
         case 'stored':

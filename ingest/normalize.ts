@@ -172,10 +172,21 @@ const clip = (value: string | null | undefined, max: number): string | null => {
   return text ? text.slice(0, max) : null;
 };
 
+// A time before the Unix epoch or within a year of 9999 is a placeholder or a misread unit, and
+// past 9999 it is neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent.
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 0, 1);
+
+const inRange = (at: string | null | undefined): string | null => {
+  const ms = at ? Date.parse(at) : NaN;
+  return ms >= EARLIEST && ms < LATEST ? at! : null;
+};
+
 /**
  * Builds a canonical alert from what a tool sent: trims and bounds the text fields, names an
  * untitled alert after its source, defaults startsAt to receipt and derives a missing fingerprint
- * from source, CI, title and labels. A resolved alert without an end time ends at receipt.
+ * from source, CI, title and labels. A resolved alert without an end time ends at receipt; a time
+ * out of range counts as none.
  */
 export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
   const title = clip(fields.title, 1024) ?? `${fields.source} alert`;
@@ -194,8 +205,8 @@ export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
       clip(fields.fingerprint, 512) ??
       deriveFingerprint({ source: fields.source, ci, title, labels }),
     labels,
-    startsAt: fields.startsAt ?? receivedAt.toISOString(),
-    endsAt: fields.endsAt ?? (status === 'resolved' ? receivedAt.toISOString() : null),
+    startsAt: inRange(fields.startsAt) ?? receivedAt.toISOString(),
+    endsAt: inRange(fields.endsAt) ?? (status === 'resolved' ? receivedAt.toISOString() : null),
   };
   if (fields.partial) alert.partial = true;
   return alert;
