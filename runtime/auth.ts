@@ -80,14 +80,24 @@ export function adminAuthenticator(adminToken: string, next?: Authenticate): Aut
   };
 }
 
-/** An ingest token as the store knows it. */
-export type TokenGrant = { id: string; name: string; source: string; hmacSecret: string | null };
+/**
+ * A token as the store knows it: an ingest token (role `ingest`, bound to one source) or a
+ * person's API token (the roles of the user and of the user's groups). User token ids start
+ * with `u`, so that ingest and user token ids never collide.
+ */
+export type TokenGrant = {
+  id: string;
+  name: string;
+  roles: readonly Role[];
+  source: string | null;
+  hmacSecret: string | null;
+};
 
 const CACHE_TTL_MS = 5_000;
 const CACHE_MAX = 10_000;
 
 /**
- * Resolves ingest tokens through the store, caching each answer (known or unknown) for five
+ * Resolves API tokens through the store, caching each answer (known or unknown) for five
  * seconds so a busy sender costs no query per request; a revocation takes effect within that.
  * Uses are recorded in memory; `takeUses` hands them over to be written in one statement.
  */
@@ -112,8 +122,8 @@ export function tokenAuthenticator(lookup: (hash: Buffer) => Promise<TokenGrant 
       if (!grant) return null;
       uses.set(grant.id, new Date(now));
       return {
-        name: `token:${grant.name}`,
-        roles: new Set<Role>(['ingest']),
+        name: grant.name,
+        roles: new Set<Role>(grant.roles),
         tokenId: grant.id,
         source: grant.source,
         hmacSecret: grant.hmacSecret,

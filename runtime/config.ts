@@ -49,6 +49,18 @@ const schema = z.object({
     .string()
     .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
     .default('*/5 * * * * *'),
+  TOCSIN_PRIORITY_MATRIX: z
+    .string()
+    .regex(
+      /^[1-5],[1-5],[1-5];[1-5],[1-5],[1-5];[1-5],[1-5],[1-5]$/,
+      'must be three rows (impact 1–3) of three priorities (urgency 1–3), 1–5: "1,2,3;2,3,4;3,4,5"',
+    )
+    .transform((v) => v.split(';').map((row) => row.split(',').map(Number)))
+    .default([
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+    ]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -69,6 +81,8 @@ export type Config = Readonly<{
   indexPrefix: string;
   correlatorConcurrency: number;
   sweepCron: string;
+  /** Priority by impact (rows) and urgency (columns). */
+  priorityMatrix: readonly (readonly number[])[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
 }>;
 
@@ -114,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     indexPrefix: v.TOCSIN_INDEX_PREFIX,
     correlatorConcurrency: v.TOCSIN_CORRELATOR_CONCURRENCY,
     sweepCron: v.TOCSIN_SWEEP_CRON,
+    priorityMatrix: v.TOCSIN_PRIORITY_MATRIX,
     logLevel: v.LOG_LEVEL,
   });
 }

@@ -12,7 +12,7 @@ import { sources } from '../ingest/sources/index.ts';
 import { createServicesApp } from '../services/app.ts';
 import { createPool, ensureDatabase, isConnectionError, type Pool } from '../services/store/db.ts';
 import { acceptDeliveries } from '../services/store/deliveries.ts';
-import { findTokenByHash, touchTokens } from '../services/store/tokens.ts';
+import { findTokenByHash, findUserTokenByHash, touchTokens } from '../services/store/tokens.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { createSearchClient, ensureIndices, pingSearch } from '../services/store/search.ts';
 import { createConsoleApp } from '../web/app.ts';
@@ -35,17 +35,22 @@ const CORRELATION_WINDOW_MS = 30 * 60 * 1000;
 const ENQUEUE_TIMEOUT_MS = 1000;
 const TOKEN_USE_FLUSH_MS = 10_000;
 
+/** A delivery's result, or the error that failed it alone (its request answers 500). */
+type Committed = AcceptResult | { kind: 'failed'; error: unknown };
+
 /**
- * Writes one group commit of deliveries and enqueues one correlate job for all of it. A database
- * outage answers every delivery 503; any other failure of a batch is retried delivery by
- * delivery, so one poisonous delivery cannot fail the others that shared its commit.
+ * Writes one group commit of deliveries, then enqueues one correlate job for all of it without
+ * holding the answer: the alerts are durable once PostgreSQL committed, and a job lost with Redis
+ * is re-enqueued by the inbox sweep. A database outage answers every delivery 503; any other
+ * failure of a batch is retried delivery by delivery, so one poisonous delivery cannot fail the
+ * others that shared its commit.
  */
 async function commitDeliveries(
   pool: Pool,
   jobs: Jobs,
   batch: Submission[],
   log: Logger,
-): Promise<AcceptResult[]> {
+): Promise<Committed[]> {
   let results;
   try {
     results = await acceptDeliveries(pool, batch);
@@ -55,21 +60,23 @@ async function commitDeliveries(
         kind: 'unavailable',
         detail: 'PostgreSQL is unavailable; retry later.',
       }));
-    if (batch.length === 1) throw err;
+    if (batch.length === 1) return [{ kind: 'failed', error: err }];
     return Promise.all(
       batch.map((one) => commitDeliveries(pool, jobs, [one], log).then((r) => r[0]!)),
     );
   }
-  const deliveryIds = results.filter((r, i) => r.stored && batch[i]!.alerts.length > 0);
+  const deliveryIds = results
+    .filter((r, i) => r.stored && batch[i]!.alerts.length > 0)
+    .map((r) => r.deliveryId);
   if (deliveryIds.length > 0) {
-    try {
-      await jobs.add('alert.correlate', { deliveryIds: deliveryIds.map((r) => r.deliveryId) });
-    } catch (err) {
-      log.warn(
-        { err: (err as Error).message, deliveries: deliveryIds.length },
-        'enqueue failed; the inbox sweep will pick these up',
+    jobs
+      .add('alert.correlate', { deliveryIds })
+      .catch((err: Error) =>
+        log.warn(
+          { err: err.message, deliveries: deliveryIds.length },
+          'enqueue failed; the inbox sweep will pick these up',
+        ),
       );
-    }
   }
   return results.map((r) => ({
     kind: 'stored',
@@ -111,7 +118,9 @@ export async function startTocsin(
 
   const metrics = createMetrics(() => jobs.depth());
   const { token: adminToken } = resolveAdminToken(config);
-  const tokens = tokenAuthenticator((hash) => findTokenByHash(pool, hash));
+  const tokens = tokenAuthenticator(
+    async (hash) => (await findTokenByHash(pool, hash)) ?? findUserTokenByHash(pool, hash),
+  );
   const authenticate = adminAuthenticator(adminToken, tokens.authenticate);
   const recordUses = () =>
     touchTokens(pool, tokens.takeUses()).catch((err: Error) =>
@@ -119,7 +128,7 @@ export async function startTocsin(
     );
   const usesTimer = setInterval(() => void recordUses(), TOKEN_USE_FLUSH_MS);
   usesTimer.unref();
-  let ingestCommit: GroupCommit<Submission, AcceptResult> | null = null;
+  let ingestCommit: GroupCommit<Submission, Committed> | null = null;
 
   const app = new Hono();
   app.onError(renderError(log));
@@ -154,14 +163,17 @@ export async function startTocsin(
   );
 
   if (roles.includes('ingest')) {
-    ingestCommit = createGroupCommit<Submission, AcceptResult>(
+    ingestCommit = createGroupCommit<Submission, Committed>(
       (batch) => commitDeliveries(pool, jobs, batch, log),
       { maxBatch: 1000, maxInFlight: 4, maxQueuedWeight: config.ingestMaxBacklog },
     );
     const commit = ingestCommit;
     const accept: Accept = async (submission) => {
       const pending = commit.submit(submission, Math.max(1, submission.alerts.length));
-      return pending ?? { kind: 'overloaded' };
+      if (!pending) return { kind: 'overloaded' };
+      const result = await pending;
+      if (result.kind === 'failed') throw result.error;
+      return result;
     };
     app.route(
       '/',
@@ -187,6 +199,7 @@ export async function startTocsin(
         authenticate,
         queueDepth: () => jobs.depth(),
         sources: Object.keys(sources),
+        priorityMatrix: config.priorityMatrix,
         log,
       }),
     );

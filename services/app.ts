@@ -1,16 +1,21 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Authenticate } from '../runtime/auth.ts';
-import { renderError, renderNotFound, unavailable } from '../runtime/problem.ts';
+import { ProblemError, renderError, renderNotFound, unavailable } from '../runtime/problem.ts';
 import { alertsApi } from './api/alerts.ts';
 import { cmdbApi } from './api/cmdb.ts';
-import { incidentsApi } from './api/incidents.ts';
+import { changeSpec } from './api/changes.ts';
+import { incidentSpec } from './api/incidents.ts';
+import { problemSpec } from './api/problems.ts';
+import { ticketApi } from './api/tickets.ts';
 import { noticesApi } from './api/notices.ts';
+import { peopleApi } from './api/people.ts';
 import { pipelineApi } from './api/pipeline.ts';
 import { searchApi } from './api/search.ts';
 import { tokensApi } from './api/tokens.ts';
-import { isConnectionError, type Pool } from './store/db.ts';
+import { constraintViolation, isConnectionError, type Pool } from './store/db.ts';
 import type { SearchClient } from './store/search.ts';
+import type { PriorityMatrix } from './store/workflows.ts';
 
 /** What the services API needs, injected by the process that serves it. */
 export type ServicesDeps = {
@@ -21,6 +26,8 @@ export type ServicesDeps = {
   queueDepth: () => Promise<Record<string, number>>;
   /** The sources ingest reads, for binding tokens to one. */
   sources: readonly string[];
+  /** Priority by impact (rows) and urgency (columns), 1–3 each. */
+  priorityMatrix: PriorityMatrix;
   log: Logger;
 };
 
@@ -28,15 +35,32 @@ export type ServicesDeps = {
 export function createServicesApp(deps: ServicesDeps): Hono {
   const app = new Hono();
   app.onError(
-    renderError(deps.log, (err) =>
-      isConnectionError(err) ? unavailable('PostgreSQL is unavailable; retry later.') : null,
-    ),
+    renderError(deps.log, (err) => {
+      if (isConnectionError(err)) return unavailable('PostgreSQL is unavailable; retry later.');
+      const violation = constraintViolation(err);
+      if (!violation) return null;
+      switch (violation.kind) {
+        case 'conflict':
+          return new ProblemError(409, 'conflict', 'Conflict', violation.detail);
+        case 'missing-reference':
+          return new ProblemError(400, 'missing-reference', 'Unknown reference', violation.detail);
+        case 'check':
+          return new ProblemError(
+            400,
+            'invalid-request',
+            'The request is invalid',
+            violation.detail,
+          );
+      }
+    }),
   );
   app.notFound(renderNotFound);
-  app.route('/api/v1/incidents', incidentsApi(deps.pool, deps.authenticate));
+  for (const spec of [incidentSpec, problemSpec, changeSpec])
+    app.route(`/api/v1/${spec.kind}s`, ticketApi(spec, deps));
   app.route('/api/v1/alerts', alertsApi(deps.pool, deps.authenticate));
   app.route('/api/v1/search', searchApi(deps.es, deps.indexPrefix, deps.authenticate));
   app.route('/api/v1/cmdb', cmdbApi(deps.pool, deps.authenticate));
+  app.route('/api/v1', peopleApi(deps.pool, deps.authenticate));
   app.route('/api/v1/tokens', tokensApi(deps.pool, deps.authenticate, deps.sources));
   app.route('/api/v1/notices', noticesApi(deps.pool, deps.authenticate));
   app.route('/api/v1/pipeline', pipelineApi(deps.pool, deps.authenticate, deps.queueDepth));

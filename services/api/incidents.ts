@@ -1,31 +1,84 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { requireRole, type Authenticate } from '../../runtime/auth.ts';
-import { notFound } from '../../runtime/problem.ts';
-import type { Pool } from '../store/db.ts';
-import { getIncident, incidentStates, listIncidents } from '../store/incidents.ts';
-import { pageQuery, parseId, parseQuery } from './validate.ts';
+import { incidentWorkflow } from '../store/workflows.ts';
+import type { TicketSpec, TransitionEffect, TransitionInput } from './tickets.ts';
 
-const states = z
-  .string()
-  .transform((s) => s.split(','))
-  .pipe(z.array(z.enum(incidentStates)));
+const id = z.string().regex(/^[1-9]\d{0,18}$/, 'must be a record id');
+const channel = z.enum(['monitoring', 'phone', 'email', 'self_service']);
 
-/** `GET /incidents` and `GET /incidents/{id}`. */
-export function incidentsApi(pool: Pool, authenticate: Authenticate): Hono {
-  const app = new Hono();
-  app.use(requireRole(authenticate, 'viewer'));
-  app.get('/', async (c) => {
-    const query = parseQuery(c, { ...pageQuery, state: states.optional() });
-    return c.json(
-      await listIncidents(pool, { states: query.state }, query.limit, query.cursor ?? null),
-    );
-  });
-  app.get('/:id', async (c) => {
-    const id = parseId(c.req.param('id'), 'incident');
-    const incident = await getIncident(pool, id);
-    if (!incident) throw notFound(`No incident ${id}.`);
-    return c.json(incident);
-  });
-  return app;
+const needs = (field: 'resolutionCode' | 'reason', action: string): TransitionEffect => ({
+  ok: false,
+  detail: `"${action}" needs ${field === 'reason' ? 'a reason' : 'a resolution code'}.`,
+  pointer: `/${field}`,
+});
+
+/** What each incident action writes besides the state. */
+function incidentTransition({ ticket, action, body, now }: TransitionInput): TransitionEffect {
+  switch (action) {
+    case 'acknowledge':
+      return { ok: true, values: { acknowledgedAt: now } };
+    case 'hold':
+      if (!body.reason) return needs('reason', action);
+      return { ok: true, values: { holdReason: body.reason } };
+    case 'resume':
+      return { ok: true, values: { holdReason: null } };
+    case 'resolve':
+      if (!body.resolutionCode) return needs('resolutionCode', action);
+      return {
+        ok: true,
+        values: {
+          resolvedAt: now,
+          acknowledgedAt: ticket.acknowledgedAt ?? now,
+          resolutionCode: body.resolutionCode,
+          resolutionNotes: body.resolutionNotes ?? null,
+          holdReason: null,
+        },
+      };
+    case 'reopen':
+      return {
+        ok: true,
+        values: {
+          resolvedAt: null,
+          resolutionCode: null,
+          resolutionNotes: null,
+          reopenCount: (ticket.reopenCount as number) + 1,
+        },
+      };
+    case 'close':
+      return { ok: true, values: { closedAt: now } };
+    case 'cancel':
+      if (!body.reason) return needs('reason', action);
+      return {
+        ok: true,
+        values: { closedAt: now, resolutionCode: 'canceled', resolutionNotes: body.reason },
+      };
+    default:
+      return { ok: true, values: {} };
+  }
 }
+
+/** Incidents: NOC operators open, edit and move them; the correlator opens most of them. */
+export const incidentSpec: TicketSpec = {
+  kind: 'incident',
+  writeRole: 'noc_operator',
+  createShape: {
+    severity: z.enum(['critical', 'major', 'minor', 'warning', 'info']).default('warning'),
+    channel: channel.default('phone'),
+    parentId: id.nullish(),
+    major: z.boolean().default(false),
+    problemId: id.nullish(),
+    suspectedChangeId: id.nullish(),
+  },
+  updateShape: {
+    channel: channel.optional(),
+    parentId: id.nullable().optional(),
+    major: z.boolean().optional(),
+    problemId: id.nullable().optional(),
+    suspectedChangeId: id.nullable().optional(),
+  },
+  workflowOf: () => incidentWorkflow,
+  onCreate: () => {
+    const now = new Date().toISOString();
+    return { openedAt: now, lastAlertAt: now };
+  },
+  onTransition: (input) => Promise.resolve(incidentTransition(input)),
+};

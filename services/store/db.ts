@@ -71,6 +71,41 @@ export function isConnectionError(err: unknown): boolean {
   );
 }
 
+/** A constraint the data broke, as the API should report it; null for any other error. */
+export type ConstraintViolation = {
+  kind: 'conflict' | 'missing-reference' | 'check';
+  constraint: string;
+  detail: string;
+};
+
+/**
+ * Maps PostgreSQL's integrity errors (23505, 23503, 23514) and data exceptions (22xxx) to what a
+ * caller can report.
+ */
+export function constraintViolation(err: unknown): ConstraintViolation | null {
+  const e = err as { code?: string; constraint?: string; detail?: string; message?: string };
+  const constraint = e.constraint ?? '';
+  switch (e.code) {
+    case '23505':
+      return { kind: 'conflict', constraint, detail: e.detail ?? 'already exists' };
+    case '23503':
+      return {
+        kind: 'missing-reference',
+        constraint,
+        detail: e.detail ?? 'refers to a record that does not exist',
+      };
+    case '23514':
+      return { kind: 'check', constraint, detail: e.message ?? 'a value is out of range' };
+    case undefined:
+      return null;
+    default:
+      // Class 22, data exceptions: a value PostgreSQL cannot take (a crafted cursor, say).
+      return e.code.startsWith('22')
+        ? { kind: 'check', constraint, detail: e.message ?? 'a value is invalid' }
+        : null;
+  }
+}
+
 const LOCK_KEYS = `
 -- Take transaction-scoped advisory locks on keys, in one global order so lockers never deadlock.
 -- Params: keys.

@@ -13,8 +13,16 @@ export type TokenRecord = {
   lastUsedAt: string | null;
 };
 
-/** What authentication needs of a token. */
-export type TokenGrant = { id: string; name: string; source: string; hmacSecret: string | null };
+/** What authentication needs of a token (see runtime/auth.ts, which this mirrors). */
+export type TokenGrant = {
+  id: string;
+  name: string;
+  roles: readonly (
+    'ingest' | 'admin' | 'noc_operator' | 'problem_manager' | 'change_manager' | 'viewer'
+  )[];
+  source: string | null;
+  hmacSecret: string | null;
+};
 
 type TokenRow = {
   id: string;
@@ -96,16 +104,48 @@ SELECT ${COLUMNS} FROM ingest_tokens WHERE token_hash = $1 AND revoked_at IS NUL
     [hash],
   );
   const r = rows[0];
-  return r ? { id: r.id, name: r.name, source: r.source, hmacSecret: r.hmac_secret } : null;
+  return r
+    ? {
+        id: r.id,
+        name: `token:${r.name}`,
+        roles: ['ingest'],
+        source: r.source,
+        hmacSecret: r.hmac_secret,
+      }
+    : null;
 }
 
-/** Records when tokens were last used (batched: one statement for many tokens). */
-export async function touchTokens(q: Queryable, used: Map<string, Date>): Promise<void> {
-  if (used.size === 0) return;
-  await q.query(
-    `-- Last use of tokens. Params: ids, times.
-UPDATE ingest_tokens t SET last_used_at = GREATEST(t.last_used_at, u.at)
-FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at) WHERE t.id = u.id`,
-    [[...used.keys()], [...used.values()].map((d) => d.toISOString())],
+/** The live token of an active user with this hash, acting with the user's and groups' roles. */
+export async function findUserTokenByHash(q: Queryable, hash: Buffer): Promise<TokenGrant | null> {
+  const { rows } = await q.query<{ id: string; username: string; roles: TokenGrant['roles'] }>(
+    `-- A live user token by hash, with the roles of the user and of its groups. Params: hash.
+SELECT t.id, u.username,
+  ARRAY(SELECT DISTINCT r FROM unnest(u.roles || COALESCE(
+    (SELECT array_agg(gr) FROM groups g, unnest(g.roles) AS gr WHERE g.name = ANY(u.groups)),
+    '{}')) AS r) AS roles
+FROM user_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active`,
+    [hash],
   );
+  const r = rows[0];
+  return r
+    ? { id: `u${r.id}`, name: `user:${r.username}`, roles: r.roles, source: null, hmacSecret: null }
+    : null;
+}
+
+/** Records when tokens were last used (batched: one statement per table for many tokens). */
+export async function touchTokens(q: Queryable, used: Map<string, Date>): Promise<void> {
+  const entries = [...used];
+  for (const [table, mine] of [
+    ['ingest_tokens', entries.filter(([id]) => !id.startsWith('u'))],
+    ['user_tokens', entries.filter(([id]) => id.startsWith('u'))],
+  ] as const) {
+    if (mine.length === 0) continue;
+    await q.query(
+      `-- Last use of tokens. Params: ids, times.
+UPDATE ${table} t SET last_used_at = GREATEST(t.last_used_at, u.at)
+FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at) WHERE t.id = u.id`,
+      [mine.map(([id]) => id.replace(/^u/, '')), mine.map(([, at]) => at.toISOString())],
+    );
+  }
 }

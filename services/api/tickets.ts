@@ -1,0 +1,430 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { requireRole, type AuthEnv, type Authenticate, type Role } from '../../runtime/auth.ts';
+import { invalid, notFound, pointer, ProblemError } from '../../runtime/problem.ts';
+import { withTransaction, type Pool, type Queryable } from '../store/db.ts';
+import { enqueueOutbox } from '../store/outbox.ts';
+import { decodeCursor } from '../store/page.ts';
+import {
+  addJournalEntry,
+  getTicket,
+  insertTicket,
+  listAudit,
+  listJournal,
+  listTickets,
+  lockTicket,
+  setActor,
+  ticketFields,
+  updateTicket,
+  type Field,
+  type Predicate,
+  type Ticket,
+  type TicketKind,
+} from '../store/tickets.ts';
+import {
+  allowedActions,
+  step,
+  matrixPriority,
+  type PriorityMatrix,
+  type Workflow,
+} from '../store/workflows.ts';
+import { pageQuery, parseId, parseJsonBody, parseQuery } from './validate.ts';
+
+/** How one ticket type plugs into the shared ticket API. */
+export type TicketSpec = {
+  kind: TicketKind;
+  /** The role that creates, edits and moves this type (admin always may). */
+  writeRole: Role;
+  /** The create body; impact, urgency, title and description are added by the API. */
+  createShape: z.ZodRawShape;
+  /** The PATCH body: the editable fields, each optional. */
+  updateShape: z.ZodRawShape;
+  /** The workflow a ticket follows (a change's depends on its type). */
+  workflowOf(ticket: Pick<Ticket, 'state'> & Record<string, unknown>): Workflow<string, string>;
+  /** Values a creation adds beyond the body (its initial state, say). */
+  onCreate?(body: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * What an action writes besides the state, or a 422 detail when the body lacks what it needs;
+   * may also keep the state (a change awaiting further approvals).
+   */
+  onTransition(input: TransitionInput): Promise<TransitionEffect>;
+  /** Related facts served with a ticket (a change's approvals and overlap warnings, say). */
+  decorate?(q: Queryable, ticket: Ticket): Promise<Record<string, unknown>>;
+};
+
+/** The body a transition may carry. */
+export const transitionBody = z.strictObject({
+  resolutionCode: z.string().trim().min(1).max(64).optional(),
+  resolutionNotes: z.string().max(65536).optional(),
+  reason: z.string().trim().min(1).max(4096).optional(),
+  comment: z.string().max(65536).optional(),
+});
+
+/** What a transition hook is told. */
+export type TransitionInput = {
+  q: Queryable;
+  ticket: Ticket;
+  action: string;
+  to: string;
+  body: z.output<typeof transitionBody>;
+  actor: string;
+  now: string;
+};
+
+/** What a transition writes: the values, or a 422 saying what is missing. */
+export type TransitionEffect =
+  | { ok: true; values: Record<string, unknown>; keepState?: boolean }
+  | { ok: false; detail: string; pointer: string };
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const level = z.number().int().min(1).max(3);
+
+/** Fields every ticket type takes on create and PATCH. */
+export const baseCreateShape = {
+  title: text(1024),
+  description: z.string().max(65536).nullish(),
+  impact: level.default(2),
+  urgency: level.default(2),
+  category: text(255).nullish(),
+  service: text(255).nullish(),
+  primaryCi: text(255).nullish(),
+  cis: z.array(text(255)).max(1000).default([]),
+  assignmentGroup: text(255).nullish(),
+  assignee: text(255).nullish(),
+};
+
+/** The PATCH counterpart of baseCreateShape: every field optional, nothing defaulted. */
+export const baseUpdateShape = {
+  title: text(1024).optional(),
+  description: z.string().max(65536).nullable().optional(),
+  impact: level.optional(),
+  urgency: level.optional(),
+  category: text(255).nullable().optional(),
+  service: text(255).nullable().optional(),
+  primaryCi: text(255).nullable().optional(),
+  cis: z.array(text(255)).max(1000).optional(),
+  assignmentGroup: text(255).nullable().optional(),
+  assignee: text(255).nullable().optional(),
+};
+
+/** The strong ETag of a record version. */
+export const etagOf = (version: number) => `"${version}"`;
+
+/** Throws 412 when If-Match names another version than the record's (absent: no check). */
+export function checkIfMatch(c: Context, version: number): void {
+  const header = c.req.header('If-Match');
+  if (header === undefined || header.trim() === '*') return;
+  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  if (!tags.includes(etagOf(version))) {
+    throw new ProblemError(
+      412,
+      'precondition-failed',
+      'The record changed since you read it',
+      `If-Match ${header} does not match the current version ${etagOf(version)}; read it again.`,
+      { currentVersion: version },
+    );
+  }
+}
+
+const FILTER_CLAUSE = /^([A-Za-z]+)(<=|>=|!=|=|<|>)(.*)$/s;
+
+function parseValue(field: Field, raw: string): string | number | boolean | null {
+  switch (field.type) {
+    case 'id':
+      return /^[1-9]\d{0,18}$/.test(raw) ? raw : null;
+    case 'int':
+      return /^-?\d{1,9}$/.test(raw) ? Number(raw) : null;
+    case 'bool':
+      return raw === 'true' ? true : raw === 'false' ? false : null;
+    case 'time': {
+      const ms = Date.parse(raw);
+      return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+    }
+    case 'text':
+    case 'texts':
+      return raw.length <= 1024 ? raw : null;
+    case 'json':
+      return null;
+  }
+}
+
+/**
+ * Parses `filter`: predicates joined by `;`, each `field` `op` `value` with op one of `=`, `!=`,
+ * `<`, `<=`, `>`, `>=`; `=` and `!=` take several values joined by `|`. An unknown field, an
+ * operator the field cannot take or a value of the wrong type is a 400 naming it.
+ */
+export function parseFilter(
+  kind: TicketKind,
+  filter: string | undefined,
+  fields: Record<string, Field> = ticketFields[kind],
+): Predicate[] {
+  if (!filter) return [];
+  const at = pointer(['query', 'filter']);
+  return filter
+    .split(';')
+    .filter((clause) => clause.trim() !== '')
+    .map((clause) => {
+      const match = FILTER_CLAUSE.exec(clause.trim());
+      if (!match) throw invalid([{ pointer: at, detail: `"${clause}" is not field<op>value` }]);
+      const [, name, op, raw] = match as unknown as [string, string, Predicate['op'], string];
+      const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
+      if (!field || field.type === 'json')
+        throw invalid([{ pointer: at, detail: `unknown field "${name}" for ${kind}s` }]);
+      const many = op === '=' || op === '!=';
+      if (!many && (field.type === 'texts' || field.type === 'bool'))
+        throw invalid([{ pointer: at, detail: `"${name}" takes only = and !=` }]);
+      const values = (many ? raw.split('|') : [raw]).map((v) => {
+        const value = parseValue(field, v);
+        if (value === null)
+          throw invalid([
+            { pointer: at, detail: `"${v}" is not a valid ${field.type} for "${name}"` },
+          ]);
+        return value;
+      });
+      return { field: name, op, values };
+    });
+}
+
+function parseSort(kind: TicketKind, sort: string | undefined) {
+  const fields: Record<string, Field> = ticketFields[kind];
+  const raw = sort ?? '-id';
+  const descending = raw.startsWith('-');
+  const name = raw.replace(/^[-+]/, '');
+  if (!Object.hasOwn(fields, name) || !fields[name]!.sortable) {
+    const sortable = Object.keys(fields).filter((k) => fields[k]!.sortable);
+    throw invalid([
+      {
+        pointer: pointer(['query', 'sort']),
+        detail: `cannot sort ${kind}s by "${name}"; sort by one of ${sortable.join(', ')} (- for descending)`,
+      },
+    ]);
+  }
+  return { field: name, descending };
+}
+
+function parseFields(kind: TicketKind, fields: string | undefined): string[] | null {
+  if (!fields) return null;
+  const names = fields.split(',').map((n) => n.trim());
+  const known: Record<string, Field> = ticketFields[kind];
+  const unknown = names.filter((n) => n !== 'stateCategory' && !Object.hasOwn(known, n));
+  if (unknown.length > 0)
+    throw invalid([
+      { pointer: pointer(['query', 'fields']), detail: `unknown field "${unknown.join('", "')}"` },
+    ]);
+  return names;
+}
+
+function project(ticket: Ticket, fields: string[] | null): Record<string, unknown> {
+  if (!fields) return ticket;
+  return Object.fromEntries(fields.map((f) => [f, ticket[f]]));
+}
+
+const journalBody = z.strictObject({
+  kind: z.enum(['work_note', 'comment']).default('work_note'),
+  body: z.string().trim().min(1).max(65536),
+});
+
+/**
+ * The shared ticket routes of one type: list (filter, q, sort, fields, cursor), create, read
+ * (with ETag), PATCH (If-Match; 412 on a lost update), transitions (409 with the allowed actions),
+ * the journal, and the audit history. Reads need `viewer`; writes the type's role.
+ */
+export function ticketApi(
+  spec: TicketSpec,
+  deps: { pool: Pool; authenticate: Authenticate; priorityMatrix: PriorityMatrix },
+): Hono<AuthEnv> {
+  const { pool, authenticate } = deps;
+  const { kind } = spec;
+  const createSchema = z.strictObject({ ...baseCreateShape, ...spec.createShape });
+  const updateSchema = z
+    .strictObject({ ...baseUpdateShape, ...spec.updateShape })
+    .refine((v) => Object.keys(v).length > 0, 'change at least one field');
+  const read = requireRole(authenticate, 'viewer');
+  const write = requireRole(authenticate, spec.writeRole);
+  const app = new Hono<AuthEnv>();
+
+  const render = async (q: Queryable, ticket: Ticket) => ({
+    ...ticket,
+    ...(await spec.decorate?.(q, ticket)),
+    allowedActions: allowedActions(spec.workflowOf(ticket), ticket.state),
+  });
+
+  const load = async (id: string) => {
+    const ticket = await getTicket(pool, kind, id);
+    if (!ticket) throw notFound(`No ${kind} ${id}.`);
+    return ticket;
+  };
+
+  app.get('/', read, async (c) => {
+    const query = parseQuery(c, {
+      ...pageQuery,
+      cursor: z
+        .string()
+        .max(1024)
+        .refine((c) => {
+          const position = decodeCursor(c);
+          return Array.isArray(position) && position.length === 2;
+        }, 'not a cursor this list returned')
+        .optional(),
+      filter: z.string().max(8192).optional(),
+      q: z.string().trim().max(1024).optional(),
+      sort: z.string().max(64).optional(),
+      fields: z.string().max(2048).optional(),
+      state: z.string().max(1024).optional(),
+    });
+    const predicates = parseFilter(kind, query.filter);
+    if (query.state) predicates.push({ field: 'state', op: '=', values: query.state.split(',') });
+    const fields = parseFields(kind, query.fields);
+    const page = await listTickets(pool, kind, {
+      predicates,
+      q: query.q || null,
+      sort: parseSort(kind, query.sort),
+      limit: query.limit,
+      cursor: query.cursor ?? null,
+    });
+    return c.json({
+      items: page.items.map((t) => project(t, fields)),
+      nextCursor: page.nextCursor,
+    });
+  });
+
+  app.post('/', write, async (c) => {
+    const body = (await parseJsonBody(c, createSchema)) as Record<string, unknown> & {
+      impact: number;
+      urgency: number;
+    };
+    const actor = c.get('principal').name;
+    const ticket = await withTransaction(pool, async (tx) => {
+      await setActor(tx, actor, 'create');
+      const created = await insertTicket(tx, kind, {
+        ...body,
+        ...spec.onCreate?.(body),
+        priority: matrixPriority(deps.priorityMatrix, body.impact, body.urgency),
+        createdBy: actor,
+      });
+      await enqueueTicket(tx, kind, created.id);
+      return created;
+    });
+    c.header('Location', `/api/v1/${kind}s/${ticket.id}`);
+    c.header('ETag', etagOf(ticket.version));
+    return c.json(await render(pool, ticket), 201);
+  });
+
+  app.get('/:id', read, async (c) => {
+    const ticket = await load(parseId(c.req.param('id'), kind));
+    c.header('ETag', etagOf(ticket.version));
+    return c.json(await render(pool, ticket));
+  });
+
+  app.patch('/:id', write, async (c) => {
+    const id = parseId(c.req.param('id'), kind);
+    const body = (await parseJsonBody(c, updateSchema)) as Record<string, unknown>;
+    const actor = c.get('principal').name;
+    const ticket = await withTransaction(pool, async (tx) => {
+      const current = await lockTicket(tx, kind, id);
+      if (!current) throw notFound(`No ${kind} ${id}.`);
+      checkIfMatch(c, current.version);
+      await setActor(tx, actor, null);
+      const impact = (body.impact as number | undefined) ?? (current.impact as number);
+      const urgency = (body.urgency as number | undefined) ?? (current.urgency as number);
+      const updated = await updateTicket(tx, kind, id, {
+        ...body,
+        priority: matrixPriority(deps.priorityMatrix, impact, urgency),
+      });
+      await enqueueTicket(tx, kind, id);
+      return updated;
+    });
+    c.header('ETag', etagOf(ticket.version));
+    return c.json(await render(pool, ticket));
+  });
+
+  app.post('/:id/transitions/:action', write, async (c) => {
+    const id = parseId(c.req.param('id'), kind);
+    const action = c.req.param('action');
+    const hasBody = (c.req.header('Content-Length') ?? '0') !== '0' || c.req.header('Content-Type');
+    const body = hasBody ? await parseJsonBody(c, transitionBody) : {};
+    const actor = c.get('principal').name;
+    const ticket = await withTransaction(pool, async (tx) => {
+      const current = await lockTicket(tx, kind, id);
+      if (!current) throw notFound(`No ${kind} ${id}.`);
+      checkIfMatch(c, current.version);
+      const workflow = spec.workflowOf(current);
+      const next = step(workflow, current.state, action);
+      if (!next.ok) {
+        throw new ProblemError(
+          409,
+          'transition-not-allowed',
+          'Transition not allowed',
+          `A ${kind} in state "${current.state}" cannot "${action}"; allowed: ${next.allowed.join(', ') || 'none'}.`,
+          { state: current.state, allowed: next.allowed },
+        );
+      }
+      await setActor(tx, actor, action);
+      const effect = await spec.onTransition({
+        q: tx,
+        ticket: current,
+        action,
+        to: next.to,
+        body,
+        actor,
+        now: new Date().toISOString(),
+      });
+      if (!effect.ok) {
+        throw new ProblemError(
+          422,
+          'transition-needs-input',
+          'The transition needs more input',
+          effect.detail,
+          { pointer: effect.pointer },
+        );
+      }
+      const updated = await updateTicket(tx, kind, id, {
+        ...effect.values,
+        ...(effect.keepState ? {} : { state: next.to }),
+      });
+      if (body.comment)
+        await addJournalEntry(tx, kind, id, {
+          kind: 'work_note',
+          author: actor,
+          body: body.comment,
+        });
+      await enqueueTicket(tx, kind, id);
+      return updated;
+    });
+    c.header('ETag', etagOf(ticket.version));
+    return c.json(await render(pool, ticket));
+  });
+
+  app.get('/:id/notes', read, async (c) => {
+    const id = parseId(c.req.param('id'), kind);
+    await load(id);
+    const entries = await listJournal(pool, kind, id);
+    return c.json({ items: entries, nextCursor: null });
+  });
+
+  app.post('/:id/notes', write, async (c) => {
+    const id = parseId(c.req.param('id'), kind);
+    const body = await parseJsonBody(c, journalBody);
+    await load(id);
+    const entry = await addJournalEntry(pool, kind, id, {
+      kind: body.kind,
+      author: c.get('principal').name,
+      body: body.body,
+    });
+    return c.json(entry, 201);
+  });
+
+  app.get('/:id/history', read, async (c) => {
+    const id = parseId(c.req.param('id'), kind);
+    const query = parseQuery(c, pageQuery);
+    await load(id);
+    return c.json(await listAudit(pool, kind, id, query.limit, query.cursor ?? null));
+  });
+
+  return app;
+}
+
+/** Incidents are projected to search; the other ticket types join the projection later. */
+async function enqueueTicket(q: Queryable, kind: TicketKind, id: string): Promise<void> {
+  if (kind === 'incident') await enqueueOutbox(q, 'incident', [id]);
+}
