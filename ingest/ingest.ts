@@ -78,16 +78,6 @@ function parseNdjson(
   return { ok: true, value: values };
 }
 
-/** A copy with every lone surrogate, in keys and values, made U+FFFD: jsonb refuses them. */
-function wellFormed<T>(value: T): T {
-  if (typeof value === 'string') return (value.isWellFormed() ? value : value.toWellFormed()) as T;
-  if (Array.isArray(value)) return value.map(wellFormed) as T;
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)]),
-  ) as T;
-}
-
 // A tool's own delivery id may be any length, and a unique index entry holds about 2.7 kB: 512
 // UTF-16 units are at most 1.5 kB of UTF-8, and an Idempotency-Key header (255) always fits.
 const MAX_KEY_LENGTH = 512;
@@ -144,7 +134,7 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
       return normalized;
     case 'alerts':
     case 'notice': {
-      const alerts = normalized.kind === 'alerts' ? normalized.alerts.map(wellFormed) : [];
+      const alerts = normalized.kind === 'alerts' ? normalized.alerts : [];
       // A well-formed delivery with nothing to act on (a tool's ping, say) is answered, not kept.
       if (normalized.kind === 'alerts' && alerts.length === 0)
         return { kind: 'accepted', accepted: 0, duplicate: false };
@@ -157,7 +147,7 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
         contentType: mediaType,
         body: delivery.body,
         alerts,
-        notice: normalized.kind === 'notice' ? wellFormed(normalized.notice) : null,
+        notice: normalized.kind === 'notice' ? normalized.notice : null,
       });
       switch (stored.kind) {
         case 'stored':

@@ -20,14 +20,21 @@ function checkDepth(text: string): void {
   }
 }
 
+// A number of 16 or more digits where a value starts: the only place an integer beyond 2^53 can
+// be. It may also match inside a string, which only costs the slower exact parse.
+const LONG_INTEGER = /[:,[]\s*-?\d{16}/;
+
 /**
  * Parses a webhook body without losing digits: an integer beyond 2^53 (a Prometheus group key, an
  * Opsgenie nanosecond timestamp) becomes a string of its exact digits instead of a rounded number.
- * Every other number is a plain number. Duplicate keys are an error, as they are ambiguous, and
- * so is nesting deeper than MAX_DEPTH.
+ * Every other number is a plain number. Nesting deeper than MAX_DEPTH is an error. A body that
+ * may hold such an integer goes through lossless-json, about four times slower than JSON.parse,
+ * which reads every other body; lossless-json also refuses duplicate keys, where JSON.parse keeps
+ * the last.
  */
 export function parsePayload(text: string): unknown {
   checkDepth(text);
+  if (!LONG_INTEGER.test(text)) return JSON.parse(text) as unknown;
   return parse(text, null, (digits) =>
     isSafeNumber(digits) || !isInteger(digits) ? Number(digits) : digits,
   );

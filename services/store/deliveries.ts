@@ -24,14 +24,15 @@ const ACCEPT = `
 -- Group commit of webhook deliveries: each delivery row, its alerts as inbox rows and its notice,
 -- all in one statement (one commit). A delivery whose idempotency key was seen is skipped and
 -- answered with the first one's alert count.
--- Params: sources, token ids, idempotency keys, content types, bodies, alert counts,
---         alerts (one jsonb array per delivery), notices (jsonb or null).
+-- Params: the deliveries as one jsonb array of {source, tokenId, idempotencyKey, contentType,
+--         body, alerts, notice} (one parameter: no per-element array escaping in the driver).
 WITH input AS MATERIALIZED (
-  SELECT nextval(pg_get_serial_sequence('ingest_deliveries', 'id')) AS id, t.*
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],
-              $7::jsonb[], $8::jsonb[])
-    WITH ORDINALITY AS t(source, token_id, idempotency_key, content_type, body, alert_count,
-                         alerts, notice, ord)
+  SELECT nextval(pg_get_serial_sequence('ingest_deliveries', 'id')) AS id, t.ord,
+    t.d ->> 'source' AS source, (t.d ->> 'tokenId')::bigint AS token_id,
+    t.d ->> 'idempotencyKey' AS idempotency_key, t.d ->> 'contentType' AS content_type,
+    t.d ->> 'body' AS body, jsonb_array_length(t.d -> 'alerts') AS alert_count,
+    t.d -> 'alerts' AS alerts, NULLIF(t.d -> 'notice', 'null'::jsonb) AS notice
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(d, ord)
 ),
 delivered AS (
   INSERT INTO ingest_deliveries (id, source, token_id, idempotency_key, content_type, body,
@@ -66,15 +67,28 @@ ORDER BY i.ord`;
 
 const stripNul = (text: string) => text.replaceAll('\u0000', '\uFFFD');
 
-/** A JSON.stringify replacer: PostgreSQL's text and jsonb cannot hold U+0000, in values or keys. */
-function withoutNul(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return stripNul(value);
+/**
+ * A JSON.stringify replacer for jsonb, which refuses U+0000 and lone UTF-16 surrogates (from a
+ * JSON escape such as "\\ud800", or a length bound cutting an emoji in two), in values or keys.
+ */
+function forJsonb(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return stripNul(value).toWellFormed();
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const entries = Object.entries(value);
-    if (entries.some(([k]) => k.includes('\u0000')))
-      return Object.fromEntries(entries.map(([k, v]) => [stripNul(k), v]));
+    if (entries.some(([k]) => k.includes('\u0000') || !k.isWellFormed()))
+      return Object.fromEntries(entries.map(([k, v]) => [stripNul(k).toWellFormed(), v]));
   }
   return value;
+}
+
+// JSON.stringify writes U+0000 and lone surrogates as escapes: where one may be, the value takes
+// the slower pass through forJsonb (an escaped backslash can match too; that only costs time).
+const JSONB_REFUSES = /\\u0000|\\ud[89a-f]/i;
+
+/** JSON for a jsonb column; the slower cleaning pass runs only where it may be needed. */
+function toJsonb(value: unknown): string {
+  const json = JSON.stringify(value);
+  return JSONB_REFUSES.test(json) ? JSON.stringify(value, forJsonb) : json;
 }
 
 /**
@@ -85,16 +99,18 @@ export async function acceptDeliveries(
   q: Queryable,
   deliveries: readonly DeliveryInput[],
 ): Promise<DeliveryResult[]> {
+  const batch = deliveries.map((d) => ({
+    source: d.source,
+    tokenId: d.tokenId,
+    idempotencyKey: d.idempotencyKey,
+    contentType: d.contentType,
+    // The raw body is text decoded from UTF-8 (no lone surrogates); only NUL needs replacing.
+    body: stripNul(d.body),
+    alerts: d.alerts,
+    notice: d.notice,
+  }));
   const { rows } = await q.query<{ id: string; stored: boolean; alert_count: number }>(ACCEPT, [
-    deliveries.map((d) => d.source),
-    deliveries.map((d) => d.tokenId),
-    deliveries.map((d) => d.idempotencyKey),
-    deliveries.map((d) => d.contentType),
-    // PostgreSQL text cannot hold NUL; JSON escapes it, so only a raw NUL byte is replaced.
-    deliveries.map((d) => stripNul(d.body)),
-    deliveries.map((d) => d.alerts.length),
-    deliveries.map((d) => JSON.stringify(d.alerts, withoutNul)),
-    deliveries.map((d) => (d.notice ? JSON.stringify(d.notice, withoutNul) : null)),
+    toJsonb(batch),
   ]);
   return rows.map((r) => ({ deliveryId: r.id, stored: r.stored, alertCount: r.alert_count }));
 }
