@@ -424,7 +424,7 @@ export function ticketApi(
   return app;
 }
 
-/** Incidents are projected to search; the other ticket types join the projection later. */
+/** Notes a ticket's change for the search projection, in the writer's transaction. */
 async function enqueueTicket(q: Queryable, kind: TicketKind, id: string): Promise<void> {
-  if (kind === 'incident') await enqueueOutbox(q, 'incident', [id]);
+  await enqueueOutbox(q, kind, [id]);
 }

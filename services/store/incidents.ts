@@ -77,15 +77,6 @@ export async function getIncident(q: Queryable, id: string): Promise<IncidentRec
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
-/** Reads incidents by id, for the search projection. */
-export async function getIncidents(q: Queryable, ids: string[]): Promise<IncidentRecord[]> {
-  const { rows } = await q.query<IncidentRow>(
-    `-- Incidents by id. Params: ids.\nSELECT ${COLUMNS} FROM incidents WHERE id = ANY($1::bigint[])`,
-    [ids],
-  );
-  return rows.map(toIncident);
-}
-
 /** Lists incidents, newest first, optionally in some states. */
 export async function listIncidents(
   q: Queryable,

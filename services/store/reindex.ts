@@ -4,6 +4,8 @@ import { aliasOf, mappings, projectRecords, type SearchClient } from './search.t
 
 const tables: Record<RecordType, string> = {
   incident: 'incidents',
+  problem: 'problems',
+  change: 'changes',
   alert: 'alerts',
   ci: 'configuration_items',
 };

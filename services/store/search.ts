@@ -4,7 +4,7 @@ import { getAlerts } from './alerts.ts';
 import { getCis } from './cmdb.ts';
 import type { Pool, Queryable } from './db.ts';
 import { withTransaction } from './db.ts';
-import { getIncidents } from './incidents.ts';
+import { getTickets, ticketFields, type Field, type TicketKind } from './tickets.ts';
 import { claimOutbox, deleteOutbox, recordTypes, type RecordType } from './outbox.ts';
 import { decodeCursor, encodeCursor, type Page } from './page.ts';
 
@@ -23,26 +23,62 @@ const textWithKeyword = {
   fields: { keyword: { type: 'keyword', ignore_above: 512 } },
 } as const;
 
-/** Explicit mappings per record type: nothing is left to dynamic mapping. */
-export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
-  incident: {
+// Ticket fields searched as prose; every other text field is an exact keyword.
+const proseFields = new Set([
+  'description',
+  'cause',
+  'workaround',
+  'fix',
+  'resolutionNotes',
+  'holdReason',
+  'implementationPlan',
+  'backoutPlan',
+  'testPlan',
+]);
+
+function ticketFieldMapping(name: string, field: Field): estypes.MappingProperty {
+  if (name === 'title') return textWithKeyword;
+  switch (field.type) {
+    case 'text':
+      return proseFields.has(name) ? { type: 'text' } : keyword;
+    case 'id':
+    case 'texts':
+      return keyword;
+    case 'int':
+      return ['impact', 'urgency', 'priority'].includes(name)
+        ? { type: 'byte' }
+        : { type: 'integer' };
+    case 'bool':
+      return { type: 'boolean' };
+    case 'time':
+      return date;
+    case 'json':
+      return { type: 'object', enabled: false };
+  }
+}
+
+/** A ticket type's mapping, derived from its fields (the version is the document's version). */
+function ticketMapping(kind: TicketKind): estypes.MappingTypeMapping {
+  const fields: Record<string, Field> = ticketFields[kind];
+  return {
     dynamic: 'strict',
     properties: {
       type: keyword,
-      id: keyword,
-      number: keyword,
-      title: textWithKeyword,
-      state: keyword,
-      severity: keyword,
-      priority: { type: 'byte' },
-      openedAt: date,
-      resolvedAt: date,
-      lastAlertAt: date,
-      updatedAt: date,
-      alertCount: { type: 'integer' },
-      cis: keyword,
+      stateCategory: keyword,
+      ...Object.fromEntries(
+        Object.entries(fields)
+          .filter(([name]) => name !== 'version')
+          .map(([name, field]) => [name, ticketFieldMapping(name, field)]),
+      ),
     },
-  },
+  };
+}
+
+/** Explicit mappings per record type: nothing is left to dynamic mapping. */
+export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
+  incident: ticketMapping('incident'),
+  problem: ticketMapping('problem'),
+  change: ticketMapping('change'),
   alert: {
     dynamic: 'strict',
     properties: {
@@ -129,7 +165,9 @@ type Doc = { id: string; version: number } & Record<string, unknown>;
 async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<Doc[]> {
   switch (type) {
     case 'incident':
-      return (await getIncidents(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+    case 'problem':
+    case 'change':
+      return (await getTickets(q, type, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
     case 'alert':
       // The delivery id points at the raw payload in PostgreSQL; it is not searched.
       return (await getAlerts(q, ids)).map(({ version, lastDeliveryId: _, ...r }) => ({
@@ -268,6 +306,11 @@ async function runSearch(
               'number^5',
               'name^3',
               'description',
+              'cause',
+              'workaround',
+              'resolutionNotes',
+              'assignmentGroup',
+              'assignee',
               'ci',
               'cis',
               'service',

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import { createPool, type Pool } from '../../services/store/db.ts';
 
-/** The migrated database every test file clones. */
-export const TEMPLATE_DB = 'tocsin_test_template';
+/**
+ * A name for this run's migrated template database, which every test file clones: a name of the
+ * run's own, so that two test runs on one server (two checkouts, CI beside a developer) never
+ * drop each other's template.
+ */
+export function newTemplateName(): string {
+  return `tocsin_test_tpl_${randomBytes(6).toString('hex')}`;
+}
 
 const server = process.env.TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -25,7 +32,7 @@ export async function createTestDatabase(): Promise<{
   const name = `tocsin_test_${randomBytes(6).toString('hex')}`;
   const admin: Pool = createPool(adminUrl(), 1);
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDb')}`);
   } finally {
     await admin.end();
   }

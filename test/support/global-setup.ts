@@ -5,11 +5,12 @@ import type { TestProject } from 'vitest/node';
 import { isElasticsearchUp, startElasticsearch } from '../../scripts/elasticsearch.ts';
 import { createPool, ensureDatabase } from '../../services/store/db.ts';
 import { migrate } from '../../services/store/migrate.ts';
-import { TEMPLATE_DB, adminUrl, databaseUrl } from './db.ts';
+import { adminUrl, databaseUrl, newTemplateName } from './db.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     elasticsearchUrl: string;
+    templateDb: string;
   }
 }
 
@@ -19,17 +20,21 @@ declare module 'vitest' {
  * clones.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const template = databaseUrl(TEMPLATE_DB);
-  const admin = createPool(adminUrl(), 1);
-  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-  await admin.end();
+  const templateDb = newTemplateName();
+  const template = databaseUrl(templateDb);
   await ensureDatabase(template);
   const pool = createPool(template, 1);
   await migrate(pool);
   await pool.end();
+  project.provide('templateDb', templateDb);
+  const dropTemplate = async () => {
+    const admin = createPool(adminUrl(), 1);
+    await admin.query(`DROP DATABASE IF EXISTS ${templateDb} WITH (FORCE)`);
+    await admin.end();
+  };
 
   const given = process.env.ELASTICSEARCH_URL;
-  let stop = async () => {};
+  let stop = dropTemplate;
   if (given && (await isElasticsearchUp(given))) {
     project.provide('elasticsearchUrl', given);
   } else {
@@ -40,6 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stop = async () => {
       await node.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      await dropTemplate();
     };
   }
   return stop;
