@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 export const queues = {
   correlate: 'correlate',
   search: 'search',
+  maintenance: 'maintenance',
 } as const;
 
 /** Every job, its queue and payload. */
@@ -27,6 +28,8 @@ export type JobCatalog = {
   'inbox.sweep': { queue: 'correlate'; data: Record<string, never> };
   /** Drain the search outbox into Elasticsearch. */
   'search.index': { queue: 'search'; data: Record<string, never> };
+  /** Remove resolved alerts, inbox rows and raw deliveries older than the retention period. */
+  'alert.retention': { queue: 'maintenance'; data: Record<string, never> };
 };
 
 /** Name of a job in the catalog. */
@@ -37,6 +40,7 @@ export const jobQueue = {
   'alert.correlate': 'correlate',
   'inbox.sweep': 'correlate',
   'search.index': 'search',
+  'alert.retention': 'maintenance',
 } as const satisfies { [N in JobName]: JobCatalog[N]['queue'] };
 
 /** Retry policy per job: transient failures (PostgreSQL or Elasticsearch away) back off and retry. */
@@ -51,6 +55,12 @@ export const jobOptions = {
   'search.index': {
     attempts: 5,
     backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: true,
+    removeOnFail: 100,
+  },
+  'alert.retention': {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 60_000 },
     removeOnComplete: true,
     removeOnFail: 100,
   },
@@ -81,6 +91,7 @@ export class Jobs {
     this.queues = {
       correlate: new Queue(queues.correlate, { connection, prefix }),
       search: new Queue(queues.search, { connection, prefix }),
+      maintenance: new Queue(queues.maintenance, { connection, prefix }),
     };
     // Connection errors surface as rejected calls (and the caller's log); without a listener
     // BullMQ would also print each one to stderr.
@@ -100,10 +111,13 @@ export class Jobs {
   }
 
   /**
-   * Adds a job at most once while one waits: for idempotent sweeps (search.index, inbox.sweep),
+   * Adds a job at most once while one waits: for idempotent sweeps (search.index, inbox.sweep,
+   * alert.retention),
    * keeping one queued behind a running one so no change is missed.
    */
-  async addCoalesced<N extends 'search.index' | 'inbox.sweep'>(name: N): Promise<void> {
+  async addCoalesced<N extends 'search.index' | 'inbox.sweep' | 'alert.retention'>(
+    name: N,
+  ): Promise<void> {
     await this.add(
       name,
       {},

@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { Pool } from '../services/store/db.ts';
 import { staleInbox } from '../services/store/inbox.ts';
+import { pruneBefore } from '../services/store/retention.ts';
 import { drainOutbox, type SearchClient } from '../services/store/search.ts';
-import { jobQueue, queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
+import { queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
 import { correlateBatch, type CorrelationSettings } from './pipeline.ts';
 
 /** What the correlator workers need, injected by the process that runs them. */
@@ -18,6 +19,8 @@ export type CorrelatorDeps = {
   indexPrefix: string;
   concurrency: number;
   settings: CorrelationSettings;
+  /** Resolved alerts and raw deliveries older than this are removed; 0 keeps them for good. */
+  retentionDays: number;
   metrics: Metrics;
   log: Logger;
 };
@@ -73,6 +76,15 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
     return swept;
   }
 
+  async function retain(): Promise<number> {
+    if (deps.retentionDays === 0) return 0;
+    const cutoff = new Date(Date.now() - deps.retentionDays * 24 * 60 * 60 * 1000);
+    const pruned = await pruneBefore(pool, cutoff);
+    log.info({ ...pruned, cutoff }, 'retention: removed old alerts, inbox rows and deliveries');
+    if (pruned.alerts > 0) await jobs.addCoalesced('search.index');
+    return pruned.alerts + pruned.inbox + pruned.deliveries;
+  }
+
   async function process(job: Job): Promise<number> {
     const name = job.name as JobName;
     switch (name) {
@@ -82,6 +94,8 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
         return sweep();
       case 'search.index':
         return drainOutbox(pool, es, deps.indexPrefix);
+      case 'alert.retention':
+        return retain();
       default: {
         const unknown: never = name;
         throw new UnrecoverableError(`unknown job ${String(unknown)}`);
@@ -93,7 +107,7 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
     const worker = new Worker(queue, process, {
       connection: deps.connection,
       prefix: deps.queuePrefix,
-      concurrency: queue === jobQueue['search.index'] ? 1 : deps.concurrency,
+      concurrency: queue === queues.correlate ? deps.concurrency : 1,
     });
     worker.on('failed', (job, err) =>
       log.warn(

@@ -49,6 +49,11 @@ const schema = z.object({
     .string()
     .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
     .default('*/5 * * * * *'),
+  TOCSIN_ALERT_RETENTION_DAYS: integer(0, 36_500).default(90),
+  TOCSIN_RETENTION_CRON: z
+    .string()
+    .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
+    .default('17 3 * * *'),
   TOCSIN_PRIORITY_MATRIX: z
     .string()
     .regex(
@@ -81,6 +86,8 @@ export type Config = Readonly<{
   indexPrefix: string;
   correlatorConcurrency: number;
   sweepCron: string;
+  alertRetentionDays: number;
+  retentionCron: string;
   /** Priority by impact (rows) and urgency (columns). */
   priorityMatrix: readonly (readonly number[])[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -129,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     correlatorConcurrency: v.TOCSIN_CORRELATOR_CONCURRENCY,
     sweepCron: v.TOCSIN_SWEEP_CRON,
     priorityMatrix: v.TOCSIN_PRIORITY_MATRIX,
+    alertRetentionDays: v.TOCSIN_ALERT_RETENTION_DAYS,
+    retentionCron: v.TOCSIN_RETENTION_CRON,
     logLevel: v.LOG_LEVEL,
   });
 }

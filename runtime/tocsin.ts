@@ -216,12 +216,20 @@ export async function startTocsin(
         indexPrefix: config.indexPrefix,
         concurrency: config.correlatorConcurrency,
         settings: { windowMs: CORRELATION_WINDOW_MS },
+        retentionDays: config.alertRetentionDays,
         metrics,
         log,
       })
     : null;
   const scheduler = roles.includes('correlator')
-    ? startScheduler(jobs, config.sweepCron, log)
+    ? startScheduler(
+        jobs,
+        {
+          sweeps: config.sweepCron,
+          retention: config.alertRetentionDays > 0 ? config.retentionCron : null,
+        },
+        log,
+      )
     : null;
 
   return {

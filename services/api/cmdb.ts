@@ -1,23 +1,20 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { requireRole, type Authenticate } from '../../runtime/auth.ts';
-import { invalid } from '../../runtime/problem.ts';
+import { requireRole, type AuthEnv, type Authenticate } from '../../runtime/auth.ts';
+import { invalid, pointer, ProblemError, type FieldError } from '../../runtime/problem.ts';
 import { importCmdb, relationshipTypes } from '../store/cmdb.ts';
 import { withTransaction, type Pool } from '../store/db.ts';
-import { parseJsonBody } from './validate.ts';
+import { setActor } from '../store/tickets.ts';
+import { ciValueShape, className } from './cis.ts';
+import { cellError, csvKinds, readCmdbCsv } from './cmdb-csv.ts';
+import { parseJsonBody, parseQuery } from './validate.ts';
 
 const name = z.string().trim().min(1).max(255);
 
 const importSchema = z
   .strictObject({
     cis: z
-      .array(
-        z.strictObject({
-          name,
-          class: z.string().trim().min(1).max(64),
-          attributes: z.record(z.string(), z.unknown()).default({}),
-        }),
-      )
+      .array(z.strictObject({ ...ciValueShape, name, class: className }))
       .max(100_000)
       .default([]),
     relationships: z
@@ -25,44 +22,130 @@ const importSchema = z
       .max(500_000)
       .default([]),
   })
-  .superRefine((body, ctx) => {
-    const seen = new Set<string>();
-    body.cis.forEach((ci, i) => {
-      if (seen.has(ci.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cis', i, 'name'],
-          message: `duplicate CI name "${ci.name}"`,
-        });
-      seen.add(ci.name);
-    });
-    body.relationships.forEach((r, i) => {
-      if (r.source === r.target) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['relationships', i, 'target'],
-          message: 'a CI cannot relate to itself',
-        });
-      }
-    });
-  });
+  .superRefine(
+    (body, ctx) => {
+      // Runs beside the field errors (see `when`) so that one answer lists every problem: an
+      // item may be invalid here, so its fields are checked before use.
+      const seen = new Set<string>();
+      (body.cis as { name?: unknown }[]).forEach((ci, i) => {
+        if (typeof ci?.name !== 'string') return;
+        if (seen.has(ci.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['cis', i, 'name'],
+            message: `duplicate CI name "${ci.name}"`,
+          });
+        seen.add(ci.name);
+      });
+      (body.relationships as { source?: unknown; target?: unknown }[]).forEach((r, i) => {
+        if (typeof r?.source === 'string' && r.source === r.target) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['relationships', i, 'target'],
+            message: 'a CI cannot relate to itself',
+          });
+        }
+      });
+    },
+    {
+      when: ({ value }) => {
+        const body = value as { cis?: unknown; relationships?: unknown } | null;
+        return Array.isArray(body?.cis) && Array.isArray(body.relationships);
+      },
+    },
+  );
+type ImportBody = z.output<typeof importSchema>;
 
-/** `POST /cmdb/import`: idempotent upsert of configuration items and their relationships. */
-export function cmdbApi(pool: Pool, authenticate: Authenticate): Hono {
-  const app = new Hono();
+/** Where an item's field came from: a JSON pointer, or a CSV row and column. */
+type Locate = (
+  list: 'cis' | 'relationships',
+  index: number,
+  field: string,
+  detail: string,
+) => FieldError;
+
+const inJson: Locate = (list, index, field, detail) => ({
+  pointer: pointer([list, index, field]),
+  detail,
+});
+
+/** Reads a CSV import body; its validation errors name the row and column of each bad cell. */
+function parseCsvBody(text: string, kind: (typeof csvKinds)[number] | undefined) {
+  const csv = readCmdbCsv(text, kind);
+  const locate: Locate = (_list, index, field, detail) =>
+    cellError(csv.rows[index] ?? 1, csv.columns[field] ?? field, detail);
+  const parsed = importSchema.safeParse(csv.body);
+  if (!parsed.success) {
+    throw invalid(
+      parsed.error.issues.slice(0, 50).map((issue) => {
+        const [list, index, field] = issue.path;
+        const detail =
+          issue.code === 'invalid_type' && /received undefined/.test(issue.message)
+            ? 'a value is needed'
+            : issue.message;
+        return (list === 'cis' || list === 'relationships') &&
+          typeof index === 'number' &&
+          typeof field === 'string'
+          ? locate(list, index, field, detail)
+          : cellError(1, null, detail);
+      }),
+    );
+  }
+  return { body: parsed.data, locate };
+}
+
+/**
+ * `POST /cmdb/import`: idempotent upsert of configuration items and their relationships, from
+ * JSON (`{cis, relationships}`) or CSV (`text/csv`: a file of CIs or of relationships, told by
+ * `kind` or by its header). Admins only.
+ */
+export function cmdbApi(pool: Pool, authenticate: Authenticate): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
   app.use(requireRole(authenticate, 'admin'));
   app.post('/import', async (c) => {
-    const body = await parseJsonBody(c, importSchema);
-    const outcome = await withTransaction(pool, (tx) =>
-      importCmdb(tx, body.cis, body.relationships),
-    );
+    const query = parseQuery(c, { kind: z.enum(csvKinds).optional() });
+    const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+    let body: ImportBody;
+    let locate = inJson;
+    if (mediaType === 'text/csv') {
+      ({ body, locate } = parseCsvBody(await c.req.text(), query.kind));
+    } else if (mediaType === 'application/json') {
+      if (query.kind)
+        throw invalid([
+          { pointer: pointer(['query', 'kind']), detail: 'applies to text/csv only' },
+        ]);
+      body = await parseJsonBody(c, importSchema);
+    } else {
+      throw new ProblemError(
+        415,
+        'unsupported-media-type',
+        'Unsupported media type',
+        'Send application/json or text/csv.',
+      );
+    }
+    const outcome = await withTransaction(pool, async (tx) => {
+      await setActor(tx, c.get('principal').name, 'import');
+      return importCmdb(tx, body.cis, body.relationships);
+    });
     switch (outcome.kind) {
+      case 'unknown-classes': {
+        const unknown = new Set(outcome.names);
+        throw invalid(
+          body.cis
+            .flatMap((ci, i) =>
+              unknown.has(ci.class)
+                ? [locate('cis', i, 'class', `unknown class "${ci.class}"; see /api/v1/ci-classes`)]
+                : [],
+            )
+            .slice(0, 50),
+        );
+      }
       case 'unknown-cis':
         throw invalid(
           outcome.names.slice(0, 50).map((n) => {
             const i = body.relationships.findIndex((r) => r.source === n || r.target === n);
             const field = body.relationships[i]?.source === n ? 'source' : 'target';
-            return { pointer: `/relationships/${i}/${field}`, detail: `unknown CI "${n}"` };
+            return locate('relationships', i, field, `unknown CI "${n}"`);
           }),
         );
       case 'imported':

@@ -1,10 +1,9 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { requireRole, type AuthEnv, type Authenticate, type Role } from '../../runtime/auth.ts';
-import { invalid, notFound, pointer, ProblemError } from '../../runtime/problem.ts';
+import { notFound, ProblemError } from '../../runtime/problem.ts';
 import { withTransaction, type Pool, type Queryable } from '../store/db.ts';
 import { enqueueOutbox } from '../store/outbox.ts';
-import { decodeCursor } from '../store/page.ts';
 import {
   addJournalEntry,
   getTicket,
@@ -16,8 +15,6 @@ import {
   setActor,
   ticketFields,
   updateTicket,
-  type Field,
-  type Predicate,
   type Ticket,
   type TicketKind,
 } from '../store/tickets.ts';
@@ -28,6 +25,7 @@ import {
   type PriorityMatrix,
   type Workflow,
 } from '../store/workflows.ts';
+import { listQueryShape, parseFields, parseFilter, parseSort, project } from './list-query.ts';
 import { pageQuery, parseId, parseJsonBody, parseQuery } from './validate.ts';
 
 /** How one ticket type plugs into the shared ticket API. */
@@ -126,99 +124,6 @@ export function checkIfMatch(c: Context, version: number): void {
   }
 }
 
-const FILTER_CLAUSE = /^([A-Za-z]+)(<=|>=|!=|=|<|>)(.*)$/s;
-
-function parseValue(field: Field, raw: string): string | number | boolean | null {
-  switch (field.type) {
-    case 'id':
-      return /^[1-9]\d{0,18}$/.test(raw) ? raw : null;
-    case 'int':
-      return /^-?\d{1,9}$/.test(raw) ? Number(raw) : null;
-    case 'bool':
-      return raw === 'true' ? true : raw === 'false' ? false : null;
-    case 'time': {
-      const ms = Date.parse(raw);
-      return Number.isNaN(ms) ? null : new Date(ms).toISOString();
-    }
-    case 'text':
-    case 'texts':
-      return raw.length <= 1024 ? raw : null;
-    case 'json':
-      return null;
-  }
-}
-
-/**
- * Parses `filter`: predicates joined by `;`, each `field` `op` `value` with op one of `=`, `!=`,
- * `<`, `<=`, `>`, `>=`; `=` and `!=` take several values joined by `|`. An unknown field, an
- * operator the field cannot take or a value of the wrong type is a 400 naming it.
- */
-export function parseFilter(
-  kind: TicketKind,
-  filter: string | undefined,
-  fields: Record<string, Field> = ticketFields[kind],
-): Predicate[] {
-  if (!filter) return [];
-  const at = pointer(['query', 'filter']);
-  return filter
-    .split(';')
-    .filter((clause) => clause.trim() !== '')
-    .map((clause) => {
-      const match = FILTER_CLAUSE.exec(clause.trim());
-      if (!match) throw invalid([{ pointer: at, detail: `"${clause}" is not field<op>value` }]);
-      const [, name, op, raw] = match as unknown as [string, string, Predicate['op'], string];
-      const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
-      if (!field || field.type === 'json')
-        throw invalid([{ pointer: at, detail: `unknown field "${name}" for ${kind}s` }]);
-      const many = op === '=' || op === '!=';
-      if (!many && (field.type === 'texts' || field.type === 'bool'))
-        throw invalid([{ pointer: at, detail: `"${name}" takes only = and !=` }]);
-      const values = (many ? raw.split('|') : [raw]).map((v) => {
-        const value = parseValue(field, v);
-        if (value === null)
-          throw invalid([
-            { pointer: at, detail: `"${v}" is not a valid ${field.type} for "${name}"` },
-          ]);
-        return value;
-      });
-      return { field: name, op, values };
-    });
-}
-
-function parseSort(kind: TicketKind, sort: string | undefined) {
-  const fields: Record<string, Field> = ticketFields[kind];
-  const raw = sort ?? '-id';
-  const descending = raw.startsWith('-');
-  const name = raw.replace(/^[-+]/, '');
-  if (!Object.hasOwn(fields, name) || !fields[name]!.sortable) {
-    const sortable = Object.keys(fields).filter((k) => fields[k]!.sortable);
-    throw invalid([
-      {
-        pointer: pointer(['query', 'sort']),
-        detail: `cannot sort ${kind}s by "${name}"; sort by one of ${sortable.join(', ')} (- for descending)`,
-      },
-    ]);
-  }
-  return { field: name, descending };
-}
-
-function parseFields(kind: TicketKind, fields: string | undefined): string[] | null {
-  if (!fields) return null;
-  const names = fields.split(',').map((n) => n.trim());
-  const known: Record<string, Field> = ticketFields[kind];
-  const unknown = names.filter((n) => n !== 'stateCategory' && !Object.hasOwn(known, n));
-  if (unknown.length > 0)
-    throw invalid([
-      { pointer: pointer(['query', 'fields']), detail: `unknown field "${unknown.join('", "')}"` },
-    ]);
-  return names;
-}
-
-function project(ticket: Ticket, fields: string[] | null): Record<string, unknown> {
-  if (!fields) return ticket;
-  return Object.fromEntries(fields.map((f) => [f, ticket[f]]));
-}
-
 const journalBody = z.strictObject({
   kind: z.enum(['work_note', 'comment']).default('work_note'),
   body: z.string().trim().min(1).max(65536),
@@ -256,29 +161,14 @@ export function ticketApi(
   };
 
   app.get('/', read, async (c) => {
-    const query = parseQuery(c, {
-      ...pageQuery,
-      cursor: z
-        .string()
-        .max(1024)
-        .refine((c) => {
-          const position = decodeCursor(c);
-          return Array.isArray(position) && position.length === 2;
-        }, 'not a cursor this list returned')
-        .optional(),
-      filter: z.string().max(8192).optional(),
-      q: z.string().trim().max(1024).optional(),
-      sort: z.string().max(64).optional(),
-      fields: z.string().max(2048).optional(),
-      state: z.string().max(1024).optional(),
-    });
-    const predicates = parseFilter(kind, query.filter);
+    const query = parseQuery(c, { ...listQueryShape, state: z.string().max(1024).optional() });
+    const predicates = parseFilter(kind, ticketFields[kind], query.filter);
     if (query.state) predicates.push({ field: 'state', op: '=', values: query.state.split(',') });
-    const fields = parseFields(kind, query.fields);
+    const fields = parseFields(ticketFields[kind], query.fields, ['stateCategory']);
     const page = await listTickets(pool, kind, {
       predicates,
       q: query.q || null,
-      sort: parseSort(kind, query.sort),
+      sort: parseSort(kind, ticketFields[kind], query.sort),
       limit: query.limit,
       cursor: query.cursor ?? null,
     });
@@ -418,7 +308,9 @@ export function ticketApi(
     const id = parseId(c.req.param('id'), kind);
     const query = parseQuery(c, pageQuery);
     await load(id);
-    return c.json(await listAudit(pool, kind, id, query.limit, query.cursor ?? null));
+    return c.json(
+      await listAudit(pool, kind, id, query.limit, query.cursor ?? null, ticketFields[kind]),
+    );
   });
 
   return app;

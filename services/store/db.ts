@@ -7,6 +7,8 @@ export type Pool = pg.Pool;
 
 // bigint columns (ids, counts) arrive as strings; int8 ids stay strings on purpose (beyond 2^53).
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => new Date(v).toISOString());
+// A date is a calendar day (a warranty's end): kept as YYYY-MM-DD, never shifted by a time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 /** Opens a pool on DATABASE_URL. */
 export function createPool(databaseUrl: string, max = 10): pg.Pool {

@@ -1,7 +1,15 @@
 import type { Queryable } from './db.ts';
 
 /** Record types projected to Elasticsearch, one index (behind an alias) each. */
-export const recordTypes = ['incident', 'problem', 'change', 'alert', 'ci'] as const;
+export const recordTypes = [
+  'incident',
+  'problem',
+  'change',
+  'alert',
+  'ci',
+  'asset',
+  'service',
+] as const;
 /** One projected record type. */
 export type RecordType = (typeof recordTypes)[number];
 

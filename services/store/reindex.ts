@@ -8,6 +8,8 @@ const tables: Record<RecordType, string> = {
   change: 'changes',
   alert: 'alerts',
   ci: 'configuration_items',
+  asset: 'assets',
+  service: 'services',
 };
 
 // Writes that committed during the copy may carry a timestamp from before it started (now() is

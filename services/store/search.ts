@@ -1,12 +1,14 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { getAlerts } from './alerts.ts';
+import { assetStore } from './assets.ts';
 import { getCis } from './cmdb.ts';
 import type { Pool, Queryable } from './db.ts';
 import { withTransaction } from './db.ts';
 import { getTickets, ticketFields, type Field, type TicketKind } from './tickets.ts';
 import { claimOutbox, deleteOutbox, recordTypes, type RecordType } from './outbox.ts';
-import { decodeCursor, encodeCursor, type Page } from './page.ts';
+import { getRecords, type RecordStore, type StoredRecord } from './records.ts';
+import { serviceStore } from './services.ts';
 
 /** The Elasticsearch client type, re-exported so that callers need not import the client. */
 export type SearchClient = Client;
@@ -23,7 +25,9 @@ const textWithKeyword = {
   fields: { keyword: { type: 'keyword', ignore_above: 512 } },
 } as const;
 
-// Ticket fields searched as prose; every other text field is an exact keyword.
+// Fields searched as words and sorted or aggregated whole.
+const nameFields = new Set(['title', 'name', 'model']);
+// Fields searched as prose; every other text field is an exact keyword.
 const proseFields = new Set([
   'description',
   'cause',
@@ -36,8 +40,8 @@ const proseFields = new Set([
   'testPlan',
 ]);
 
-function ticketFieldMapping(name: string, field: Field): estypes.MappingProperty {
-  if (name === 'title') return textWithKeyword;
+function fieldMapping(name: string, field: Field): estypes.MappingProperty {
+  if (nameFields.has(name)) return textWithKeyword;
   switch (field.type) {
     case 'text':
       return proseFields.has(name) ? { type: 'text' } : keyword;
@@ -48,9 +52,14 @@ function ticketFieldMapping(name: string, field: Field): estypes.MappingProperty
       return ['impact', 'urgency', 'priority'].includes(name)
         ? { type: 'byte' }
         : { type: 'integer' };
+    case 'decimal':
+      // For range filters and sorting; PostgreSQL keeps the exact amount (and scaled_float needs
+      // the mapper-extras module, which not every node has).
+      return { type: 'double' };
     case 'bool':
       return { type: 'boolean' };
     case 'time':
+    case 'date':
       return date;
     case 'json':
       return { type: 'object', enabled: false };
@@ -59,16 +68,29 @@ function ticketFieldMapping(name: string, field: Field): estypes.MappingProperty
 
 /** A ticket type's mapping, derived from its fields (the version is the document's version). */
 function ticketMapping(kind: TicketKind): estypes.MappingTypeMapping {
-  const fields: Record<string, Field> = ticketFields[kind];
+  // A change's own `type` (standard, normal, emergency) is indexed as `changeType`: `type` is the
+  // record type in every document.
+  const { type: _, ...fields }: Record<string, Field> = ticketFields[kind];
+  return recordMapping(fields, {
+    stateCategory: keyword,
+    ...(kind === 'change' ? { changeType: keyword } : {}),
+  });
+}
+
+/** A record type's mapping, derived from its fields and the derived ones it serves. */
+function recordMapping(
+  fields: Record<string, Field>,
+  derived: Record<string, estypes.MappingProperty> = {},
+): estypes.MappingTypeMapping {
   return {
     dynamic: 'strict',
     properties: {
       type: keyword,
-      stateCategory: keyword,
+      ...derived,
       ...Object.fromEntries(
         Object.entries(fields)
           .filter(([name]) => name !== 'version')
-          .map(([name, field]) => [name, ticketFieldMapping(name, field)]),
+          .map(([name, field]) => [name, fieldMapping(name, field)]),
       ),
     },
   };
@@ -79,6 +101,8 @@ export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
   incident: ticketMapping('incident'),
   problem: ticketMapping('problem'),
   change: ticketMapping('change'),
+  asset: recordMapping(assetStore.fields, { stateCategory: keyword }),
+  service: recordMapping(serviceStore.fields),
   alert: {
     dynamic: 'strict',
     properties: {
@@ -108,7 +132,17 @@ export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
       id: keyword,
       name: textWithKeyword,
       class: keyword,
+      // The class and its ancestors, root first: a facet on any level of the class tree.
+      classPath: keyword,
+      description: { type: 'text' },
       attributes: { type: 'flattened' },
+      lifecycleStatus: keyword,
+      operationalStatus: keyword,
+      environment: keyword,
+      criticality: { type: 'byte' },
+      supportGroup: keyword,
+      owner: keyword,
+      createdAt: date,
       updatedAt: date,
     },
   },
@@ -153,11 +187,6 @@ function errorType(err: unknown): string | undefined {
   return err instanceof errors.ResponseError ? (err.body as ErrorBody)?.error?.type : undefined;
 }
 
-function errorReason(err: errors.ResponseError): string | undefined {
-  const body = err.body as ErrorBody;
-  return body?.error?.root_cause?.[0]?.reason ?? body?.error?.reason;
-}
-
 const indicesEnsured = new WeakMap<Client, Set<string>>();
 
 type Doc = { id: string; version: number } & Record<string, unknown>;
@@ -167,7 +196,12 @@ async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<
     case 'incident':
     case 'problem':
     case 'change':
-      return (await getTickets(q, type, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+      return (await getTickets(q, type, ids)).map(({ version, type: changeType, ...r }) => ({
+        ...r,
+        ...(type === 'change' ? { changeType } : {}),
+        type,
+        version,
+      }));
     case 'alert':
       // The delivery id points at the raw payload in PostgreSQL; it is not searched.
       return (await getAlerts(q, ids)).map(({ version, lastDeliveryId: _, ...r }) => ({
@@ -177,7 +211,19 @@ async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<
       }));
     case 'ci':
       return (await getCis(q, ids)).map(({ version, ...r }) => ({ ...r, type, version }));
+    case 'asset':
+      return recordDocs(q, assetStore, ids);
+    case 'service':
+      return recordDocs(q, serviceStore, ids);
   }
+}
+
+async function recordDocs<R extends StoredRecord>(
+  q: Queryable,
+  store: RecordStore<R>,
+  ids: string[],
+): Promise<Doc[]> {
+  return (await getRecords(q, store, ids)).map((r) => ({ ...r, type: store.type }));
 }
 
 /**
@@ -254,89 +300,6 @@ export async function drainOutbox(
     total += drained;
     if (drained < batchSize) return total;
   }
-}
-
-/** A search hit: the record type, its id, the record as indexed and its score. */
-export type SearchHit = {
-  type: RecordType;
-  id: string;
-  score: number | null;
-  record: Record<string, unknown>;
-};
-
-/** A search's outcome: a page of hits, a query Elasticsearch refused, or Elasticsearch away. */
-export type SearchOutcome =
-  | { kind: 'ok'; page: Page<SearchHit> }
-  | { kind: 'bad-query'; reason: string }
-  | { kind: 'unavailable'; reason: string };
-
-/** Full-text search over record types, best first, paged with search_after. */
-export async function searchRecords(
-  es: Client,
-  prefix: string,
-  query: { q: string; types: RecordType[]; limit: number; cursor: string | null },
-): Promise<SearchOutcome> {
-  try {
-    return { kind: 'ok', page: await runSearch(es, prefix, query) };
-  } catch (err) {
-    if (err instanceof errors.ResponseError && err.statusCode === 400) {
-      return { kind: 'bad-query', reason: errorReason(err) ?? err.message };
-    }
-    if (err instanceof errors.ElasticsearchClientError)
-      return { kind: 'unavailable', reason: err.message };
-    throw err;
-  }
-}
-
-async function runSearch(
-  es: Client,
-  prefix: string,
-  query: { q: string; types: RecordType[]; limit: number; cursor: string | null },
-): Promise<Page<SearchHit>> {
-  const after = query.cursor === null ? undefined : decodeCursor(query.cursor);
-  const result = await es.search<Record<string, unknown>>({
-    index: query.types.map((t) => aliasOf(prefix, t)),
-    size: query.limit + 1,
-    query: query.q.trim()
-      ? {
-          simple_query_string: {
-            query: query.q,
-            fields: [
-              'title^3',
-              'number^5',
-              'name^3',
-              'description',
-              'cause',
-              'workaround',
-              'resolutionNotes',
-              'assignmentGroup',
-              'assignee',
-              'ci',
-              'cis',
-              'service',
-              'fingerprint',
-              'labels',
-            ],
-            default_operator: 'and',
-            lenient: true,
-          },
-        }
-      : { match_all: {} },
-    sort: [{ _score: { order: 'desc' } }, { id: { order: 'desc' } }],
-    ...(Array.isArray(after) ? { search_after: after as estypes.SortResults } : {}),
-    track_total_hits: false,
-  });
-  const hits = result.hits.hits;
-  const more = hits.length > query.limit;
-  const kept = more ? hits.slice(0, query.limit) : hits;
-  return {
-    items: kept.map((h) => {
-      const source = h._source ?? {};
-      const { type, ...record } = source;
-      return { type: type as RecordType, id: h._id ?? '', score: h._score ?? null, record };
-    }),
-    nextCursor: more && kept.at(-1)?.sort ? encodeCursor(kept.at(-1)?.sort) : null,
-  };
 }
 
 /** Whether Elasticsearch answers, for readiness reporting. */

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.ts';
+import { field as f, listRows, selectColumns, type Field, type ListQuery } from './list.ts';
 import { decodeCursor, encodeCursor, type Page } from './page.ts';
 import {
   changeWorkflows,
@@ -12,17 +13,9 @@ export const ticketKinds = ['incident', 'problem', 'change'] as const;
 /** One ticket record type. */
 export type TicketKind = (typeof ticketKinds)[number];
 
-/** How a field is stored, which decides how it is filtered, sorted and written. */
-export type FieldType = 'id' | 'text' | 'int' | 'bool' | 'time' | 'texts' | 'json';
+/** The list vocabulary, shared by every record type; re-exported for the ticket API. */
+export type { Field, FieldType, ListQuery, Predicate } from './list.ts';
 
-/** One field of a record: its column and type; `sortable` where the column is never NULL. */
-export type Field = { column: string; type: FieldType; sortable?: true; writable?: true };
-
-const f = (column: string, type: FieldType, extra: Partial<Field> = {}): Field => ({
-  column,
-  type,
-  ...extra,
-});
 const w = { writable: true } as const;
 const s = { sortable: true } as const;
 
@@ -122,9 +115,7 @@ function categoryOf(kind: TicketKind, row: Record<string, unknown>): StateCatego
 }
 
 function selectList(kind: TicketKind): string {
-  return Object.entries(ticketFields[kind])
-    .map(([name, field]) => `${field.column} AS "${name}"`)
-    .join(', ');
+  return selectColumns(ticketFields[kind]);
 }
 
 function toTicket(kind: TicketKind, row: Record<string, unknown>): Ticket {
@@ -172,97 +163,23 @@ SELECT ${selectList(kind)} FROM ${ticketTables[kind]} WHERE id = ANY($1::bigint[
   return rows.map((r) => toTicket(kind, r));
 }
 
-/** One structured predicate of a list: field, operator, and one or more values. */
-export type Predicate = {
-  field: string;
-  op: '=' | '!=' | '<' | '<=' | '>' | '>=';
-  values: (string | number | boolean)[];
-};
-
-/** A list request: predicates, free text, sort and page. */
-export type ListQuery = {
-  predicates: Predicate[];
-  q: string | null;
-  sort: { field: string; descending: boolean };
-  limit: number;
-  cursor: string | null;
-};
-
-const SQL_CAST: Record<FieldType, string> = {
-  id: 'bigint',
-  text: 'text',
-  int: 'int',
-  bool: 'boolean',
-  time: 'timestamptz',
-  texts: 'text',
-  json: 'jsonb',
-};
-
 /**
- * Lists tickets by structured predicates and free text, sorted on one field (then id), paged
- * with a keyset cursor. Fields were checked by the caller against `ticketFields`.
+ * Lists tickets by structured predicates and free text (title, description, number), sorted on
+ * one field (then id), paged with a keyset cursor. Fields were checked by the caller against
+ * `ticketFields`.
  */
 export async function listTickets(
   q: Queryable,
   kind: TicketKind,
   query: ListQuery,
 ): Promise<Page<Ticket>> {
-  const fields: Record<string, Field> = ticketFields[kind];
-  const params: unknown[] = [];
-  const param = (value: unknown, cast: string) => {
-    params.push(value);
-    return `$${params.length}::${cast}`;
+  const source = {
+    table: ticketTables[kind],
+    fields: ticketFields[kind],
+    searchColumns: ['title', 'description', 'number'],
   };
-  const where: string[] = [];
-  for (const p of query.predicates) {
-    const field = fields[p.field]!;
-    const cast = SQL_CAST[field.type];
-    if (field.type === 'texts') {
-      // An array field matches when it holds any of the values (or none of them, for !=).
-      const any = `${field.column} && ${param(p.values.map(String), 'text[]')}`;
-      where.push(p.op === '!=' ? `NOT (${any})` : any);
-    } else if (p.op === '=' || p.op === '!=') {
-      const list = param(
-        p.values.map((v) => String(v)),
-        `${cast}[]`,
-      );
-      where.push(
-        p.op === '=' ? `${field.column} = ANY(${list})` : `NOT (${field.column} = ANY(${list}))`,
-      );
-    } else {
-      where.push(`${field.column} ${p.op} ${param(String(p.values[0]), cast)}`);
-    }
-  }
-  if (query.q) {
-    const pattern = param(`%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
-    where.push(
-      `(title ILIKE ${pattern} OR description ILIKE ${pattern} OR number ILIKE ${pattern})`,
-    );
-  }
-  const sortField = fields[query.sort.field]!;
-  const direction = query.sort.descending ? 'DESC' : 'ASC';
-  const after = query.cursor === null ? null : decodeCursor(query.cursor);
-  if (Array.isArray(after) && after.length === 2) {
-    const cmp = query.sort.descending ? '<' : '>';
-    where.push(
-      `(${sortField.column}, id) ${cmp} (${param(after[0], SQL_CAST[sortField.type])}, ${param(after[1], 'bigint')})`,
-    );
-  }
-  const { rows } = await q.query<Record<string, unknown>>(
-    `-- A page of tickets. Params: the predicates' values, the cursor, in order.
-SELECT ${selectList(kind)}, ${sortField.column} AS "__sort" FROM ${ticketTables[kind]}
-${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-ORDER BY ${sortField.column} ${direction}, id ${direction}
-LIMIT ${query.limit + 1}`,
-    params,
-  );
-  const more = rows.length > query.limit;
-  const kept = more ? rows.slice(0, query.limit) : rows;
-  const last = kept.at(-1);
-  return {
-    items: kept.map(({ __sort: _, ...row }) => toTicket(kind, row)),
-    nextCursor: more && last ? encodeCursor([last.__sort, last.id]) : null,
-  };
+  const page = await listRows(q, source, query);
+  return { items: page.items.map((row) => toTicket(kind, row)), nextCursor: page.nextCursor };
 }
 
 /** Sets who acts (and which transition) for the audit trigger, for the rest of the transaction. */
@@ -379,13 +296,26 @@ export type AuditEntry = {
   new: unknown;
 };
 
-/** The audit trail of a record, oldest first, paged by id. */
+/** An audit entry with the API's field names where the trigger wrote column names. */
+function withApiNames(entry: AuditEntry, fields: Record<string, Field>): AuditEntry {
+  const names = new Map(Object.entries(fields).map(([name, f]) => [f.column, name]));
+  const rename = (value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [names.get(k) ?? k, v]))
+      : value;
+  return entry.field === '*'
+    ? { ...entry, old: rename(entry.old), new: rename(entry.new) }
+    : { ...entry, field: names.get(entry.field) ?? entry.field };
+}
+
+/** The audit trail of a record, oldest first, paged by id, with API field names when given. */
 export async function listAudit(
   q: Queryable,
   recordType: string,
   id: string,
   limit: number,
   cursor: string | null,
+  fields: Record<string, Field> = {},
 ): Promise<Page<AuditEntry>> {
   const after = cursor === null ? null : String(decodeCursor(cursor));
   const { rows } = await q.query<AuditEntry>(
@@ -396,6 +326,6 @@ ORDER BY id LIMIT $4`,
     [recordType, id, after, limit + 1],
   );
   const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
+  const kept = (more ? rows.slice(0, limit) : rows).map((e) => withApiNames(e, fields));
   return { items: kept, nextCursor: more ? encodeCursor(kept.at(-1)!.id) : null };
 }

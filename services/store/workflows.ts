@@ -1,7 +1,7 @@
 /**
- * The state machines of the ticket records (incidents, problems, changes): which action moves a
- * ticket from which state to which. The API answers a forbidden action with 409 and the allowed
- * ones; the correlator uses the same machines, so no writer can bypass them.
+ * The state machines of the ticket records (incidents, problems, changes) and of assets: which
+ * action moves a record from which state to which. The API answers a forbidden action with 409
+ * and the allowed ones; the correlator uses the same machines, so no writer can bypass them.
  */
 
 /** Where a state stands across record types, for cross-type facets and lists. */
@@ -174,12 +174,38 @@ export const changeWorkflows = {
   emergency: emergencyChange,
 } as const;
 
+/**
+ * Assets: on_order → in_stock → in_use, to maintenance and back, back to stock, and retired from
+ * stock, use or maintenance.
+ */
+export const assetWorkflow = workflow({
+  states: ['on_order', 'in_stock', 'in_use', 'in_maintenance', 'retired'],
+  initial: 'on_order',
+  category: {
+    on_order: 'open',
+    in_stock: 'open',
+    in_use: 'open',
+    in_maintenance: 'open',
+    retired: 'closed',
+  },
+  actions: {
+    receive: { from: ['on_order'], to: 'in_stock' },
+    deploy: { from: ['in_stock'], to: 'in_use' },
+    service: { from: ['in_use'], to: 'in_maintenance' },
+    return_to_use: { from: ['in_maintenance'], to: 'in_use' },
+    stock: { from: ['in_use'], to: 'in_stock' },
+    retire: { from: ['in_stock', 'in_use', 'in_maintenance'], to: 'retired' },
+  },
+});
+
 /** An incident state. */
 export type IncidentState = (typeof incidentWorkflow.states)[number];
 /** A problem state. */
 export type ProblemState = (typeof problemWorkflow.states)[number];
 /** A change state. */
 export type ChangeState = (typeof changeStates)[number];
+/** An asset state. */
+export type AssetState = (typeof assetWorkflow.states)[number];
 
 type AnyWorkflow = Workflow<string, string>;
 

@@ -48,6 +48,10 @@ describe('tickets in Elasticsearch', () => {
         ['problem', problem.id],
       ].sort(),
     );
+    expect(found.items.find((h) => h.type === 'change')!.record).toMatchObject({
+      changeType: 'normal',
+      number: change.number,
+    });
     const problemHit = found.items.find((h) => h.type === 'problem')!;
     expect(problemHit.record).toMatchObject({
       number: problem.number,

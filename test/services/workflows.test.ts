@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   allowedActions,
+  assetWorkflow,
   changeWorkflows,
   incidentWorkflow,
   problemWorkflow,
@@ -85,6 +86,19 @@ const expected: Record<string, { w: Workflow<string, string>; allowed: string[] 
       'new --cancel--> canceled',
       'authorize --cancel--> canceled',
       'scheduled --cancel--> canceled',
+    ],
+  },
+  asset: {
+    w: assetWorkflow,
+    allowed: [
+      'on_order --receive--> in_stock',
+      'in_stock --deploy--> in_use',
+      'in_use --service--> in_maintenance',
+      'in_maintenance --return_to_use--> in_use',
+      'in_use --stock--> in_stock',
+      'in_stock --retire--> retired',
+      'in_use --retire--> retired',
+      'in_maintenance --retire--> retired',
     ],
   },
 };

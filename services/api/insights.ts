@@ -1,0 +1,73 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { requireRole, type Authenticate } from '../../runtime/auth.ts';
+import { invalid, notFound, unavailable } from '../../runtime/problem.ts';
+import type { Pool } from '../store/db.ts';
+import { incidentPatterns, similarIncidents, type Answer } from '../store/search-insights.ts';
+import type { SearchClient } from '../store/search.ts';
+import { getTicket } from '../store/tickets.ts';
+import { parseId, parseQuery } from './validate.ts';
+
+const count = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+const time = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function answered<T>(answer: Answer<T>): T {
+  if (answer.kind === 'ok') return answer.value;
+  throw unavailable(`Search is unavailable (${answer.reason}); try again shortly.`);
+}
+
+/**
+ * What NOC staff and problem managers ask of the history, answered by Elasticsearch:
+ * `GET /incidents/{id}/similar` and `GET /problems/patterns`. Mounted on /api/v1 before the ticket
+ * routes, so that `patterns` is not read as a problem id.
+ */
+export function insightsApi(
+  pool: Pool,
+  es: SearchClient,
+  indexPrefix: string,
+  authenticate: Authenticate,
+): Hono {
+  const app = new Hono();
+  const viewer = requireRole(authenticate, 'viewer');
+
+  app.get('/incidents/:id/similar', viewer, async (c) => {
+    const id = parseId(c.req.param('id'), 'incident');
+    const query = parseQuery(c, { limit: count(1, 100, 10) });
+    if (!(await getTicket(pool, 'incident', id))) throw notFound(`No incident ${id}.`);
+    const items = answered(await similarIncidents(es, indexPrefix, id, query.limit));
+    return c.json({ items, nextCursor: null });
+  });
+
+  app.get('/problems/patterns', viewer, async (c) => {
+    const now = Date.now();
+    const query = parseQuery(c, {
+      from: time.optional(),
+      to: time.optional(),
+      top: count(1, 100, 10),
+      minIncidents: count(1, 1_000_000, 2),
+    });
+    const to = query.to ?? new Date(now).toISOString();
+    const from = query.from ?? new Date(Date.parse(to) - 90 * DAY_MS).toISOString();
+    if (Date.parse(from) >= Date.parse(to))
+      throw invalid([{ pointer: '/query/from', detail: 'must be before to' }]);
+    if (Date.parse(to) - Date.parse(from) > 3 * 366 * DAY_MS)
+      throw invalid([{ pointer: '/query/from', detail: 'the range is at most three years' }]);
+    const patterns = answered(
+      await incidentPatterns(es, indexPrefix, {
+        from,
+        to,
+        top: query.top,
+        minIncidents: query.minIncidents,
+      }),
+    );
+    return c.json({ from, to, patterns });
+  });
+  return app;
+}
