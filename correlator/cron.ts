@@ -3,29 +3,30 @@ import type { Logger } from 'pino';
 import type { Jobs } from './jobs.ts';
 
 /**
- * The scheduler: on each tick it only enqueues the idempotent sweeps (and, on its own schedule,
- * the retention job) (coalesced, so several
+ * The scheduler: on each tick it only enqueues the idempotent sweeps (and, on their own
+ * schedules, the retention job and the SLA check) (coalesced, so several
  * processes ticking at once still queue one each); workers do the work.
  */
 export function startScheduler(
   jobs: Jobs,
-  schedules: { sweeps: string; retention: string | null },
+  schedules: { sweeps: string; retention: string | null; slas: string },
   log: Logger,
 ): { stop(): void } {
   const expression = schedules.sweeps;
-  const retention = schedules.retention
-    ? cron.schedule(
-        schedules.retention,
-        async () => {
-          try {
-            await jobs.addCoalesced('alert.retention');
-          } catch (err) {
-            log.warn({ err: (err as Error).message }, 'scheduler could not enqueue retention');
-          }
-        },
-        { name: 'tocsin-retention', noOverlap: true },
-      )
-    : null;
+  const every = (expr: string, name: 'alert.retention' | 'sla.check') =>
+    cron.schedule(
+      expr,
+      async () => {
+        try {
+          await jobs.addCoalesced(name);
+        } catch (err) {
+          log.warn({ err: (err as Error).message, job: name }, 'scheduler could not enqueue');
+        }
+      },
+      { name: `tocsin-${name}`, noOverlap: true },
+    );
+  const retention = schedules.retention ? every(schedules.retention, 'alert.retention') : null;
+  const slas = every(schedules.slas, 'sla.check');
   const task = cron.schedule(
     expression,
     async () => {
@@ -42,6 +43,7 @@ export function startScheduler(
     stop: () => {
       void task.stop();
       void retention?.stop();
+      void slas.stop();
     },
   };
 }

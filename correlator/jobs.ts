@@ -30,6 +30,8 @@ export type JobCatalog = {
   'search.index': { queue: 'search'; data: Record<string, never> };
   /** Remove resolved alerts, inbox rows and raw deliveries older than the retention period. */
   'alert.retention': { queue: 'maintenance'; data: Record<string, never> };
+  /** Read every live SLA timer: start those of new incidents, mark breaches and risks. */
+  'sla.check': { queue: 'maintenance'; data: Record<string, never> };
 };
 
 /** Name of a job in the catalog. */
@@ -41,6 +43,7 @@ export const jobQueue = {
   'inbox.sweep': 'correlate',
   'search.index': 'search',
   'alert.retention': 'maintenance',
+  'sla.check': 'maintenance',
 } as const satisfies { [N in JobName]: JobCatalog[N]['queue'] };
 
 /** Retry policy per job: transient failures (PostgreSQL or Elasticsearch away) back off and retry. */
@@ -58,6 +61,7 @@ export const jobOptions = {
     removeOnComplete: true,
     removeOnFail: 100,
   },
+  'sla.check': { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
   'alert.retention': {
     attempts: 3,
     backoff: { type: 'exponential', delay: 60_000 },
@@ -112,10 +116,10 @@ export class Jobs {
 
   /**
    * Adds a job at most once while one waits: for idempotent sweeps (search.index, inbox.sweep,
-   * alert.retention),
+   * alert.retention, sla.check),
    * keeping one queued behind a running one so no change is missed.
    */
-  async addCoalesced<N extends 'search.index' | 'inbox.sweep' | 'alert.retention'>(
+  async addCoalesced<N extends 'search.index' | 'inbox.sweep' | 'alert.retention' | 'sla.check'>(
     name: N,
   ): Promise<void> {
     await this.add(

@@ -2,9 +2,10 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../runtime/metrics.ts';
-import type { Pool } from '../services/store/db.ts';
+import { withTransaction, type Pool } from '../services/store/db.ts';
 import { staleInbox } from '../services/store/inbox.ts';
 import { pruneBefore } from '../services/store/retention.ts';
+import { incidentsWithLiveSlas, lockSlaSubject, syncSlaTimers } from '../services/store/slas.ts';
 import { drainOutbox, type SearchClient } from '../services/store/search.ts';
 import { queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
 import { correlateBatch, type CorrelationSettings } from './pipeline.ts';
@@ -85,6 +86,24 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
     return pruned.alerts + pruned.inbox + pruned.deliveries;
   }
 
+  async function checkSlas(): Promise<number> {
+    let after = '0';
+    let checked = 0;
+    for (;;) {
+      const ids = await incidentsWithLiveSlas(pool, after, 500);
+      for (const id of ids) {
+        // The incident's row lock first, as a transition takes it: never a stale state applied.
+        await withTransaction(pool, async (tx) => {
+          const subject = await lockSlaSubject(tx, id);
+          if (subject) await syncSlaTimers(tx, subject, new Date());
+        });
+      }
+      checked += ids.length;
+      if (ids.length < 500) return checked;
+      after = ids.at(-1)!;
+    }
+  }
+
   async function process(job: Job): Promise<number> {
     const name = job.name as JobName;
     switch (name) {
@@ -96,6 +115,8 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
         return drainOutbox(pool, es, deps.indexPrefix);
       case 'alert.retention':
         return retain();
+      case 'sla.check':
+        return checkSlas();
       default: {
         const unknown: never = name;
         throw new UnrecoverableError(`unknown job ${String(unknown)}`);

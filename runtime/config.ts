@@ -54,6 +54,10 @@ const schema = z.object({
     .string()
     .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
     .default('17 3 * * *'),
+  TOCSIN_SLA_CRON: z
+    .string()
+    .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
+    .default('*/30 * * * * *'),
   TOCSIN_PRIORITY_MATRIX: z
     .string()
     .regex(
@@ -88,6 +92,7 @@ export type Config = Readonly<{
   sweepCron: string;
   alertRetentionDays: number;
   retentionCron: string;
+  slaCron: string;
   /** Priority by impact (rows) and urgency (columns). */
   priorityMatrix: readonly (readonly number[])[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     priorityMatrix: v.TOCSIN_PRIORITY_MATRIX,
     alertRetentionDays: v.TOCSIN_ALERT_RETENTION_DAYS,
     retentionCron: v.TOCSIN_RETENTION_CRON,
+    slaCron: v.TOCSIN_SLA_CRON,
     logLevel: v.LOG_LEVEL,
   });
 }

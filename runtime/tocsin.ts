@@ -227,6 +227,7 @@ export async function startTocsin(
         {
           sweeps: config.sweepCron,
           retention: config.alertRetentionDays > 0 ? config.retentionCron : null,
+          slas: config.slaCron,
         },
         log,
       )

@@ -12,6 +12,7 @@ import { problemSpec } from './api/problems.ts';
 import { ticketApi } from './api/tickets.ts';
 import { noticesApi } from './api/notices.ts';
 import { insightsApi } from './api/insights.ts';
+import { slasApi } from './api/slas.ts';
 import { peopleApi } from './api/people.ts';
 import { pipelineApi } from './api/pipeline.ts';
 import { recordApi } from './api/records.ts';
@@ -60,6 +61,7 @@ export function createServicesApp(deps: ServicesDeps): Hono {
     }),
   );
   app.notFound(renderNotFound);
+  app.route('/api/v1', slasApi(deps.pool, deps.authenticate));
   // Before the ticket routes: /problems/patterns is no problem id.
   app.route('/api/v1', insightsApi(deps.pool, deps.es, deps.indexPrefix, deps.authenticate));
   for (const spec of [incidentSpec, problemSpec, changeSpec])

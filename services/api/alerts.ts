@@ -1,27 +1,81 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { alertStatuses } from '../../correlator/alert.ts';
+import { alertStatuses, severities } from '../../correlator/alert.ts';
 import { requireRole, type Authenticate } from '../../runtime/auth.ts';
+import { pageOf, type RouteDoc } from '../../runtime/openapi.ts';
 import { notFound } from '../../runtime/problem.ts';
 import { getAlert, listAlerts } from '../store/alerts.ts';
 import { getDeliveryBody } from '../store/deliveries.ts';
 import type { Pool } from '../store/db.ts';
-import { pageQuery, parseId, parseQuery } from './validate.ts';
+import { timestamp } from './responses.ts';
+import { pageQuery, parseId, parseQuery, recordId } from './validate.ts';
+
+const alert = z
+  .looseObject({
+    id: recordId,
+    fingerprint: z.string(),
+    incidentId: recordId.nullable(),
+    title: z.string(),
+    description: z.string().nullable(),
+    severity: z.enum(severities),
+    status: z.enum(alertStatuses),
+    ci: z.string().nullable(),
+    service: z.string().nullable(),
+    source: z.string(),
+    labels: z.record(z.string(), z.string()),
+    startsAt: timestamp,
+    endsAt: timestamp.nullable(),
+    firstReceivedAt: timestamp,
+    lastReceivedAt: timestamp,
+    count: z.number().int().meta({ description: 'How many deliveries carried this alert.' }),
+    version: z.number().int(),
+  })
+  .meta({ title: 'Alert' });
+
+/** The alert routes as the API document describes them; the handlers validate with these. */
+export const alertRoutes = {
+  list: {
+    method: 'get',
+    path: '/api/v1/alerts',
+    tag: 'Alerts',
+    summary: 'List alerts, newest first',
+    role: 'viewer',
+    query: {
+      ...pageQuery,
+      incidentId: recordId.optional(),
+      fingerprint: z.string().min(1).max(512).optional(),
+      status: z.enum(alertStatuses).optional(),
+    },
+    response: { status: 200, description: 'A page of alerts.', schema: pageOf(alert) },
+    errors: [503],
+  },
+  read: {
+    method: 'get',
+    path: '/api/v1/alerts/{id}',
+    tag: 'Alerts',
+    summary: 'One alert, with the payload it last came in',
+    description:
+      'The original body goes out byte for byte as it came in (JSON as JSON, anything else as a string).',
+    role: 'viewer',
+    response: {
+      status: 200,
+      description: 'The alert.',
+      schema: alert.extend({
+        payload: z.unknown().meta({ description: 'The delivery body; null when it was pruned.' }),
+        payloadContentType: z.string().optional(),
+        payloadReceivedAt: timestamp.optional(),
+      }),
+    },
+    errors: [404, 503],
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** `GET /alerts` (filters incidentId, fingerprint, status) and `GET /alerts/{id}`. */
 export function alertsApi(pool: Pool, authenticate: Authenticate): Hono {
   const app = new Hono();
   app.use(requireRole(authenticate, 'viewer'));
   app.get('/', async (c) => {
-    const query = parseQuery(c, {
-      ...pageQuery,
-      incidentId: z
-        .string()
-        .regex(/^[1-9]\d{0,18}$/, 'must be an incident id')
-        .optional(),
-      fingerprint: z.string().min(1).max(512).optional(),
-      status: z.enum(alertStatuses).optional(),
-    });
+    const query = parseQuery(c, alertRoutes.list.query);
     return c.json(await listAlerts(pool, query, query.limit, query.cursor ?? null));
   });
   app.get('/:id', async (c) => {

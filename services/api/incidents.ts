@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { syncSlaTimers, type SlaSubject } from '../store/slas.ts';
 import { incidentWorkflow } from '../store/workflows.ts';
 import type { TicketSpec, TransitionEffect, TransitionInput } from './tickets.ts';
 
@@ -81,4 +82,7 @@ export const incidentSpec: TicketSpec = {
     return { openedAt: now, lastAlertAt: now };
   },
   onTransition: (input) => Promise.resolve(incidentTransition(input)),
+  afterWrite: async (q, ticket, now) => {
+    await syncSlaTimers(q, ticket as unknown as SlaSubject, now);
+  },
 };

@@ -14,11 +14,23 @@ export const listQueryShape = {
       const position = decodeCursor(c);
       return Array.isArray(position) && position.length === 2;
     }, 'not a cursor this list returned')
-    .optional(),
-  filter: z.string().max(8192).optional(),
-  q: z.string().trim().max(1024).optional(),
-  sort: z.string().max(64).optional(),
-  fields: z.string().max(2048).optional(),
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page.' }),
+  filter: z.string().max(8192).optional().meta({
+    description:
+      'Predicates joined by `;`, each `field` `op` `value` with op `=`, `!=`, `<`, `<=`, `>`, `>=`; `=` and `!=` take several values joined by `|` (`state=new|in_progress;priority<=2`).',
+  }),
+  q: z.string().trim().max(1024).optional().meta({ description: 'Words to look for in the text.' }),
+  sort: z
+    .string()
+    .max(64)
+    .optional()
+    .meta({ description: 'One sortable field, `-` first for descending (default `-id`).' }),
+  fields: z
+    .string()
+    .max(2048)
+    .optional()
+    .meta({ description: 'The fields to return, joined by `,` (default: all).' }),
 };
 
 const FILTER_CLAUSE = /^([A-Za-z]+)(<=|>=|!=|=|<|>)(.*)$/s;

@@ -48,6 +48,8 @@ export type TicketSpec = {
   onTransition(input: TransitionInput): Promise<TransitionEffect>;
   /** Related facts served with a ticket (a change's approvals and overlap warnings, say). */
   decorate?(q: Queryable, ticket: Ticket): Promise<Record<string, unknown>>;
+  /** Runs in the writer's transaction after every create, edit and transition (SLA timers). */
+  afterWrite?(q: Queryable, ticket: Ticket, now: Date): Promise<void>;
 };
 
 /** The body a transition may carry. */
@@ -192,6 +194,7 @@ export function ticketApi(
         priority: matrixPriority(deps.priorityMatrix, body.impact, body.urgency),
         createdBy: actor,
       });
+      await spec.afterWrite?.(tx, created, new Date());
       await enqueueTicket(tx, kind, created.id);
       return created;
     });
@@ -221,6 +224,7 @@ export function ticketApi(
         ...body,
         priority: matrixPriority(deps.priorityMatrix, impact, urgency),
       });
+      await spec.afterWrite?.(tx, updated, new Date());
       await enqueueTicket(tx, kind, id);
       return updated;
     });
@@ -272,6 +276,7 @@ export function ticketApi(
         ...effect.values,
         ...(effect.keepState ? {} : { state: next.to }),
       });
+      await spec.afterWrite?.(tx, updated, new Date());
       if (body.comment)
         await addJournalEntry(tx, kind, id, {
           kind: 'work_note',

@@ -10,12 +10,14 @@ export const pageQuery = {
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(1).max(1000))
-    .default(50),
+    .default(50)
+    .meta({ description: 'Items per page, 1–1000 (default 50).' }),
   cursor: z
     .string()
     .max(1024)
     .refine((c) => /^\d{1,19}$/.test(String(decodeCursor(c))), 'not a cursor this list returned')
-    .optional(),
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page.' }),
 };
 
 /** Parses the query string strictly: an unknown or repeated parameter is a 400, never ignored. */
@@ -82,9 +84,15 @@ export async function parseJsonBody<T extends z.ZodType>(
   return parsed.data;
 }
 
-/** A record id in a path: a positive 64-bit integer. */
+/** A record id: a positive 64-bit integer, in decimal. */
+export const recordId = z
+  .string()
+  .regex(/^[1-9]\d{0,18}$/, 'must be a record id')
+  .meta({ description: 'A record id: a positive 64-bit integer.' });
+
+/** A record id in a path: a positive 64-bit integer; anything else is no record (404). */
 export function parseId(value: string, what: string): string {
-  if (!/^[1-9]\d{0,18}$/.test(value))
+  if (!recordId.safeParse(value).success)
     throw new ProblemError(404, 'not-found', 'Not found', `No ${what} ${value}.`);
   return value;
 }

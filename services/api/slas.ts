@@ -1,0 +1,134 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { requireRole, type AuthEnv, type Authenticate } from '../../runtime/auth.ts';
+import { invalid, notFound } from '../../runtime/problem.ts';
+import { calendarProblems, weekdays } from '../store/business-time.ts';
+import { withTransaction, type Pool } from '../store/db.ts';
+import {
+  getSla,
+  incidentStats,
+  insertCalendar,
+  insertSla,
+  listCalendars,
+  listSlas,
+  lockSlaSubject,
+  syncSlaTimers,
+  updateSla,
+} from '../store/slas.ts';
+import { setActor } from '../store/tickets.ts';
+import { checkIfMatch, etagOf } from './tickets.ts';
+import { parseId, parseJsonBody, parseQuery } from './validate.ts';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM');
+const calendarSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(255),
+    timezone: z.string().min(1).max(64),
+    hours: z
+      .partialRecord(z.enum(weekdays), z.array(z.tuple([hhmm, hhmm])).max(8))
+      .refine((h) => Object.keys(h).length > 0, 'open on at least one day'),
+    holidays: z.array(z.iso.date()).max(1000).default([]),
+  })
+  .superRefine((c, ctx) => {
+    for (const message of calendarProblems(c))
+      ctx.addIssue({ code: 'custom', path: ['hours'], message });
+  });
+
+const slaShape = {
+  name: z.string().trim().min(1).max(255),
+  description: z.string().max(4096).nullable().default(null),
+  priorities: z.array(z.number().int().min(1).max(5)).max(5).default([]),
+  services: z.array(z.string().trim().min(1).max(255)).max(100).default([]),
+  responseMinutes: z.number().int().min(1).max(525_600),
+  resolutionMinutes: z.number().int().min(1).max(5_256_000),
+  calendarId: z
+    .string()
+    .regex(/^[1-9]\d{0,18}$/, 'must be a calendar id')
+    .nullable()
+    .default(null),
+  atRiskShare: z.number().gt(0).lt(1).default(0.75),
+  active: z.boolean().default(true),
+};
+const slaSchema = z.strictObject(slaShape).refine((s) => s.resolutionMinutes >= s.responseMinutes, {
+  path: ['resolutionMinutes'],
+  message: 'must be at least responseMinutes',
+});
+
+const time = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * SLAs: `/slas` (definitions that apply to incidents by priority and service, with response and
+ * resolution targets and an optional business calendar), `/calendars`, an incident's timers at
+ * `/incidents/{id}/slas`, and `/stats` (MTTA, MTTR, SLA met share, incidents per service and CI).
+ * Admins define; everyone reads.
+ */
+export function slasApi(pool: Pool, authenticate: Authenticate): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const viewer = requireRole(authenticate, 'viewer');
+  const admin = requireRole(authenticate, 'admin');
+
+  app.get('/calendars', viewer, async (c) =>
+    c.json({ items: await listCalendars(pool), nextCursor: null }),
+  );
+  app.post('/calendars', admin, async (c) => {
+    const body = await parseJsonBody(c, calendarSchema);
+    const calendar = await withTransaction(pool, async (tx) => {
+      await setActor(tx, c.get('principal').name, 'create');
+      return insertCalendar(tx, body);
+    });
+    return c.json(calendar, 201);
+  });
+
+  app.get('/slas', viewer, async (c) => c.json({ items: await listSlas(pool), nextCursor: null }));
+  app.post('/slas', admin, async (c) => {
+    const body = await parseJsonBody(c, slaSchema);
+    const sla = await withTransaction(pool, async (tx) => {
+      await setActor(tx, c.get('principal').name, 'create');
+      return insertSla(tx, body);
+    });
+    c.header('Location', `/api/v1/slas/${sla.id}`);
+    c.header('ETag', etagOf(sla.version));
+    return c.json(sla, 201);
+  });
+  app.get('/slas/:id', viewer, async (c) => {
+    const id = parseId(c.req.param('id'), 'SLA');
+    const sla = await getSla(pool, id);
+    if (!sla) throw notFound(`No SLA ${id}.`);
+    c.header('ETag', etagOf(sla.version));
+    return c.json(sla);
+  });
+  app.put('/slas/:id', admin, async (c) => {
+    const id = parseId(c.req.param('id'), 'SLA');
+    const body = await parseJsonBody(c, slaSchema);
+    const sla = await withTransaction(pool, async (tx) => {
+      const current = await getSla(tx, id, true);
+      if (!current) throw notFound(`No SLA ${id}.`);
+      checkIfMatch(c, current.version);
+      await setActor(tx, c.get('principal').name);
+      return updateSla(tx, id, body);
+    });
+    c.header('ETag', etagOf(sla.version));
+    return c.json(sla);
+  });
+
+  app.get('/incidents/:id/slas', viewer, async (c) => {
+    const id = parseId(c.req.param('id'), 'incident');
+    const timers = await withTransaction(pool, async (tx) => {
+      const subject = await lockSlaSubject(tx, id);
+      if (!subject) throw notFound(`No incident ${id}.`);
+      return syncSlaTimers(tx, subject, new Date());
+    });
+    return c.json({ items: timers, nextCursor: null });
+  });
+
+  app.get('/stats', viewer, async (c) => {
+    const query = parseQuery(c, { from: time.optional(), to: time.optional() });
+    const to = query.to ?? new Date().toISOString();
+    const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString();
+    if (Date.parse(from) >= Date.parse(to))
+      throw invalid([{ pointer: '/query/from', detail: 'must be before to' }]);
+    return c.json(await incidentStats(pool, from, to));
+  });
+  return app;
+}
