@@ -11,6 +11,7 @@ import {
   type IncidentRecord,
 } from '../services/store/incidents.ts';
 import { enqueueOutbox } from '../services/store/outbox.ts';
+import { setActor } from '../services/store/tickets.ts';
 import type { Queryable } from '../services/store/db.ts';
 import { severities, worstSeverity, type Alert, type Severity } from './alert.ts';
 
@@ -46,6 +47,7 @@ export async function correlateBatch(
   return withTransaction(pool, async (tx) => {
     const rows = await claimInbox(tx, which);
     if (rows.length === 0) return { processed: 0, receivedAt: [], incidentIds: [] };
+    await setActor(tx, 'correlator');
     await lockKeys(
       tx,
       rows.flatMap((r) => [

@@ -1,8 +1,11 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { alertInputSchema } from '../correlator/alert.ts';
 import { requireRole, type AuthEnv, type Authenticate } from '../runtime/auth.ts';
 import type { Metrics } from '../runtime/metrics.ts';
+import type { RouteDoc } from '../runtime/openapi.ts';
 import {
   invalid,
   ProblemError,
@@ -13,7 +16,7 @@ import {
 import { ingest, type Accept, type IngestOutcome } from './ingest.ts';
 import type { RateDecision } from './rate-limit.ts';
 import { SIGNATURE_HEADER, verifySignature } from './signature.ts';
-import { isSourceName } from './sources/index.ts';
+import { isSourceName, sources, type SourceName } from './sources/index.ts';
 
 /** What the ingest app needs, injected by the process that serves it. */
 export type IngestDeps = {
@@ -27,6 +30,58 @@ export type IngestDeps = {
   metrics: Metrics;
   log: Logger;
 };
+
+const sourceNames = Object.keys(sources) as [SourceName, ...SourceName[]];
+const namesOf = (keep: (source: (typeof sources)[SourceName]) => boolean) =>
+  sourceNames.filter((name) => keep(sources[name])).join(', ');
+
+/** The ingest route as the API document describes it, from the same table of sources it reads. */
+export const ingestRoutes = {
+  ingest: {
+    method: 'post',
+    path: '/api/v1/ingest/{source}',
+    tag: 'Ingest',
+    summary: 'Accept a monitoring tool’s webhook',
+    description:
+      'Each tool posts its own webhook body to its own source (see docs/sources.md); `generic` takes canonical alerts: one object, an array, or NDJSON. The answer comes once the delivery and its alerts are durable in PostgreSQL. Served by the ingest role (port 8080 in the Docker set-up).',
+    role: 'ingest',
+    queryToken: true,
+    params: { source: z.enum(sourceNames).meta({ description: 'The tool that sends.' }) },
+    headers: ['Idempotency-Key', 'X-Tocsin-Signature'],
+    body: z.union([
+      alertInputSchema,
+      z.array(alertInputSchema),
+      z.looseObject({}).meta({ description: 'The tool’s own webhook body.' }),
+    ]),
+    otherMediaTypes: {
+      'application/x-ndjson': `One JSON value per line (also \`application/ndjson\`, \`application/jsonl\`): ${namesOf((s) => 'ndjson' in s && s.ndjson === true)}.`,
+      ...Object.fromEntries(
+        [...new Set(sourceNames.flatMap((n) => sources[n].mediaTypes ?? []))].map((type) => [
+          type,
+          `Read by ${namesOf((s) => (s.mediaTypes ?? []).includes(type))}.`,
+        ]),
+      ),
+    },
+    response: {
+      status: 202,
+      description:
+        'Accepted and durable: how many alerts; `duplicate` when this delivery came before.',
+      schema: z.object({ accepted: z.number().int(), duplicate: z.literal(true).optional() }),
+    },
+    errors: [
+      [401, 'No valid token, or a signing token’s delivery without a valid `X-Tocsin-Signature`.'],
+      [403, 'The token lacks the role `ingest`, or is bound to another source.'],
+      [404, 'No such source.'],
+      413,
+      [422, 'The payload is well-formed but cannot be used as sent (an old schema, say).'],
+      429,
+      [
+        503,
+        'PostgreSQL is away, or more alerts wait to be stored than `TOCSIN_INGEST_MAX_BACKLOG`.',
+      ],
+    ],
+  },
+} satisfies Record<string, RouteDoc>;
 
 type Answer = { status: 202; body: { accepted: number; duplicate?: true } };
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { startScheduler } from '../correlator/cron.ts';
 import { Jobs, withTimeout } from '../correlator/jobs.ts';
 import { startCorrelatorWorkers } from '../correlator/worker.ts';
-import { createIngestApp } from '../ingest/app.ts';
+import { createIngestApp, ingestRoutes } from '../ingest/app.ts';
 import { createGroupCommit, type GroupCommit } from '../ingest/group-commit.ts';
 import type { Accept, AcceptResult, Submission } from '../ingest/ingest.ts';
 import { createRateLimiter } from '../ingest/rate-limit.ts';
@@ -200,7 +200,10 @@ export async function startTocsin(
         queueDepth: () => jobs.depth(),
         sources: Object.keys(sources),
         priorityMatrix: config.priorityMatrix,
+        maxBodyBytes: config.maxBodyBytes,
         log,
+        // The API document lists ingest too, wherever that role runs.
+        documented: Object.values(ingestRoutes),
       }),
     );
   }

@@ -1,24 +1,29 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { except } from 'hono/combine';
 import type { Logger } from 'pino';
 import type { Authenticate } from '../runtime/auth.ts';
+import type { RouteDoc } from '../runtime/openapi.ts';
 import { ProblemError, renderError, renderNotFound, unavailable } from '../runtime/problem.ts';
-import { alertsApi } from './api/alerts.ts';
+import { alertRoutes, alertsApi } from './api/alerts.ts';
 import { assetSpec } from './api/assets.ts';
-import { cisApi } from './api/cis.ts';
-import { cmdbApi } from './api/cmdb.ts';
+import { knownErrorSpec } from './api/known-errors.ts';
+import { ciRoutes, cisApi } from './api/cis.ts';
+import { cmdbApi, cmdbRoutes } from './api/cmdb.ts';
 import { changeSpec } from './api/changes.ts';
 import { incidentSpec } from './api/incidents.ts';
 import { problemSpec } from './api/problems.ts';
-import { ticketApi } from './api/tickets.ts';
-import { noticesApi } from './api/notices.ts';
-import { insightsApi } from './api/insights.ts';
-import { slasApi } from './api/slas.ts';
-import { peopleApi } from './api/people.ts';
-import { pipelineApi } from './api/pipeline.ts';
-import { recordApi } from './api/records.ts';
-import { searchApi } from './api/search.ts';
+import { ticketApi, ticketRoutes } from './api/tickets.ts';
+import { noticeRoutes, noticesApi } from './api/notices.ts';
+import { insightRoutes, insightsApi } from './api/insights.ts';
+import { slaRoutes, slasApi } from './api/slas.ts';
+import { openApiApi, openApiRoutes } from './api/openapi.ts';
+import { peopleApi, peopleRoutes } from './api/people.ts';
+import { pipelineApi, pipelineRoutes } from './api/pipeline.ts';
+import { recordApi, recordRoutes } from './api/records.ts';
+import { searchApi, searchRoutes } from './api/search.ts';
 import { serviceSpec } from './api/services.ts';
-import { tokensApi } from './api/tokens.ts';
+import { tokenRoutes, tokensApi } from './api/tokens.ts';
 import { constraintViolation, isConnectionError, type Pool } from './store/db.ts';
 import type { SearchClient } from './store/search.ts';
 import type { PriorityMatrix } from './store/workflows.ts';
@@ -35,11 +40,55 @@ export type ServicesDeps = {
   /** Priority by impact (rows) and urgency (columns), 1–3 each. */
   priorityMatrix: PriorityMatrix;
   log: Logger;
+  /** Largest request body (413 above). */
+  maxBodyBytes: number;
+  /** Routes other roles serve under /api/v1 (ingest): the API document lists them too. */
+  documented?: readonly RouteDoc[];
 };
+
+/**
+ * Every route of the services API as its document describes it. The routes validate with these
+ * descriptions' schemas; a test holds this list and the mounted routes to each other.
+ */
+export function servicesRoutes(sources: readonly string[]): RouteDoc[] {
+  const described = [
+    ...[incidentSpec, problemSpec, changeSpec].map(ticketRoutes),
+    insightRoutes,
+    alertRoutes,
+    recordRoutes(assetSpec),
+    recordRoutes(knownErrorSpec),
+    recordRoutes(serviceSpec),
+    slaRoutes,
+    searchRoutes,
+    cmdbRoutes,
+    ciRoutes,
+    peopleRoutes,
+    tokenRoutes(sources),
+    noticeRoutes,
+    pipelineRoutes,
+    openApiRoutes,
+  ];
+  return described.flatMap((routes) =>
+    Object.values<RouteDoc | null>(routes).filter((r): r is RouteDoc => r !== null),
+  );
+}
 
 /** The ITSM records API under /api/v1. It does not listen; the process does. */
 export function createServicesApp(deps: ServicesDeps): Hono {
   const app = new Hono();
+  const limit = bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: () => {
+      throw new ProblemError(
+        413,
+        'body-too-large',
+        'Request body too large',
+        `The limit is ${deps.maxBodyBytes} bytes.`,
+      );
+    },
+  });
+  // Ingest checks its own bodies on its fast path; every other body is bounded here.
+  app.use('/api/v1/*', except('/api/v1/ingest/*', limit));
   app.onError(
     renderError(deps.log, (err) => {
       if (isConnectionError(err)) return unavailable('PostgreSQL is unavailable; retry later.');
@@ -61,6 +110,10 @@ export function createServicesApp(deps: ServicesDeps): Hono {
     }),
   );
   app.notFound(renderNotFound);
+  app.route(
+    '/api/v1',
+    openApiApi(() => [...(deps.documented ?? []), ...servicesRoutes(deps.sources)]),
+  );
   app.route('/api/v1', slasApi(deps.pool, deps.authenticate));
   // Before the ticket routes: /problems/patterns is no problem id.
   app.route('/api/v1', insightsApi(deps.pool, deps.es, deps.indexPrefix, deps.authenticate));
@@ -68,6 +121,7 @@ export function createServicesApp(deps: ServicesDeps): Hono {
     app.route(`/api/v1/${spec.kind}s`, ticketApi(spec, deps));
   app.route('/api/v1/alerts', alertsApi(deps.pool, deps.authenticate));
   app.route('/api/v1/assets', recordApi(assetSpec, deps));
+  app.route('/api/v1/known-errors', recordApi(knownErrorSpec, deps));
   app.route('/api/v1/services', recordApi(serviceSpec, deps));
   app.route('/api/v1/search', searchApi(deps.es, deps.indexPrefix, deps.authenticate));
   app.route('/api/v1/cmdb', cmdbApi(deps.pool, deps.authenticate));

@@ -129,6 +129,7 @@ export const changeSpec: TicketSpec = {
     requiredApprovals: z.number().int().min(0).max(10).optional(),
   },
   workflowOf: (ticket) => changeWorkflows[ticket.type as ChangeType],
+  workflows: Object.values(changeWorkflows),
   onCreate: (body) => ({
     requiredApprovals: body.requiredApprovals ?? (body.type === 'standard' ? 0 : 1),
   }),

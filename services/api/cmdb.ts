@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireRole, type AuthEnv, type Authenticate } from '../../runtime/auth.ts';
+import type { RouteDoc } from '../../runtime/openapi.ts';
 import { invalid, pointer, ProblemError, type FieldError } from '../../runtime/problem.ts';
 import { importCmdb, relationshipTypes } from '../store/cmdb.ts';
 import { withTransaction, type Pool } from '../store/db.ts';
@@ -56,6 +57,42 @@ const importSchema = z
   );
 type ImportBody = z.output<typeof importSchema>;
 
+const counts = <K extends string>(keys: readonly K[]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
+
+/** The CMDB import route as the API document describes it; the handler validates with these. */
+export const cmdbRoutes = {
+  import: {
+    method: 'post',
+    path: '/api/v1/cmdb/import',
+    tag: 'CMDB',
+    summary: 'Import configuration items and relationships',
+    description:
+      "Idempotent upsert by name: a field left out keeps its value. JSON (`{cis, relationships}`) or `text/csv` (a file of CIs or of relationships, told by `kind` or by the header; each bad cell is one of the 400's `errors`, with the pointer `/rows/{row}/{column}`). Nothing is written unless the whole body is valid; an unknown class or CI is a 400 naming it.",
+    role: 'admin',
+    query: {
+      kind: z
+        .enum(csvKinds)
+        .optional()
+        .meta({ description: 'What a CSV file holds (default: told by its header); CSV only.' }),
+    },
+    body: importSchema,
+    otherMediaTypes: {
+      'text/csv':
+        'One CSV file: columns `name`, `class`, the CI fields and `attr.<key>`; or `source`, `target`, `type`.',
+    },
+    response: {
+      status: 200,
+      description: 'What the import created, updated and left unchanged.',
+      schema: z.object({
+        cis: counts(['created', 'updated', 'unchanged']),
+        relationships: counts(['created', 'unchanged']),
+      }),
+    },
+    errors: [503],
+  },
+} satisfies Record<string, RouteDoc>;
+
 /** Where an item's field came from: a JSON pointer, or a CSV row and column. */
 type Locate = (
   list: 'cis' | 'relationships',
@@ -103,7 +140,7 @@ export function cmdbApi(pool: Pool, authenticate: Authenticate): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.use(requireRole(authenticate, 'admin'));
   app.post('/import', async (c) => {
-    const query = parseQuery(c, { kind: z.enum(csvKinds).optional() });
+    const query = parseQuery(c, cmdbRoutes.import.query);
     const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
     let body: ImportBody;
     let locate = inJson;
@@ -114,7 +151,7 @@ export function cmdbApi(pool: Pool, authenticate: Authenticate): Hono<AuthEnv> {
         throw invalid([
           { pointer: pointer(['query', 'kind']), detail: 'applies to text/csv only' },
         ]);
-      body = await parseJsonBody(c, importSchema);
+      body = await parseJsonBody(c, cmdbRoutes.import.body);
     } else {
       throw new ProblemError(
         415,

@@ -77,6 +77,7 @@ export const incidentSpec: TicketSpec = {
     suspectedChangeId: id.nullable().optional(),
   },
   workflowOf: () => incidentWorkflow,
+  workflows: [incidentWorkflow],
   onCreate: () => {
     const now = new Date().toISOString();
     return { openedAt: now, lastAlertAt: now };

@@ -1,12 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireRole, type Authenticate } from '../../runtime/auth.ts';
+import { pageOf, type RouteDoc } from '../../runtime/openapi.ts';
 import { invalid, notFound, unavailable } from '../../runtime/problem.ts';
 import type { Pool } from '../store/db.ts';
 import { incidentPatterns, similarIncidents, type Answer } from '../store/search-insights.ts';
 import type { SearchClient } from '../store/search.ts';
 import { getTicket } from '../store/tickets.ts';
-import { parseId, parseQuery } from './validate.ts';
+import { timestamp } from './responses.ts';
+import { parseId, parseQuery, recordId } from './validate.ts';
 
 const count = (min: number, max: number, fallback: number) =>
   z
@@ -17,6 +19,76 @@ const count = (min: number, max: number, fallback: number) =>
     .default(fallback);
 const time = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+const searchAway = [
+  503,
+  'PostgreSQL or Elasticsearch is away; retry after `Retry-After` seconds.',
+] as const;
+
+/** The insight routes as the API document describes them; the handlers validate with these. */
+export const insightRoutes = {
+  similar: {
+    method: 'get',
+    path: '/api/v1/incidents/{id}/similar',
+    tag: 'Incidents',
+    summary: 'Past incidents like this one',
+    description: 'By text, CIs and service, best first.',
+    role: 'viewer',
+    query: { limit: count(1, 100, 10).meta({ description: 'How many, 1–100 (default 10).' }) },
+    response: {
+      status: 200,
+      description: 'The similar incidents, on one page.',
+      schema: pageOf(
+        z.object({
+          id: recordId,
+          score: z.number(),
+          record: z.looseObject({}).meta({ description: 'The incident as indexed.' }),
+        }),
+      ),
+    },
+    errors: [404, searchAway],
+  },
+  patterns: {
+    method: 'get',
+    path: '/api/v1/problems/patterns',
+    tag: 'Problems',
+    summary: 'Recurring patterns among incidents',
+    description:
+      'By signature, CI, service and category: counts, first and last, weekly trend, and the problems that already cover them. Default: the last 90 days; at most three years.',
+    role: 'viewer',
+    query: {
+      from: time.optional().meta({ description: 'Start (default: 90 days before `to`).' }),
+      to: time.optional().meta({ description: 'End (default: now).' }),
+      top: count(1, 100, 10).meta({ description: 'Patterns per dimension, 1–100 (default 10).' }),
+      minIncidents: count(1, 1_000_000, 2).meta({
+        description: 'Fewest incidents a pattern has (default 2).',
+      }),
+    },
+    response: {
+      status: 200,
+      description: 'The patterns by dimension.',
+      schema: z.object({
+        from: timestamp,
+        to: timestamp,
+        patterns: z.record(
+          z.string(),
+          z.array(
+            z.object({
+              value: z.string(),
+              incidents: z.number().int(),
+              firstAt: timestamp.nullable(),
+              lastAt: timestamp.nullable(),
+              weekly: z.array(z.object({ week: z.string(), count: z.number().int() })),
+              problems: z.array(z.string()),
+              covered: z.boolean(),
+            }),
+          ),
+        ),
+      }),
+    },
+    errors: [searchAway],
+  },
+} satisfies Record<string, RouteDoc>;
 
 function answered<T>(answer: Answer<T>): T {
   if (answer.kind === 'ok') return answer.value;
@@ -39,7 +111,7 @@ export function insightsApi(
 
   app.get('/incidents/:id/similar', viewer, async (c) => {
     const id = parseId(c.req.param('id'), 'incident');
-    const query = parseQuery(c, { limit: count(1, 100, 10) });
+    const query = parseQuery(c, insightRoutes.similar.query);
     if (!(await getTicket(pool, 'incident', id))) throw notFound(`No incident ${id}.`);
     const items = answered(await similarIncidents(es, indexPrefix, id, query.limit));
     return c.json({ items, nextCursor: null });
@@ -47,12 +119,7 @@ export function insightsApi(
 
   app.get('/problems/patterns', viewer, async (c) => {
     const now = Date.now();
-    const query = parseQuery(c, {
-      from: time.optional(),
-      to: time.optional(),
-      top: count(1, 100, 10),
-      minIncidents: count(1, 1_000_000, 2),
-    });
+    const query = parseQuery(c, insightRoutes.patterns.query);
     const to = query.to ?? new Date(now).toISOString();
     const from = query.from ?? new Date(Date.parse(to) - 90 * DAY_MS).toISOString();
     if (Date.parse(from) >= Date.parse(to))

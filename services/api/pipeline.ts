@@ -1,8 +1,41 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { requireRole, type Authenticate } from '../../runtime/auth.ts';
+import type { RouteDoc } from '../../runtime/openapi.ts';
 import type { Pool } from '../store/db.ts';
 import { pendingInbox } from '../store/inbox.ts';
 import { outboxBacklog } from '../store/outbox.ts';
+import { timestamp } from './responses.ts';
+
+/** The pipeline route as the API document describes it. */
+export const pipelineRoutes = {
+  status: {
+    method: 'get',
+    path: '/api/v1/pipeline',
+    tag: 'Pipeline',
+    summary: 'How far behind the pipeline is',
+    role: 'viewer',
+    response: {
+      status: 200,
+      description: 'Backlogs of correlation and search.',
+      schema: z.object({
+        pending: z.number().int().meta({
+          description: 'Alerts accepted but not yet correlated (0: every one is in incidents).',
+        }),
+        oldestPendingAt: timestamp.nullable(),
+        searchBacklog: z
+          .number()
+          .int()
+          .meta({ description: 'Record changes not yet in Elasticsearch.' }),
+        queues: z
+          .record(z.string(), z.number().int())
+          .nullable()
+          .meta({ description: 'Jobs waiting per queue; null while Redis is away.' }),
+      }),
+    },
+    errors: [503],
+  },
+} satisfies Record<string, RouteDoc>;
 
 /**
  * `GET /pipeline`: how far behind the pipeline is. `pending` counts alerts accepted but not yet

@@ -65,5 +65,6 @@ export const problemSpec: TicketSpec = {
     fix: z.string().max(65536).nullable().optional(),
   },
   workflowOf: () => problemWorkflow,
+  workflows: [problemWorkflow],
   onTransition: (input) => Promise.resolve(problemTransition(input)),
 };

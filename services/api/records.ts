@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireRole, type AuthEnv, type Authenticate, type Role } from '../../runtime/auth.ts';
+import { pageOf, type RouteDoc } from '../../runtime/openapi.ts';
 import { notFound, ProblemError } from '../../runtime/problem.ts';
 import { withTransaction, type Pool, type Queryable } from '../store/db.ts';
 import {
@@ -15,8 +16,9 @@ import {
 import { listAudit, setActor } from '../store/tickets.ts';
 import { allowedActions, step, type Workflow } from '../store/workflows.ts';
 import { listQueryShape, parseFields, parseFilter, parseSort, project } from './list-query.ts';
+import { aOrAn, capitalize, historyRoute, timestamp } from './responses.ts';
 import { checkIfMatch, etagOf } from './tickets.ts';
-import { pageQuery, parseId, parseJsonBody, parseQuery } from './validate.ts';
+import { parseId, parseJsonBody, parseQuery, recordId } from './validate.ts';
 
 /** How one registry-kept record type (an asset, a service) plugs into the shared record API. */
 export type RecordSpec<R extends StoredRecord> = {
@@ -41,6 +43,124 @@ export type RecordSpec<R extends StoredRecord> = {
 const transitionBody = z.strictObject({});
 
 /**
+ * The shared routes of a record type as the API document describes them. `recordApi` validates
+ * with these very schemas, so the document and the checks cannot drift apart.
+ */
+export function recordRoutes<R extends StoredRecord>(spec: RecordSpec<R>) {
+  const { workflow, writeRole } = spec;
+  const what = spec.store.type.replaceAll('_', ' ');
+  const base = `/api/v1/${spec.path}`;
+  const tag = capitalize(spec.path.replaceAll('-', ' '));
+  const record = z
+    .looseObject({
+      id: recordId,
+      ...(workflow
+        ? { state: z.enum(workflow.states as [string, ...string[]]), stateCategory: z.string() }
+        : {}),
+      version: z.number().int().meta({ description: 'Bumped by every write; the `ETag`.' }),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    })
+    .meta({
+      title: capitalize(what),
+      description: `The ${what}'s fields as the create body names them, and these.`,
+    });
+  const served = workflow
+    ? record.extend({
+        allowedActions: z
+          .array(z.string())
+          .meta({ description: 'The actions its current state allows.' }),
+      })
+    : record;
+  const one = {
+    status: 200,
+    description: `The ${what}.`,
+    schema: served,
+    headers: ['ETag'],
+  } satisfies RouteDoc['response'];
+  const routes = {
+    list: {
+      method: 'get',
+      path: base,
+      tag,
+      summary: `List ${spec.path.replaceAll('-', ' ')}`,
+      description: 'Filtered, sorted and paged; `fields` picks the fields of each item.',
+      role: 'viewer',
+      query: listQueryShape,
+      response: {
+        status: 200,
+        description: `A page of ${spec.path.replaceAll('-', ' ')}, with the fields asked for.`,
+        schema: pageOf(record.partial()),
+      },
+      errors: [503],
+    },
+    create: {
+      method: 'post',
+      path: base,
+      tag,
+      summary: `Register ${aOrAn(what)}`,
+      role: writeRole,
+      body: spec.createSchema,
+      response: {
+        ...one,
+        status: 201,
+        description: `The new ${what}.`,
+        headers: ['ETag', 'Location'],
+      },
+      errors: [[409, 'Its key (a tag, a name) is taken by another record.'], 503],
+    },
+    read: {
+      method: 'get',
+      path: `${base}/{id}`,
+      tag,
+      summary: `One ${what}`,
+      role: 'viewer',
+      response: one,
+      errors: [404, 503],
+    },
+    update: {
+      method: 'patch',
+      path: `${base}/{id}`,
+      tag,
+      summary: `Edit ${aOrAn(what)}`,
+      description: workflow ? 'Only the fields given change; never the state.' : undefined,
+      role: writeRole,
+      headers: ['If-Match'],
+      body: spec.updateSchema,
+      response: one,
+      errors: [404, [409, 'Its key (a tag, a name) is taken by another record.'], 412, 503],
+    },
+    history: historyRoute(base, tag, what, 'viewer'),
+  } satisfies Record<string, RouteDoc>;
+  const transition = workflow
+    ? ({
+        method: 'post',
+        path: `${base}/{id}/transitions/{action}`,
+        tag,
+        summary: `Move ${aOrAn(what)} through its workflow`,
+        role: writeRole,
+        params: {
+          action: z.enum(Object.keys(workflow.actions) as [string, ...string[]]).meta({
+            description:
+              'An action of the workflow; `allowedActions` lists those the state allows.',
+          }),
+        },
+        headers: ['If-Match'],
+        body: transitionBody,
+        bodyOptional: true,
+        response: one,
+        errors: [
+          404,
+          [409, 'The current state does not allow the action: `allowed` lists those it does.'],
+          412,
+          503,
+        ],
+      } satisfies RouteDoc)
+    : null;
+  return { ...routes, transition };
+}
+
+/**
  * The shared routes of a record type kept by a field registry: list (filter, q, sort, fields,
  * cursor), create, read (with ETag), PATCH (If-Match; 412 on a lost update), transitions when it
  * has a workflow (409 with the allowed actions), and the audit history. Reads need `viewer`;
@@ -53,6 +173,7 @@ export function recordApi<R extends StoredRecord>(
   const { pool, authenticate } = deps;
   const { store, workflow } = spec;
   const what = store.type;
+  const routes = recordRoutes(spec);
   const read = requireRole(authenticate, 'viewer');
   const write = requireRole(authenticate, spec.writeRole);
   const app = new Hono<AuthEnv>();
@@ -70,7 +191,7 @@ export function recordApi<R extends StoredRecord>(
   };
 
   app.get('/', read, async (c) => {
-    const query = parseQuery(c, listQueryShape);
+    const query = parseQuery(c, routes.list.query);
     const predicates = parseFilter(what, store.fields, query.filter);
     const fields = parseFields(store.fields, query.fields, spec.computed);
     const page = await listRecords(pool, store, {
@@ -87,7 +208,7 @@ export function recordApi<R extends StoredRecord>(
   });
 
   app.post('/', write, async (c) => {
-    const body = await parseJsonBody(c, spec.createSchema);
+    const body = await parseJsonBody(c, routes.create.body);
     const record = await withTransaction(pool, async (tx) => {
       await setActor(tx, c.get('principal').name, 'create');
       return insertRecord(tx, store, body);
@@ -105,7 +226,7 @@ export function recordApi<R extends StoredRecord>(
 
   app.patch('/:id', write, async (c) => {
     const id = parseId(c.req.param('id'), what);
-    const body = await parseJsonBody(c, spec.updateSchema);
+    const body = await parseJsonBody(c, routes.update.body);
     const record = await withTransaction(pool, async (tx) => {
       const current = await lockRecord(tx, store, id);
       if (!current) throw notFound(`No ${what} ${id}.`);
@@ -149,7 +270,7 @@ export function recordApi<R extends StoredRecord>(
 
   app.get('/:id/history', read, async (c) => {
     const id = parseId(c.req.param('id'), what);
-    const query = parseQuery(c, pageQuery);
+    const query = parseQuery(c, routes.history.query);
     await load(id);
     return c.json(await listAudit(pool, what, id, query.limit, query.cursor ?? null, store.fields));
   });

@@ -11,7 +11,9 @@ export const auditEntry = z
   .object({
     id: recordId,
     at: timestamp,
-    actor: z.string().meta({ description: '`user:<name>`, `admin`, a token name or `correlator`.' }),
+    actor: z
+      .string()
+      .meta({ description: '`user:<name>`, `admin`, a token name or `correlator`.' }),
     operation: z.enum(['insert', 'update', 'delete']),
     action: z.string().nullable().meta({ description: 'The transition or import; null: an edit.' }),
     field: z.string().meta({ description: '`*` for the whole record (insert, delete).' }),
@@ -40,3 +42,6 @@ export function historyRoute(base: string, tag: string, what: string, role: Role
 
 /** The title of a tag or schema from a path segment or kind: `incidents` → `Incidents`. */
 export const capitalize = (word: string) => word[0]!.toUpperCase() + word.slice(1);
+
+/** A noun with its indefinite article, for summaries: `an incident`, `a change`. */
+export const aOrAn = (noun: string) => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;

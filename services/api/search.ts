@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireRole, type Authenticate } from '../../runtime/auth.ts';
+import type { RouteDoc } from '../../runtime/openapi.ts';
 import { invalid, unavailable } from '../../runtime/problem.ts';
 import type { Field } from '../store/list.ts';
 import { recordTypes } from '../store/outbox.ts';
@@ -8,7 +9,7 @@ import { decodeCursor } from '../store/page.ts';
 import { searchFields, searchRecordsFaceted, type SearchPredicate } from '../store/search-query.ts';
 import type { SearchClient } from '../store/search.ts';
 import { parseFilter } from './list-query.ts';
-import { pageQuery, parseQuery } from './validate.ts';
+import { pageQuery, parseQuery, recordId } from './validate.ts';
 
 const types = z
   .string()
@@ -23,6 +24,69 @@ const filterFields: Record<string, Field> = Object.fromEntries(
   ]),
 );
 
+const hit = z
+  .object({
+    type: z.enum(recordTypes),
+    id: recordId,
+    score: z.number().nullable(),
+    record: z.looseObject({}).meta({ description: 'The record as indexed.' }),
+    highlight: z.record(z.string(), z.array(z.string())).meta({
+      description: 'Snippets by field: HTML-escaped text with the matches in `<mark>`.',
+    }),
+  })
+  .meta({ title: 'SearchHit' });
+
+/** The search route as the API document describes it; the handler validates with these. */
+export const searchRoutes = {
+  search: {
+    method: 'get',
+    path: '/api/v1/search',
+    tag: 'Search',
+    summary: 'Search every record type',
+    description:
+      'Lucene syntax in `q` (words, `field:value`, `"phrases"`, `AND`/`OR`/`NOT`, parentheses; no leading wildcards): a malformed query is a 400 saying why. Facets cover the whole result.',
+    role: 'viewer',
+    query: {
+      q: z.string().max(4096).default('').meta({ description: 'The query (empty: everything).' }),
+      type: types
+        .optional()
+        .meta({ description: `Record types joined by \`,\`: ${recordTypes.join(', ')}.` }),
+      filter: z
+        .string()
+        .max(8192)
+        .optional()
+        .meta({ description: 'Predicates as in lists: `state=new|in_progress;priority<=2`.' }),
+      limit: pageQuery.limit,
+      cursor: z
+        .string()
+        .max(4096)
+        .refine((s) => Array.isArray(decodeCursor(s)), 'not a cursor this search returned')
+        .optional()
+        .meta({ description: 'The `nextCursor` of the previous page.' }),
+    },
+    response: {
+      status: 200,
+      description: 'A page of hits, best first, with the facets of the whole result.',
+      schema: z.object({
+        items: z.array(hit),
+        nextCursor: z.string().nullable(),
+        facets: z
+          .record(
+            z.string(),
+            z.array(
+              z.object({ value: z.union([z.string(), z.number()]), count: z.number().int() }),
+            ),
+          )
+          .meta({
+            description:
+              'Counts by type, state, priority, severity, service, class, assignment group and age (1h, 24h, 7d, 30d).',
+          }),
+      }),
+    },
+    errors: [[503, 'Elasticsearch is away; records are safe and searchable when it returns.']],
+  },
+} satisfies Record<string, RouteDoc>;
+
 /**
  * `GET /search?q=&type=&filter=`: search over every record type in Elasticsearch, with facets,
  * highlighted snippets and `search_after` cursors. `q` is Lucene query syntax; a malformed one is
@@ -32,17 +96,7 @@ export function searchApi(es: SearchClient, indexPrefix: string, authenticate: A
   const app = new Hono();
   app.use(requireRole(authenticate, 'viewer'));
   app.get('/', async (c) => {
-    const query = parseQuery(c, {
-      q: z.string().max(4096).default(''),
-      type: types.optional(),
-      filter: z.string().max(8192).optional(),
-      limit: pageQuery.limit,
-      cursor: z
-        .string()
-        .max(4096)
-        .refine((s) => Array.isArray(decodeCursor(s)), 'not a cursor this search returned')
-        .optional(),
-    });
+    const query = parseQuery(c, searchRoutes.search.query);
     const predicates = parseFilter('record', filterFields, query.filter) as SearchPredicate[];
     const outcome = await searchRecordsFaceted(es, indexPrefix, {
       q: query.q,

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { requireRole, type AuthEnv, type Authenticate, type Role } from '../../runtime/auth.ts';
+import { pageOf, type RouteDoc } from '../../runtime/openapi.ts';
 import { notFound, ProblemError } from '../../runtime/problem.ts';
 import { withTransaction, type Pool, type Queryable } from '../store/db.ts';
 import { enqueueOutbox } from '../store/outbox.ts';
@@ -23,10 +24,12 @@ import {
   step,
   matrixPriority,
   type PriorityMatrix,
+  type StateCategory,
   type Workflow,
 } from '../store/workflows.ts';
 import { listQueryShape, parseFields, parseFilter, parseSort, project } from './list-query.ts';
-import { pageQuery, parseId, parseJsonBody, parseQuery } from './validate.ts';
+import { aOrAn, capitalize, historyRoute, timestamp } from './responses.ts';
+import { parseId, parseJsonBody, parseQuery, recordId } from './validate.ts';
 
 /** How one ticket type plugs into the shared ticket API. */
 export type TicketSpec = {
@@ -39,6 +42,8 @@ export type TicketSpec = {
   updateShape: z.ZodRawShape;
   /** The workflow a ticket follows (a change's depends on its type). */
   workflowOf(ticket: Pick<Ticket, 'state'> & Record<string, unknown>): Workflow<string, string>;
+  /** Every workflow a ticket of this type may follow: the API document lists their actions. */
+  workflows?: readonly Workflow<string, string>[];
   /** Values a creation adds beyond the body (its initial state, say). */
   onCreate?(body: Record<string, unknown>): Record<string, unknown>;
   /**
@@ -131,6 +136,182 @@ const journalBody = z.strictObject({
   body: z.string().trim().min(1).max(65536),
 });
 
+const journalEntry = z
+  .object({
+    id: recordId,
+    kind: z.enum(['work_note', 'comment']),
+    author: z.string(),
+    body: z.string(),
+    createdAt: timestamp,
+  })
+  .meta({ title: 'JournalEntry' });
+
+const stateCategories = [
+  'open',
+  'resolved',
+  'closed',
+  'canceled',
+] as const satisfies readonly StateCategory[];
+
+/**
+ * The shared ticket routes of one type as the API document describes them. `ticketApi` validates
+ * with these very schemas, so the document and the checks cannot drift apart.
+ */
+export function ticketRoutes(spec: TicketSpec) {
+  const { kind, writeRole } = spec;
+  const base = `/api/v1/${kind}s`;
+  const tag = capitalize(`${kind}s`);
+  const workflows = spec.workflows ?? [];
+  const actions = [...new Set(workflows.flatMap((w) => Object.keys(w.actions)))];
+  const states = [...new Set(workflows.flatMap((w) => w.states))];
+  const when = timestamp.nullable();
+  const ticket = z
+    .looseObject({
+      id: recordId,
+      number: z.string(),
+      state: states.length > 0 ? z.enum(states as [string, ...string[]]) : z.string(),
+      stateCategory: z.enum(stateCategories),
+      priority: z.number().int().min(1).max(5).meta({
+        description: 'From impact and urgency (`TOCSIN_PRIORITY_MATRIX`): 1 critical … 5 planning.',
+      }),
+      ...baseCreateShape,
+      ...spec.createShape,
+      openedAt: when,
+      acknowledgedAt: when,
+      resolvedAt: when,
+      closedAt: when,
+      resolutionCode: z.string().nullable(),
+      resolutionNotes: z.string().nullable(),
+      reopenCount: z.number().int(),
+      createdBy: z.string().nullable(),
+      updatedAt: timestamp,
+      version: z.number().int().meta({ description: 'Bumped by every write; the `ETag`.' }),
+    })
+    .meta({ title: capitalize(kind) });
+  const served = ticket.extend({
+    allowedActions: z
+      .array(z.string())
+      .meta({ description: 'The actions its current state allows.' }),
+  });
+  const one = {
+    status: 200,
+    description: `The ${kind}.`,
+    schema: served,
+    headers: ['ETag'],
+  } satisfies RouteDoc['response'];
+  return {
+    list: {
+      method: 'get',
+      path: base,
+      tag,
+      summary: `List ${kind}s`,
+      description: 'Filtered, sorted and paged; `fields` picks the fields of each item.',
+      role: 'viewer',
+      query: {
+        ...listQueryShape,
+        state: z
+          .string()
+          .max(1024)
+          .optional()
+          .meta({ description: 'States joined by `,` (`new,in_progress`).' }),
+      },
+      response: {
+        status: 200,
+        description: `A page of ${kind}s, with the fields asked for.`,
+        schema: pageOf(ticket.partial()),
+      },
+      errors: [503],
+    },
+    create: {
+      method: 'post',
+      path: base,
+      tag,
+      summary: `Open ${aOrAn(kind)}`,
+      description: 'Its priority follows from impact and urgency.',
+      role: writeRole,
+      body: z.strictObject({ ...baseCreateShape, ...spec.createShape }),
+      response: {
+        ...one,
+        status: 201,
+        description: `The new ${kind}.`,
+        headers: ['ETag', 'Location'],
+      },
+      errors: [503],
+    },
+    read: {
+      method: 'get',
+      path: `${base}/{id}`,
+      tag,
+      summary: `One ${kind}`,
+      role: 'viewer',
+      response: one,
+      errors: [404, 503],
+    },
+    update: {
+      method: 'patch',
+      path: `${base}/{id}`,
+      tag,
+      summary: `Edit ${aOrAn(kind)}`,
+      description: 'Only the fields given change; the state changes through transitions only.',
+      role: writeRole,
+      headers: ['If-Match'],
+      body: z
+        .strictObject({ ...baseUpdateShape, ...spec.updateShape })
+        .refine((v) => Object.keys(v).length > 0, 'change at least one field'),
+      response: one,
+      errors: [404, 412, 503],
+    },
+    transition: {
+      method: 'post',
+      path: `${base}/{id}/transitions/{action}`,
+      tag,
+      summary: `Move ${aOrAn(kind)} through its workflow`,
+      description: 'A `comment` becomes a work note in the same transaction.',
+      role: writeRole,
+      params: {
+        action: (actions.length > 0 ? z.enum(actions as [string, ...string[]]) : z.string()).meta({
+          description: 'An action of the workflow; `allowedActions` lists those the state allows.',
+        }),
+      },
+      headers: ['If-Match'],
+      body: transitionBody,
+      bodyOptional: true,
+      response: one,
+      errors: [
+        404,
+        [409, 'The current state does not allow the action: `allowed` lists those it does.'],
+        412,
+        [422, 'The action needs input the body lacks: `pointer` names it (`/reason`, say).'],
+        503,
+      ],
+    },
+    notes: {
+      method: 'get',
+      path: `${base}/{id}/notes`,
+      tag,
+      summary: `The work notes and comments of ${aOrAn(kind)}`,
+      role: 'viewer',
+      response: {
+        status: 200,
+        description: 'Every entry, oldest first, on one page.',
+        schema: pageOf(journalEntry),
+      },
+      errors: [404, 503],
+    },
+    addNote: {
+      method: 'post',
+      path: `${base}/{id}/notes`,
+      tag,
+      summary: `Add a work note or comment to ${aOrAn(kind)}`,
+      role: writeRole,
+      body: journalBody,
+      response: { status: 201, description: 'The new entry.', schema: journalEntry },
+      errors: [404, 503],
+    },
+    history: historyRoute(base, tag, kind, 'viewer'),
+  } satisfies Record<string, RouteDoc>;
+}
+
 /**
  * The shared ticket routes of one type: list (filter, q, sort, fields, cursor), create, read
  * (with ETag), PATCH (If-Match; 412 on a lost update), transitions (409 with the allowed actions),
@@ -142,10 +323,7 @@ export function ticketApi(
 ): Hono<AuthEnv> {
   const { pool, authenticate } = deps;
   const { kind } = spec;
-  const createSchema = z.strictObject({ ...baseCreateShape, ...spec.createShape });
-  const updateSchema = z
-    .strictObject({ ...baseUpdateShape, ...spec.updateShape })
-    .refine((v) => Object.keys(v).length > 0, 'change at least one field');
+  const routes = ticketRoutes(spec);
   const read = requireRole(authenticate, 'viewer');
   const write = requireRole(authenticate, spec.writeRole);
   const app = new Hono<AuthEnv>();
@@ -163,7 +341,7 @@ export function ticketApi(
   };
 
   app.get('/', read, async (c) => {
-    const query = parseQuery(c, { ...listQueryShape, state: z.string().max(1024).optional() });
+    const query = parseQuery(c, routes.list.query);
     const predicates = parseFilter(kind, ticketFields[kind], query.filter);
     if (query.state) predicates.push({ field: 'state', op: '=', values: query.state.split(',') });
     const fields = parseFields(ticketFields[kind], query.fields, ['stateCategory']);
@@ -181,7 +359,7 @@ export function ticketApi(
   });
 
   app.post('/', write, async (c) => {
-    const body = (await parseJsonBody(c, createSchema)) as Record<string, unknown> & {
+    const body = (await parseJsonBody(c, routes.create.body)) as Record<string, unknown> & {
       impact: number;
       urgency: number;
     };
@@ -211,7 +389,7 @@ export function ticketApi(
 
   app.patch('/:id', write, async (c) => {
     const id = parseId(c.req.param('id'), kind);
-    const body = (await parseJsonBody(c, updateSchema)) as Record<string, unknown>;
+    const body = (await parseJsonBody(c, routes.update.body)) as Record<string, unknown>;
     const actor = c.get('principal').name;
     const ticket = await withTransaction(pool, async (tx) => {
       const current = await lockTicket(tx, kind, id);
@@ -236,7 +414,7 @@ export function ticketApi(
     const id = parseId(c.req.param('id'), kind);
     const action = c.req.param('action');
     const hasBody = (c.req.header('Content-Length') ?? '0') !== '0' || c.req.header('Content-Type');
-    const body = hasBody ? await parseJsonBody(c, transitionBody) : {};
+    const body = hasBody ? await parseJsonBody(c, routes.transition.body) : {};
     const actor = c.get('principal').name;
     const ticket = await withTransaction(pool, async (tx) => {
       const current = await lockTicket(tx, kind, id);
@@ -299,7 +477,7 @@ export function ticketApi(
 
   app.post('/:id/notes', write, async (c) => {
     const id = parseId(c.req.param('id'), kind);
-    const body = await parseJsonBody(c, journalBody);
+    const body = await parseJsonBody(c, routes.addNote.body);
     await load(id);
     const entry = await addJournalEntry(pool, kind, id, {
       kind: body.kind,
@@ -311,7 +489,7 @@ export function ticketApi(
 
   app.get('/:id/history', read, async (c) => {
     const id = parseId(c.req.param('id'), kind);
-    const query = parseQuery(c, pageQuery);
+    const query = parseQuery(c, routes.history.query);
     await load(id);
     return c.json(
       await listAudit(pool, kind, id, query.limit, query.cursor ?? null, ticketFields[kind]),

@@ -9,6 +9,7 @@ export const recordTypes = [
   'ci',
   'asset',
   'service',
+  'known_error',
 ] as const;
 /** One projected record type. */
 export type RecordType = (typeof recordTypes)[number];

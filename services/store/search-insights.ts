@@ -1,6 +1,13 @@
 import { errors, type estypes } from '@elastic/elasticsearch';
 import { aliasOf, type SearchClient } from './search.ts';
 
+// Common English words that carry no meaning in an incident's text.
+const STOP_WORDS = (
+  'a an and are as at be been but by for from has have in into is it its no not of on or ' +
+  'that the their then there these this to was were will with after before above below over ' +
+  'under up down out off again than too very can could should would'
+).split(' ');
+
 /** A past incident like another one, with the score that ranks it. */
 export type SimilarIncident = { id: string; score: number; record: Record<string, unknown> };
 
@@ -47,6 +54,8 @@ export async function similarIncidents(
           like: [{ _index: index, _id: id }],
           min_term_freq: 1,
           min_doc_freq: 1,
+          // The standard analyzer keeps stop words; "on" alone must not make incidents alike.
+          stop_words: STOP_WORDS,
           max_query_terms: 40,
           minimum_should_match: '20%',
           include: false,

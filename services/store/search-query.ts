@@ -71,6 +71,7 @@ const TEXT_FIELDS = [
   'name^3',
   'description',
   'cause',
+  'symptom',
   'workaround',
   'fix',
   'resolutionNotes',
@@ -91,6 +92,7 @@ const TEXT_FIELDS = [
 const HIGHLIGHTED = [
   'title',
   'description',
+  'symptom',
   'cause',
   'workaround',
   'fix',

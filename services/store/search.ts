@@ -2,6 +2,7 @@ import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { getAlerts } from './alerts.ts';
 import { assetStore } from './assets.ts';
+import { knownErrorStore } from './known-errors.ts';
 import { getCis } from './cmdb.ts';
 import type { Pool, Queryable } from './db.ts';
 import { withTransaction } from './db.ts';
@@ -30,6 +31,7 @@ const nameFields = new Set(['title', 'name', 'model']);
 // Fields searched as prose; every other text field is an exact keyword.
 const proseFields = new Set([
   'description',
+  'symptom',
   'cause',
   'workaround',
   'fix',
@@ -102,6 +104,7 @@ export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
   problem: ticketMapping('problem'),
   change: ticketMapping('change'),
   asset: recordMapping(assetStore.fields, { stateCategory: keyword }),
+  known_error: recordMapping(knownErrorStore.fields, { stateCategory: keyword }),
   service: recordMapping(serviceStore.fields),
   alert: {
     dynamic: 'strict',
@@ -215,6 +218,8 @@ async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<
       return recordDocs(q, assetStore, ids);
     case 'service':
       return recordDocs(q, serviceStore, ids);
+    case 'known_error':
+      return recordDocs(q, knownErrorStore, ids);
   }
 }
 

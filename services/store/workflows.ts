@@ -198,6 +198,17 @@ export const assetWorkflow = workflow({
   },
 });
 
+/** Known errors: drafted, published for the NOC to use, retired when fixed for good. */
+export const knownErrorWorkflow = workflow({
+  states: ['draft', 'published', 'retired'],
+  initial: 'draft',
+  category: { draft: 'open', published: 'open', retired: 'closed' },
+  actions: {
+    publish: { from: ['draft', 'retired'], to: 'published' },
+    retire: { from: ['draft', 'published'], to: 'retired' },
+  },
+});
+
 /** An incident state. */
 export type IncidentState = (typeof incidentWorkflow.states)[number];
 /** A problem state. */
@@ -206,6 +217,8 @@ export type ProblemState = (typeof problemWorkflow.states)[number];
 export type ChangeState = (typeof changeStates)[number];
 /** An asset state. */
 export type AssetState = (typeof assetWorkflow.states)[number];
+/** A known error's state. */
+export type KnownErrorState = (typeof knownErrorWorkflow.states)[number];
 
 type AnyWorkflow = Workflow<string, string>;
 

@@ -191,6 +191,9 @@ describe('one alert from webhook to searchable incident, over a real socket', ()
     expect(metrics).toMatch(/tocsin_queue_depth\{queue="correlate"\} \d+/);
     const page = await fetch(base + '/');
     expect(page.headers.get('Content-Type')).toMatch(/text\/html/);
-    expect(await page.text()).toContain('Open incidents');
+    expect(page.headers.get('Content-Security-Policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('/console/console.js');
+    const script = await fetch(base + '/console/console.js');
+    expect(script.headers.get('Content-Type')).toMatch(/javascript/);
   });
 });

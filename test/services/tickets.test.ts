@@ -247,6 +247,14 @@ describe('incidents', () => {
     }
   });
 
+  it('refuse a body over the limit with 413, before reading it all', async () => {
+    const res = await tocsin.request('/api/v1/incidents', {
+      ...json({ title: 'x'.repeat(6 * 1024 * 1024) }, tokens.noc),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+  });
+
   it('answer 404 for a missing incident and 400 for a reference to one', async () => {
     expect((await tocsin.request('/api/v1/incidents/999999')).status).toBe(404);
     const res = await tocsin.request(
@@ -430,6 +438,7 @@ describe('changes', () => {
 
 // Every route of the services and ingest apps, the role it needs, and a request for it. A
 // denied caller gets 403 before the body is read; an allowed one gets anything but 401 and 403.
+// `none`: the API documentation, open to every caller.
 const matrix: [method: string, path: string, role: string][] = [
   ['GET', '/api/v1/incidents', 'viewer'],
   ['POST', '/api/v1/incidents', 'noc_operator'],
@@ -449,6 +458,12 @@ const matrix: [method: string, path: string, role: string][] = [
   ['GET', '/api/v1/calendars', 'viewer'],
   ['POST', '/api/v1/calendars', 'admin'],
   ['GET', '/api/v1/stats', 'viewer'],
+  ['GET', '/api/v1/known-errors', 'viewer'],
+  ['POST', '/api/v1/known-errors', 'problem_manager'],
+  ['GET', '/api/v1/known-errors/1', 'viewer'],
+  ['PATCH', '/api/v1/known-errors/1', 'problem_manager'],
+  ['POST', '/api/v1/known-errors/1/transitions/publish', 'problem_manager'],
+  ['GET', '/api/v1/known-errors/1/history', 'viewer'],
   ['GET', '/api/v1/problems', 'viewer'],
   ['POST', '/api/v1/problems', 'problem_manager'],
   ['GET', '/api/v1/problems/1', 'viewer'],
@@ -503,6 +518,9 @@ const matrix: [method: string, path: string, role: string][] = [
   ['DELETE', '/api/v1/users/1/tokens/1', 'admin'],
   ['POST', '/api/v1/groups', 'admin'],
   ['GET', '/api/v1/groups', 'admin'],
+  ['GET', '/api/v1/openapi.json', 'none'],
+  ['GET', '/api/v1/docs', 'none'],
+  ['GET', '/api/v1/docs/1', 'none'],
 ];
 const everyRole = ['admin', 'noc_operator', 'problem_manager', 'change_manager', 'viewer'];
 
@@ -537,7 +555,8 @@ describe('the role matrix', () => {
         ? {}
         : { body: '{}', headers: { 'Content-Type': 'application/json' } }),
     });
-    if (as === role || as === 'admin') expect([401, 403]).not.toContain(res.status);
+    if (as === role || as === 'admin' || role === 'none')
+      expect([401, 403]).not.toContain(res.status);
     else expect(res.status).toBe(403);
   });
 

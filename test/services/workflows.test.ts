@@ -4,6 +4,7 @@ import {
   assetWorkflow,
   changeWorkflows,
   incidentWorkflow,
+  knownErrorWorkflow,
   problemWorkflow,
   step,
   type Workflow,
@@ -86,6 +87,15 @@ const expected: Record<string, { w: Workflow<string, string>; allowed: string[] 
       'new --cancel--> canceled',
       'authorize --cancel--> canceled',
       'scheduled --cancel--> canceled',
+    ],
+  },
+  'known error': {
+    w: knownErrorWorkflow,
+    allowed: [
+      'draft --publish--> published',
+      'retired --publish--> published',
+      'draft --retire--> retired',
+      'published --retire--> retired',
     ],
   },
   asset: {

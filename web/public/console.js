@@ -1,0 +1,486 @@
+// The Tocsin console: NOC staff review open incidents and act on them; problem managers search
+// and hunt recurring patterns. A client of the HTTP API like any other, with the user's token.
+
+const $ = (id) => document.getElementById(id);
+const view = () => $('view');
+const token = () => sessionStorage.getItem('tocsin-token') || '';
+
+/** Calls the API; a problem+json answer becomes an Error with its detail. */
+async function api(path, init = {}) {
+  const res = await fetch(path, {
+    ...init,
+    headers: {
+      Authorization: 'Bearer ' + token(),
+      ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+      ...init.headers,
+    },
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.detail || body.title || res.statusText);
+  return body;
+}
+
+/** Builds an element with properties and children (strings become text nodes, never HTML). */
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function status(text) {
+  $('status').textContent = text;
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/**
+ * A highlighted snippet from search: Elasticsearch HTML-escapes the text and wraps matches in
+ * <mark>; rebuild it from text nodes and <mark> elements only, so no markup from data can run.
+ */
+function snippet(html) {
+  const decode = (s) => {
+    const t = document.createElement('textarea');
+    t.innerHTML = s;
+    return t.value;
+  };
+  const p = el('p');
+  html.split(/(<mark>.*?<\/mark>)/).forEach((part) => {
+    const m = /^<mark>(.*)<\/mark>$/.exec(part);
+    p.append(m ? el('mark', { textContent: decode(m[1]) }) : decode(part));
+  });
+  return p;
+}
+
+// ---- Incidents -------------------------------------------------------------------------------
+
+let refresh = null;
+
+async function showIncidents() {
+  const filter = el('input', {
+    id: 'incident-filter',
+    type: 'search',
+    placeholder: 'Filter: words in title or number',
+    size: 36,
+  });
+  const tbody = el('tbody', { id: 'incidents' });
+  view().replaceChildren(
+    el('div', { className: 'toolbar' }, filter),
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['Number', 'P', 'Severity', 'Title', 'State', 'Alerts', 'CIs', 'Opened'].map((h) =>
+            el('th', { textContent: h }),
+          ),
+        ),
+      ),
+      tbody,
+    ),
+  );
+  const load = async () => {
+    if (!token()) return;
+    const q = filter.value.trim();
+    const page = await api(
+      '/api/v1/incidents?limit=200&sort=priority&filter=' +
+        encodeURIComponent('state=new|in_progress|on_hold') +
+        (q ? '&q=' + encodeURIComponent(q) : ''),
+    );
+    tbody.replaceChildren(
+      ...page.items.map((i) => {
+        const tr = el(
+          'tr',
+          { className: 'link' },
+          el('td', { textContent: i.number }),
+          el('td', { textContent: 'P' + i.priority, className: 'p' + i.priority }),
+          el('td', { textContent: i.severity, className: 'sev sev-' + i.severity }),
+          el('td', { textContent: i.title }),
+          el('td', { textContent: i.state }),
+          el('td', { textContent: String(i.alertCount) }),
+          el('td', { textContent: (i.cis || []).join(', ') }),
+          el('td', { textContent: when(i.openedAt) }),
+        );
+        tr.dataset.id = i.id;
+        tr.addEventListener('click', () => (location.hash = '#/incidents/' + i.id));
+        return tr;
+      }),
+    );
+    status(page.items.length + ' open incident(s), updated ' + new Date().toLocaleTimeString());
+  };
+  filter.addEventListener('input', () => load().catch((e) => status(e.message)));
+  await load();
+  refresh = setInterval(() => load().catch((e) => status('Could not load: ' + e.message)), 5000);
+}
+
+// What an action needs from the operator, asked before it is sent.
+const needs = {
+  hold: ['reason', 'Why is it on hold?'],
+  cancel: ['reason', 'Why cancel it?'],
+  resolve: ['resolutionCode', 'Resolution code (e.g. fixed, workaround)'],
+};
+
+async function showIncident(id) {
+  const [incident, alerts, slas, similar, history] = await Promise.all([
+    api('/api/v1/incidents/' + id),
+    api('/api/v1/alerts?limit=200&incidentId=' + id),
+    api('/api/v1/incidents/' + id + '/slas').catch(() => ({ items: [] })),
+    api('/api/v1/incidents/' + id + '/similar?limit=5').catch(() => ({ items: [] })),
+    api('/api/v1/incidents/' + id + '/history?limit=100'),
+  ]);
+  const actions = el(
+    'div',
+    { id: 'actions' },
+    ...incident.allowedActions.map((action) => {
+      const button = el('button', { className: 'action', textContent: action });
+      button.dataset.action = action;
+      button.addEventListener('click', async () => {
+        const body = {};
+        const need = needs[action];
+        if (need) {
+          const value = prompt(need[1]);
+          if (!value) return;
+          body[need[0]] = value;
+        }
+        try {
+          await api('/api/v1/incidents/' + id + '/transitions/' + action, {
+            method: 'POST',
+            body: JSON.stringify(body),
+            headers: { 'If-Match': '"' + incident.version + '"' },
+          });
+          await showIncident(id);
+        } catch (e) {
+          status(action + ' failed: ' + e.message);
+        }
+      });
+      return button;
+    }),
+  );
+  const fields = [
+    ['State', incident.state],
+    [
+      'Priority',
+      'P' +
+        incident.priority +
+        ' (impact ' +
+        incident.impact +
+        ', urgency ' +
+        incident.urgency +
+        ')',
+    ],
+    ['Severity', incident.severity],
+    ['Service', incident.service || '—'],
+    ['CIs', (incident.cis || []).join(', ') || '—'],
+    [
+      'Assignment',
+      [incident.assignmentGroup, incident.assignee].filter(Boolean).join(' / ') || '—',
+    ],
+    ['Opened', when(incident.openedAt)],
+    ['Resolved', when(incident.resolvedAt)],
+  ];
+  view().replaceChildren(
+    el('h2', { id: 'incident-title', textContent: incident.number + ' — ' + incident.title }),
+    actions,
+    el(
+      'dl',
+      { className: 'fields' },
+      ...fields.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]),
+    ),
+    el('h2', { textContent: 'Alerts (' + alerts.items.length + ')' }),
+    el(
+      'table',
+      { id: 'alerts' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['Severity', 'Status', 'Title', 'CI', 'Source', 'Count', 'Last'].map((h) =>
+            el('th', { textContent: h }),
+          ),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...alerts.items.map((a) =>
+          el(
+            'tr',
+            {},
+            el('td', { textContent: a.severity, className: 'sev sev-' + a.severity }),
+            el('td', { textContent: a.status }),
+            el('td', { textContent: a.title }),
+            el('td', { textContent: a.ci || '—' }),
+            el('td', { textContent: a.source }),
+            el('td', { textContent: String(a.count) }),
+            el('td', { textContent: when(a.lastReceivedAt) }),
+          ),
+        ),
+      ),
+    ),
+    el('h2', { textContent: 'SLAs' }),
+    slas.items.length === 0
+      ? el('p', { textContent: 'No SLA applies.' })
+      : el(
+          'ul',
+          { id: 'slas' },
+          ...slas.items.map((t) =>
+            el('li', {
+              textContent:
+                t.sla +
+                ' ' +
+                t.kind +
+                ': ' +
+                t.state +
+                (t.breachAt ? ', breaches ' + when(t.breachAt) : '') +
+                (t.atRisk ? ' (at risk)' : ''),
+            }),
+          ),
+        ),
+    el('h2', { textContent: 'Similar incidents' }),
+    el(
+      'ul',
+      { id: 'similar' },
+      ...similar.items.map((s) => {
+        const a = el('a', {
+          href: '#/incidents/' + s.id,
+          textContent: s.record.number + ' ' + s.record.title,
+        });
+        return el(
+          'li',
+          {},
+          a,
+          ' — ' +
+            s.record.state +
+            (s.record.resolutionNotes ? ': ' + s.record.resolutionNotes : ''),
+        );
+      }),
+    ),
+    el('h2', { textContent: 'History' }),
+    el(
+      'ul',
+      { id: 'history' },
+      ...history.items.map((h) =>
+        el('li', {
+          textContent:
+            when(h.at) +
+            ' ' +
+            h.actor +
+            (h.action ? ' [' + h.action + ']' : '') +
+            ': ' +
+            (h.field === '*'
+              ? 'created'
+              : h.field + ' ' + JSON.stringify(h.old) + ' → ' + JSON.stringify(h.new)),
+        }),
+      ),
+    ),
+  );
+  status(incident.number + ' loaded ' + new Date().toLocaleTimeString());
+}
+
+// ---- Search --------------------------------------------------------------------------------
+
+async function showSearch(params) {
+  const q = el('input', {
+    id: 'q',
+    type: 'search',
+    size: 50,
+    value: params.get('q') || '',
+    placeholder: 'disk full, service:checkout, "replication lag" AND NOT staging',
+  });
+  const form = el(
+    'form',
+    { className: 'toolbar' },
+    q,
+    el('button', { type: 'submit', textContent: 'Search' }),
+  );
+  const facets = el('aside', { className: 'facet', id: 'facets' });
+  const hits = el('div', { id: 'hits' });
+  view().replaceChildren(form, el('div', { className: 'columns' }, facets, hits));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    location.hash =
+      '#/search?' + new URLSearchParams({ q: q.value, filter: params.get('filter') || '' });
+  });
+  if (!params.has('q')) return;
+  const filter = params.get('filter') || '';
+  const result = await api(
+    '/api/v1/search?limit=25&q=' +
+      encodeURIComponent(params.get('q')) +
+      (filter ? '&filter=' + encodeURIComponent(filter) : ''),
+  );
+  facets.replaceChildren(
+    ...Object.entries(result.facets).flatMap(([name, buckets]) =>
+      buckets.length === 0
+        ? []
+        : [
+            el('h3', { textContent: name }),
+            ...buckets.map((b) => {
+              const button = el('button', { textContent: b.value + ' (' + b.count + ')' });
+              button.addEventListener('click', () => {
+                if (name === 'time') return;
+                const clause = name + '=' + b.value;
+                location.hash =
+                  '#/search?' +
+                  new URLSearchParams({
+                    q: params.get('q'),
+                    filter: filter ? filter + ';' + clause : clause,
+                  });
+              });
+              return button;
+            }),
+          ],
+    ),
+  );
+  hits.replaceChildren(
+    ...(filter ? [el('p', { textContent: 'Filter: ' + filter })] : []),
+    ...result.items.map((h) => {
+      const r = h.record;
+      const title = (r.number ? r.number + ' ' : '') + (r.title || r.name || r.tag || h.id);
+      const link =
+        h.type === 'incident'
+          ? el('a', { href: '#/incidents/' + h.id, textContent: title })
+          : el('strong', { textContent: title });
+      return el(
+        'div',
+        { className: 'hit' },
+        el('div', {
+          className: 'kind',
+          textContent:
+            h.type + (r.state ? ' · ' + r.state : '') + (r.status ? ' · ' + r.status : ''),
+        }),
+        link,
+        ...Object.values(h.highlight || {})
+          .flat()
+          .slice(0, 2)
+          .map(snippet),
+      );
+    }),
+  );
+  status(result.items.length + ' result(s)' + (result.nextCursor ? ' (more available)' : ''));
+}
+
+// ---- Patterns ------------------------------------------------------------------------------
+
+async function showPatterns() {
+  const result = await api('/api/v1/problems/patterns?minIncidents=2');
+  const bars = '·▁▂▃▄▅▆▇█';
+  const trend = (weekly) => {
+    const max = Math.max(1, ...weekly.map((w) => w.count));
+    return weekly.map((w) => bars[Math.round((w.count / max) * 8)]).join('');
+  };
+  const section = (name, rows) =>
+    el(
+      'div',
+      {},
+      el('h2', { textContent: 'By ' + name }),
+      el(
+        'table',
+        { className: 'patterns' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ...['Pattern', 'Incidents', 'First', 'Last', 'Weekly', 'Problem'].map((h) =>
+              el('th', { textContent: h }),
+            ),
+          ),
+        ),
+        el(
+          'tbody',
+          {},
+          ...rows.map((p) => {
+            const cover = p.covered
+              ? el('td', {
+                  className: 'covered',
+                  textContent: 'covered by ' + p.problems.map((id) => 'PRB#' + id).join(', '),
+                })
+              : el('td', {}, propose(p, name));
+            return el(
+              'tr',
+              {},
+              el('td', { textContent: p.value }),
+              el('td', { textContent: String(p.incidents) }),
+              el('td', { textContent: when(p.firstAt) }),
+              el('td', { textContent: when(p.lastAt) }),
+              el('td', { className: 'trend', textContent: trend(p.weekly) }),
+              cover,
+            );
+          }),
+        ),
+      ),
+    );
+  const propose = (p, name) => {
+    const button = el('button', { className: 'uncovered', textContent: 'Open a problem' });
+    button.addEventListener('click', async () => {
+      try {
+        const problem = await api('/api/v1/problems', {
+          method: 'POST',
+          body: JSON.stringify({
+            title: 'Recurring: ' + p.value,
+            description:
+              p.incidents +
+              ' incidents by ' +
+              name +
+              ' between ' +
+              p.firstAt +
+              ' and ' +
+              p.lastAt +
+              '.',
+          }),
+        });
+        status('Opened ' + problem.number);
+        button.replaceWith(document.createTextNode(problem.number));
+      } catch (e) {
+        status('Could not open a problem: ' + e.message);
+      }
+    });
+    return button;
+  };
+  view().replaceChildren(
+    el('p', {
+      textContent:
+        'Incidents opened between ' +
+        when(result.from) +
+        ' and ' +
+        when(result.to) +
+        ' that recur.',
+    }),
+    ...Object.entries(result.patterns).map(([name, rows]) => section(name, rows)),
+  );
+  status('Patterns over the last 90 days');
+}
+
+// ---- Routing -------------------------------------------------------------------------------
+
+async function route() {
+  clearInterval(refresh);
+  const [path, query] = location.hash.replace(/^#/, '').split('?');
+  const parts = (path || '/incidents').split('/').filter(Boolean);
+  for (const a of document.querySelectorAll('nav a'))
+    a.classList.toggle('active', a.dataset.view === parts[0]);
+  if (!token()) return status('Enter an API token to start.');
+  try {
+    if (parts[0] === 'incidents' && parts[1]) await showIncident(parts[1]);
+    else if (parts[0] === 'search') await showSearch(new URLSearchParams(query || ''));
+    else if (parts[0] === 'patterns') await showPatterns();
+    else await showIncidents();
+  } catch (e) {
+    status('Could not load: ' + e.message);
+  }
+}
+
+$('token-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  sessionStorage.setItem('tocsin-token', $('token').value.trim());
+  $('token').value = '';
+  route();
+});
+window.addEventListener('hashchange', route);
+route();
