@@ -13,10 +13,11 @@ import {
 import { enqueueOutbox } from '../services/store/outbox.ts';
 import { setActor } from '../services/store/tickets.ts';
 import type { Queryable } from '../services/store/db.ts';
-import { severities, worstSeverity, type Alert, type Severity } from './alert.ts';
+import { worstSeverity, type Alert, type Severity } from './alert.ts';
+import { matrixPriority, type PriorityMatrix } from '../services/store/workflows.ts';
 
 /** Settings of the placeholder correlation rule. */
-export type CorrelationSettings = { windowMs: number };
+export type CorrelationSettings = { windowMs: number; priorityMatrix: PriorityMatrix };
 
 /** What one correlation batch did. */
 export type CorrelationResult = {
@@ -28,10 +29,14 @@ export type CorrelationResult = {
 
 const openStates = new Set(['new', 'in_progress', 'on_hold']);
 
-/** Priority 1 (critical) to 5 (planning) from severity, until impact × urgency replaces it. */
-export function priorityOf(severity: Severity): number {
-  return severities.indexOf(severity) + 1;
-}
+// How urgent an incident is by its worst firing alert; its impact is a person's call (default 2).
+const urgencyBySeverity: Record<Severity, number> = {
+  critical: 1,
+  major: 1,
+  minor: 2,
+  warning: 2,
+  info: 3,
+};
 
 /**
  * Correlates a batch of accepted alerts in one transaction: deduplicates each by fingerprint and
@@ -66,7 +71,7 @@ export async function correlateBatch(
       }
     }
     for (const [incidentId, lastAlertAt] of touched)
-      await refreshIncident(tx, incidentId, lastAlertAt);
+      await refreshIncident(tx, incidentId, lastAlertAt, settings);
     await enqueueOutbox(tx, 'alert', alertIds);
     await enqueueOutbox(tx, 'incident', [...touched.keys()]);
     await markProcessed(
@@ -116,14 +121,21 @@ async function findOrOpen(
   return insertIncident(tx, {
     title: alert.ci ? `${alert.title} on ${alert.ci}` : alert.title,
     severity: alert.severity,
-    priority: priorityOf(alert.severity),
+    urgency: urgencyBySeverity[alert.severity],
+    // A new incident has the default impact, 2.
+    priority: matrixPriority(settings.priorityMatrix, 2, urgencyBySeverity[alert.severity]),
     openedAt: alert.startsAt,
     cis: alert.ci ? [alert.ci] : [],
   });
 }
 
 /** Re-derives an incident's state and severity from its alerts. */
-async function refreshIncident(tx: Queryable, id: string, lastAlertAt: string): Promise<void> {
+async function refreshIncident(
+  tx: Queryable,
+  id: string,
+  lastAlertAt: string,
+  settings: CorrelationSettings,
+): Promise<void> {
   const incident = await getIncident(tx, id);
   if (!incident) return;
   const summary = await incidentAlertSummary(tx, id);
@@ -136,7 +148,8 @@ async function refreshIncident(tx: Queryable, id: string, lastAlertAt: string): 
     id,
     state: resolved ? 'resolved' : incident.state === 'resolved' ? 'in_progress' : incident.state,
     severity,
-    priority: priorityOf(severity),
+    urgency: urgencyBySeverity[severity],
+    priority: matrixPriority(settings.priorityMatrix, incident.impact, urgencyBySeverity[severity]),
     lastAlertAt: lastAlertAt > incident.lastAlertAt ? lastAlertAt : incident.lastAlertAt,
     resolvedAt: resolved ? (incident.resolvedAt ?? new Date().toISOString()) : null,
     cis: incident.cis,

@@ -218,7 +218,7 @@ export async function startTocsin(
         queuePrefix: config.queuePrefix,
         indexPrefix: config.indexPrefix,
         concurrency: config.correlatorConcurrency,
-        settings: { windowMs: CORRELATION_WINDOW_MS },
+        settings: { windowMs: CORRELATION_WINDOW_MS, priorityMatrix: config.priorityMatrix },
         retentionDays: config.alertRetentionDays,
         metrics,
         log,

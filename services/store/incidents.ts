@@ -21,6 +21,8 @@ export type IncidentRecord = {
   title: string;
   state: IncidentState;
   severity: Severity;
+  impact: number;
+  urgency: number;
   priority: number;
   openedAt: string;
   resolvedAt: string | null;
@@ -37,6 +39,8 @@ type IncidentRow = {
   title: string;
   state: IncidentState;
   severity: Severity;
+  impact: number;
+  urgency: number;
   priority: number;
   opened_at: string;
   resolved_at: string | null;
@@ -47,7 +51,7 @@ type IncidentRow = {
   version: string;
 };
 
-const COLUMNS = `id, number, title, state, severity, priority, opened_at, resolved_at,
+const COLUMNS = `id, number, title, state, severity, impact, urgency, priority, opened_at, resolved_at,
   last_alert_at, alert_count, cis, updated_at, version`;
 
 function toIncident(r: IncidentRow): IncidentRecord {
@@ -57,6 +61,8 @@ function toIncident(r: IncidentRow): IncidentRecord {
     title: r.title,
     state: r.state,
     severity: r.severity,
+    impact: r.impact,
+    urgency: r.urgency,
     priority: r.priority,
     openedAt: r.opened_at,
     resolvedAt: r.resolved_at,
@@ -117,14 +123,24 @@ FOR UPDATE`,
 /** Opens an incident. */
 export async function insertIncident(
   q: Queryable,
-  incident: Pick<IncidentRecord, 'title' | 'severity' | 'priority' | 'openedAt' | 'cis'>,
+  incident: Pick<
+    IncidentRecord,
+    'title' | 'severity' | 'urgency' | 'priority' | 'openedAt' | 'cis'
+  >,
 ): Promise<IncidentRecord> {
   const { rows } = await q.query<IncidentRow>(
-    `-- Open an incident. Params: title, severity, priority, opened at, cis.
-INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, cis)
-VALUES ($1, $2, $3, $4, $4, $5)
+    `-- Open an incident. Params: title, severity, urgency, priority, opened at, cis.
+INSERT INTO incidents (title, severity, urgency, priority, opened_at, last_alert_at, cis)
+VALUES ($1, $2, $3, $4, $5, $5, $6)
 RETURNING ${COLUMNS}`,
-    [incident.title, incident.severity, incident.priority, incident.openedAt, incident.cis],
+    [
+      incident.title,
+      incident.severity,
+      incident.urgency,
+      incident.priority,
+      incident.openedAt,
+      incident.cis,
+    ],
   );
   return toIncident(rows[0]!);
 }
@@ -134,14 +150,14 @@ export async function updateIncident(
   q: Queryable,
   incident: Pick<
     IncidentRecord,
-    'id' | 'state' | 'severity' | 'priority' | 'lastAlertAt' | 'resolvedAt' | 'cis'
+    'id' | 'state' | 'severity' | 'urgency' | 'priority' | 'lastAlertAt' | 'resolvedAt' | 'cis'
   >,
 ): Promise<void> {
   await q.query(
     `-- Store an incident's state derived from its alerts. Params: id, state, severity, priority,
--- last alert at, resolved at, cis.
+-- last alert at, resolved at, cis, urgency.
 UPDATE incidents SET state = $2, severity = $3, priority = $4, last_alert_at = $5,
-  resolved_at = $6, cis = $7,
+  resolved_at = $6, cis = $7, urgency = $8,
   alert_count = (SELECT count(*) FROM alerts WHERE incident_id = $1),
   version = version + 1, updated_at = now()
 WHERE id = $1`,
@@ -153,6 +169,7 @@ WHERE id = $1`,
       incident.lastAlertAt,
       incident.resolvedAt,
       incident.cis,
+      incident.urgency,
     ],
   );
 }

@@ -91,7 +91,10 @@ describe('one alert from webhook to searchable incident, over a real socket', ()
     expect(ledger).toMatchObject({
       state: 'new',
       severity: 'critical',
-      priority: 1,
+      // A critical alert is urgency 1; the impact is the default 2: priority 2 by the matrix.
+      impact: 2,
+      urgency: 1,
+      priority: 2,
       alertCount: 2,
       resolvedAt: null,
     });
