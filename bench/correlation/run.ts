@@ -1,0 +1,218 @@
+/**
+ * bench/correlation: how well alerts become incidents, with their root causes and problems, on
+ * generated storms with ground truth (see storms.ts), for the baselines and (once it plugs in)
+ * the correlation engine, in the same run.
+ *
+ *   npm run bench:correlation [-- --tiers A,B,C --days 7 --seed 7 --estate-seed 1]
+ *
+ * Tier A: a correct CMDB; B: A's storms with a degraded CMDB; C: overlapping storms with ten times
+ * the background noise. Metrics (score.ts): pairwise precision / recall / F1 over alerts, adjusted
+ * Rand index, noise wrongly attached, root-cause top-1 / top-3, compression beside the ideal, and
+ * problem F1. Prints a table per tier and writes bench/results/correlation-<time>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { baselines } from './baselines.ts';
+import type { Correlator, Delivery, Prediction } from './correlator.ts';
+import { scoreCorrelation, type AlertPrediction, type AlertTruth, type Scores } from './score.ts';
+import { stormArgs, tiersFromArgs } from './settings.ts';
+import { generateStorm, type Tier } from './storms.ts';
+
+const { values: args } = parseArgs({
+  options: { ...stormArgs, tiers: { type: 'string', default: 'A,B,C' } },
+});
+
+// ENGINE HOOK. The correlation engine plugs in here, as two Correlators (correlator.ts):
+//  - in process ("fast in-process mode"): its pipeline fed the deliveries in order, with the
+//    tier's CMDB loaded, answering from its state once the stream is drained;
+//  - through the real pipeline: import `cmdb` with POST /api/v1/cmdb/import, post the deliveries
+//    to POST /api/v1/ingest/generic in order (write-storm.ts writes them as NDJSON), wait until
+//    GET /api/v1/pipeline says pending 0, then read each alert's incident, root causes and the
+//    candidate problems back from the API.
+// Until then no engine row is printed.
+const engines: Correlator[] = [];
+
+/** The targets of the issue, per tier, for the engine. */
+const TARGETS = {
+  A: { f1: 0.97, noise: 0.005, top1: 0.95 },
+  B: { f1: 0.93, noise: 0.01, top1: 0.9 },
+  C: { f1: 0.85, noise: 0.03, top1: 0.8 },
+} as const;
+const PROBLEM_F1_TARGET = 0.9;
+const MARGIN_OVER_BASELINES = 0.3;
+
+/** A tier's stream in memory: deliveries, and the truth per logical alert. */
+type Stream = {
+  deliveries: Delivery[];
+  /** Index into `truth` of each delivery's alert. */
+  alertOf: number[];
+  truth: AlertTruth[];
+};
+
+function materialize(tier: Tier): Stream {
+  const deliveries: Delivery[] = [];
+  const alertOf: number[] = [];
+  const truth: AlertTruth[] = [];
+  const index = new Map<string, number>();
+  for (const { delivery, truth: t } of generateStorm(tier)) {
+    let i = index.get(t.alert);
+    if (i === undefined) {
+      i = truth.length;
+      index.set(t.alert, i);
+      truth.push({ incident: t.incident, rootCause: t.rootCause, problem: t.problem });
+    }
+    deliveries.push(delivery);
+    alertOf.push(i);
+  }
+  return { deliveries, alertOf, truth };
+}
+
+/**
+ * From deliveries to alerts: an alert is in the incident most of its deliveries ended up in
+ * (ties: its first delivery's). They differ only for a correlator that did not deduplicate it.
+ */
+function perAlert(stream: Stream, prediction: Prediction): AlertPrediction {
+  if (prediction.incidents.length !== stream.deliveries.length)
+    throw new Error(
+      `prediction covers ${prediction.incidents.length} of ${stream.deliveries.length} deliveries`,
+    );
+  const votes = stream.truth.map(() => new Map<string | null, number>());
+  prediction.incidents.forEach((incident, seq) => {
+    const v = votes[stream.alertOf[seq]!]!;
+    v.set(incident, (v.get(incident) ?? 0) + 1);
+  });
+  const incidents = votes.map((v) => {
+    let best: string | null = null;
+    let most = 0;
+    for (const [incident, n] of v)
+      if (n > most) {
+        best = incident;
+        most = n;
+      }
+    return best;
+  });
+  return { incidents, rootCauses: prediction.rootCauses, problems: prediction.problems };
+}
+
+/** The sizes of the largest true incidents: they weigh most in pairwise scores. */
+function largest(truth: AlertTruth[], n: number): number[] {
+  const sizes = new Map<string, number>();
+  for (const t of truth) if (t.incident) sizes.set(t.incident, (sizes.get(t.incident) ?? 0) + 1);
+  return [...sizes.values()].sort((a, b) => b - a).slice(0, n);
+}
+
+type Run = { correlator: string; mode: string; ms: number; scores: Scores };
+
+const fmt = (x: number, digits = 3) => x.toFixed(digits);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const tiers = tiersFromArgs(args, args.tiers.split(','));
+const results = [];
+console.log(`\nbench/correlation: ${tiers.map((t) => t.name).join(', ')}`);
+console.log(`${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, Node ${process.version}`);
+for (const tier of tiers) {
+  const started = Date.now();
+  const stream = materialize(tier);
+  const generatedMs = Date.now() - started;
+  const incidents = new Set(stream.truth.flatMap((t) => (t.incident ? [t.incident] : [])));
+  const problems = new Set(stream.truth.flatMap((t) => (t.problem ? [t.problem] : [])));
+  const stats = {
+    cis: tier.cmdb.cis.length,
+    relationshipsSeen: tier.cmdb.relationships.length,
+    relationshipsReal: tier.estate.relationships.length,
+    deliveries: stream.deliveries.length,
+    alerts: stream.truth.length,
+    incidents: incidents.size,
+    noiseAlerts: stream.truth.filter((t) => t.incident === null).length,
+    problems: problems.size,
+    largestIncidents: largest(stream.truth, 5),
+    generatedMs,
+  };
+  const runs: Run[] = [];
+  for (const correlator of [...baselines(), ...engines]) {
+    const t = Date.now();
+    const prediction = await correlator.correlate(stream.deliveries, tier.cmdb);
+    const ms = Date.now() - t;
+    const scores = scoreCorrelation(stream.truth, perAlert(stream, prediction));
+    runs.push({ correlator: correlator.name, mode: correlator.mode, ms, scores });
+  }
+  const best = Math.max(...runs.map((r) => r.scores.f1));
+  const target = TARGETS[tier.name];
+  const bar = Math.max(target.f1, best + MARGIN_OVER_BASELINES);
+  console.log(`\ntier ${tier.name}: ${tier.summary}`);
+  console.log(
+    `  ${stats.cis} CIs, ${stats.relationshipsSeen} relationships seen (${stats.relationshipsReal} real); ` +
+      `${stats.deliveries} deliveries of ${stats.alerts} alerts; ${stats.incidents} incidents, ` +
+      `${stats.noiseAlerts} noise alerts, ${stats.problems} problems; largest incidents: ` +
+      `${stats.largestIncidents.join(', ')} alerts; generated in ${generatedMs} ms\n`,
+  );
+  console.log(
+    table(
+      [
+        'correlator',
+        'F1',
+        'prec.',
+        'recall',
+        'ARI',
+        'noise att.',
+        'RC@1',
+        'RC@3',
+        'alerts/inc. (ideal)',
+        'problem F1',
+        'ms',
+      ],
+      runs.map(({ correlator, ms, scores: s }) => [
+        correlator,
+        fmt(s.f1),
+        fmt(s.precision),
+        fmt(s.recall),
+        fmt(s.adjustedRandIndex),
+        pct(s.noiseAttached),
+        fmt(s.rootCauseTop1),
+        fmt(s.rootCauseTop3),
+        `${s.compression.toFixed(1)} (${s.idealCompression.toFixed(1)})`,
+        fmt(s.problem.f1),
+        String(ms),
+      ]),
+    ),
+  );
+  console.log(
+    `  engine targets: F1 ≥ ${fmt(bar)}${bar > 1 ? ' (unreachable)' : ''} ` +
+      `(${target.f1}, and best baseline ${fmt(best)} + ${MARGIN_OVER_BASELINES}), ` +
+      `noise attached ≤ ${pct(target.noise)}, RC@1 ≥ ${target.top1}, problem F1 ≥ ${PROBLEM_F1_TARGET}`,
+  );
+  results.push({ tier: tier.name, summary: tier.summary, storm: tier.storm, stats, runs });
+}
+if (engines.length === 0)
+  console.log(
+    '\nengine: not plugged in yet; the rows above are the baselines only (see the ENGINE HOOK in bench/correlation/run.ts).',
+  );
+
+const root = new URL('../..', import.meta.url).pathname;
+const resultsDir = join(root, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `correlation-${new Date().toISOString().replaceAll(':', '-')}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      bench: 'correlation',
+      at: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version },
+      settings: args,
+      engine: engines.length === 0 ? 'not plugged in' : engines.map((e) => e.name),
+      tiers: results,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`\nresults: ${file}`);
