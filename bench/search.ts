@@ -37,16 +37,15 @@ import {
 } from '../services/store/search-query.ts';
 import { listTickets } from '../services/store/tickets.ts';
 import { recordTypes } from '../services/store/outbox.ts';
+import { createRandom, type Random } from './random.ts';
 import {
   alerts,
   createDataset,
-  createRandom,
   incidents,
   type Dataset,
   type GeneratedAlert,
   type GeneratedIncident,
   type GeneratedProblem,
-  type Random,
 } from './search-data.ts';
 
 const { values: args } = parseArgs({

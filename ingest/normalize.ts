@@ -211,3 +211,39 @@ export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
   if (fields.partial) alert.partial = true;
   return alert;
 }
+
+/**
+ * The common spellings of a `severity` label or tag (Prometheus, Grafana); canonical names pass
+ * through as they are.
+ */
+export const LABEL_SEVERITY: Record<string, Severity> = {
+  page: 'critical',
+  crit: 'critical',
+  fatal: 'critical',
+  emergency: 'critical',
+  disaster: 'critical',
+  p1: 'critical',
+  high: 'major',
+  error: 'major',
+  err: 'major',
+  p2: 'major',
+  medium: 'minor',
+  moderate: 'minor',
+  average: 'minor',
+  p3: 'minor',
+  warn: 'warning',
+  low: 'warning',
+  p4: 'warning',
+  informational: 'info',
+  information: 'info',
+  notice: 'info',
+  debug: 'info',
+  none: 'info',
+  p5: 'info',
+};
+
+/**
+ * Labels naming the CI, most specific first: a host beats a Kubernetes node beats the scrape
+ * target (which in Kubernetes is often the exporter, not the subject) beats a pod.
+ */
+export const CI_LABELS = ['host', 'hostname', 'node', 'instance', 'pod', 'device'] as const;

@@ -15,7 +15,7 @@
  * needs the target, so a failure of the target impacts the source. The needs-graph is acyclic.
  */
 import type { CiInput, RelationshipInput, RelationshipType } from '../../services/store/cmdb.ts';
-import { createRandom, type Random } from './random.ts';
+import { createRandom, type Random } from '../random.ts';
 
 /** A CMDB in the import shape of `POST /api/v1/cmdb/import`. */
 export type Cmdb = { cis: CiInput[]; relationships: RelationshipInput[] };

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { AlertInput, AlertStatus, Severity } from '../../correlator/alert.ts';
 import type { RelationshipType } from '../../services/store/cmdb.ts';
-import { createRandom, type Random } from './random.ts';
+import { createRandom, type Random } from '../random.ts';
 import type { Delivery } from './correlator.ts';
 import {
   defaultDegrade,

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { Alert, Severity } from '../../correlator/alert.ts';
+import type { Alert } from '../../correlator/alert.ts';
 import {
+  CI_LABELS,
   invalidField,
+  LABEL_SEVERITY,
   mapSeverity,
   toAlert,
   toLabels,
@@ -12,39 +14,6 @@ import {
 } from '../normalize.ts';
 
 const SOURCE = 'alertmanager';
-
-/** The `severity` label's common spellings; canonical names pass through as they are. */
-const SEVERITY: Record<string, Severity> = {
-  page: 'critical',
-  crit: 'critical',
-  fatal: 'critical',
-  emergency: 'critical',
-  disaster: 'critical',
-  p1: 'critical',
-  high: 'major',
-  error: 'major',
-  err: 'major',
-  p2: 'major',
-  medium: 'minor',
-  moderate: 'minor',
-  average: 'minor',
-  p3: 'minor',
-  warn: 'warning',
-  low: 'warning',
-  p4: 'warning',
-  informational: 'info',
-  information: 'info',
-  notice: 'info',
-  debug: 'info',
-  none: 'info',
-  p5: 'info',
-};
-
-/**
- * Labels naming the CI, most specific first: a host beats a Kubernetes node beats the scrape
- * target (which in Kubernetes is often the exporter, not the subject) beats a pod.
- */
-const CI_LABELS = ['host', 'hostname', 'node', 'instance', 'pod', 'device'] as const;
 
 const status = z.enum(['firing', 'resolved']);
 // Alertmanager label values are strings; numbers and booleans from hand-rolled senders are read too.
@@ -140,7 +109,7 @@ function toCanonical(
       source: SOURCE,
       title: title?.value ?? pick(labels, ['alertname'])?.value,
       description: description?.value,
-      severity: mapSeverity(labels.severity, SEVERITY),
+      severity: mapSeverity(labels.severity, LABEL_SEVERITY),
       status: state,
       ci: ci && (ci.key === 'instance' ? stripPort(ci.value) : ci.value),
       service: pick(labels, ['service'])?.value,

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { severities, type Alert, type Severity } from '../../correlator/alert.ts';
 import {
+  CI_LABELS,
   invalidField,
+  LABEL_SEVERITY,
   mapSeverity,
   toAlert,
   toLabels,
@@ -13,39 +15,6 @@ import {
 } from '../normalize.ts';
 
 const SOURCE = 'grafana';
-
-/** The `severity` label's (or tag's) common spellings; canonical names pass through as they are. */
-const SEVERITY: Record<string, Severity> = {
-  page: 'critical',
-  crit: 'critical',
-  fatal: 'critical',
-  emergency: 'critical',
-  disaster: 'critical',
-  p1: 'critical',
-  high: 'major',
-  error: 'major',
-  err: 'major',
-  p2: 'major',
-  medium: 'minor',
-  moderate: 'minor',
-  average: 'minor',
-  p3: 'minor',
-  warn: 'warning',
-  low: 'warning',
-  p4: 'warning',
-  informational: 'info',
-  information: 'info',
-  notice: 'info',
-  debug: 'info',
-  none: 'info',
-  p5: 'info',
-};
-
-/**
- * Labels naming the CI, most specific first: a host beats a Kubernetes node beats the scrape
- * target (which in Kubernetes is often the exporter, not the subject) beats a pod.
- */
-const CI_LABELS = ['host', 'hostname', 'node', 'instance', 'pod', 'device'] as const;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const stringMap = z.record(z.string(), scalar);
@@ -180,7 +149,7 @@ function unifiedAlert(
       source: SOURCE,
       title: title?.value ?? pick(labels, ['alertname'])?.value,
       description: description?.value,
-      severity: mapSeverity(labels.severity, SEVERITY),
+      severity: mapSeverity(labels.severity, LABEL_SEVERITY),
       status: state,
       ci: ciOf(labels),
       service: pick(labels, ['service'])?.value,
@@ -241,7 +210,7 @@ function legacyAlert(body: Legacy, receivedAt: Date): Normalized {
   const matches = body.evalMatches ?? [];
   // The rule's own tags are its configuration (severity, team...), so they win over series tags.
   const tags = { ...commonTags(matches), ...body.tags };
-  const severity = mapSeverity(tags.severity, SEVERITY);
+  const severity = mapSeverity(tags.severity, LABEL_SEVERITY);
   const resolved = body.state === 'ok' || body.state === 'paused';
   const lines = [
     ...new Set(

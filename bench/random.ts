@@ -1,7 +1,7 @@
 /**
- * The seeded randomness of bench/correlation: mulberry32, seeded from several integers so that
- * each part of a storm (the estate, the schedule, each fault) draws from its own stream and a
- * change to one part leaves the others as they were.
+ * The seeded randomness of the benches' data generators: mulberry32, seeded from several integers
+ * so that each part (a storm's estate, its schedule, each fault; each generated record) draws from
+ * its own stream and a change to one part leaves the others as they were.
  */
 
 /** A source of uniform numbers in [0, 1), and the draws built on it. */
