@@ -219,7 +219,13 @@ export async function searchRecordsFaceted(
         post_tags: ['</mark>'],
         fields: Object.fromEntries(HIGHLIGHTED.map((f) => [f, { number_of_fragments: 2 }])),
       },
-      sort: [{ _score: { order: 'desc' } }, { type: { order: 'asc' } }, { id: { order: 'desc' } }],
+      // Best first, then newest first (ids are keywords: they would sort as text).
+      sort: [
+        { _score: { order: 'desc' } },
+        { at: { order: 'desc', missing: '_last', unmapped_type: 'date' } },
+        { type: { order: 'asc' } },
+        { id: { order: 'desc' } },
+      ],
       ...(Array.isArray(after) ? { search_after: after as estypes.SortResults } : {}),
       track_total_hits: false,
       ignore_unavailable: true,

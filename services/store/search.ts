@@ -98,8 +98,8 @@ function recordMapping(
   };
 }
 
-/** Explicit mappings per record type: nothing is left to dynamic mapping. */
-export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
+// Each record type's own fields.
+const typeMappings: Record<RecordType, estypes.MappingTypeMapping> = {
   incident: ticketMapping('incident'),
   problem: ticketMapping('problem'),
   change: ticketMapping('change'),
@@ -150,6 +150,17 @@ export const mappings: Record<RecordType, estypes.MappingTypeMapping> = {
     },
   },
 };
+
+/**
+ * Explicit mappings per record type: nothing is left to dynamic mapping. Every document also has
+ * `at`, when it happened (opened, started, created), so results of every type sort newest first.
+ */
+export const mappings = Object.fromEntries(
+  Object.entries(typeMappings).map(([type, m]): [string, estypes.MappingTypeMapping] => [
+    type,
+    { ...m, properties: { ...m.properties, at: date } },
+  ]),
+) as Record<RecordType, estypes.MappingTypeMapping>;
 
 /** The alias searched and written for a record type. */
 export function aliasOf(prefix: string, type: RecordType): string {
@@ -223,6 +234,11 @@ async function loadDocs(q: Queryable, type: RecordType, ids: string[]): Promise<
   }
 }
 
+/** When a record happened, for sorting results of every type newest first. */
+function recencyOf(doc: Record<string, unknown>): unknown {
+  return doc.openedAt ?? doc.startsAt ?? doc.createdAt ?? doc.updatedAt ?? null;
+}
+
 async function recordDocs<R extends StoredRecord>(
   q: Queryable,
   store: RecordStore<R>,
@@ -249,7 +265,7 @@ export async function projectRecords(
   for (const { version, ...doc } of docs) {
     operations.push(
       { index: { _index: index, _id: doc.id, version, version_type: 'external' } },
-      doc,
+      { ...doc, at: recencyOf(doc) },
     );
   }
   for (const id of unique)

@@ -143,6 +143,18 @@ describe('GET /api/v1/search', () => {
     ]);
   });
 
+  it('lists records of every type newest first when no words are given', async () => {
+    const { body } = await search('q=&limit=10');
+    expect(body.items.map((h) => h.record.title)).toEqual([
+      'Pin the payment provider endpoints',
+      'Checkout payment provider drops connections',
+      'Printer out of toner on floor 3',
+      'Ledger replication lag',
+      'Checkout page slow to render',
+      'Checkout payment timeouts',
+    ]);
+  });
+
   it('pages with search_after cursors without repeating a hit', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
