@@ -1,25 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
+import {
+  eventually,
+  startTestTocsin,
+  type TestTocsin,
+  jsonRequest,
+  personToken as personTokenOf,
+} from '../support/tocsin.ts';
 
 let tocsin: TestTocsin;
 const tokens: Record<string, string> = {};
 
-const json = (body: unknown, token?: string, headers: Record<string, string> = {}) => ({
-  method: 'POST',
-  body: JSON.stringify(body),
-  headers: { 'Content-Type': 'application/json', ...headers },
-  ...(token === undefined ? {} : { token }),
-});
-
-/** Creates a person with these roles and returns an API token acting as them. */
-async function personToken(username: string, roles: string[]): Promise<string> {
-  const user = await tocsin.request('/api/v1/users', json({ username, roles }));
-  expect(user.status).toBe(201);
-  const { id } = (await user.json()) as { id: string };
-  const token = await tocsin.request(`/api/v1/users/${id}/tokens`, json({ name: 'test' }));
-  expect(token.status).toBe(201);
-  return ((await token.json()) as { token: string }).token;
-}
+const json = jsonRequest;
+const personToken = (username: string, roles: string[]) => personTokenOf(tocsin, username, roles);
 
 // Every role, so that the correlator drains the search outbox into Elasticsearch.
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.ts';
 import { processRoles, startTocsin, type ProcessRole, type Tocsin } from '../../runtime/tocsin.ts';
 import { createTestDatabase } from './db.ts';
@@ -116,4 +116,30 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A JSON POST for `TestTocsin.request`, optionally as another token and with more headers. */
+export const jsonRequest = (
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+): RequestInit & { token?: string } => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { 'Content-Type': 'application/json', ...headers },
+  ...(token === undefined ? {} : { token }),
+});
+
+/** Creates a person with these roles (as admin) and returns an API token acting as them. */
+export async function personToken(
+  tocsin: TestTocsin,
+  username: string,
+  roles: string[],
+): Promise<string> {
+  const user = await tocsin.request('/api/v1/users', jsonRequest({ username, roles }));
+  expect(user.status).toBe(201);
+  const { id } = (await user.json()) as { id: string };
+  const token = await tocsin.request(`/api/v1/users/${id}/tokens`, jsonRequest({ name: 'test' }));
+  expect(token.status).toBe(201);
+  return ((await token.json()) as { token: string }).token;
 }
