@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { baselines } from './baselines.ts';
 import type { Correlator, Delivery, Prediction } from './correlator.ts';
+import { engineInProcess } from './engine-correlator.ts';
 import { scoreCorrelation, type AlertPrediction, type AlertTruth, type Scores } from './score.ts';
 import { stormArgs, tiersFromArgs } from './settings.ts';
 import { generateStorm, type Tier } from './storms.ts';
@@ -31,8 +32,8 @@ const { values: args } = parseArgs({
 //    to POST /api/v1/ingest/generic in order (write-storm.ts writes them as NDJSON), wait until
 //    GET /api/v1/pipeline says pending 0, then read each alert's incident, root causes and the
 //    candidate problems back from the API.
-// Until then no engine row is printed.
-const engines: Correlator[] = [];
+// The in-process mode is plugged in; the pipeline mode is not yet.
+const engines: Correlator[] = [engineInProcess()];
 
 /** The targets of the issue, per tier, for the engine. */
 const TARGETS = {
@@ -137,6 +138,7 @@ for (const tier of tiers) {
     generatedMs,
   };
   const runs: Run[] = [];
+  const baselineNames = new Set(baselines().map((b) => b.name));
   for (const correlator of [...baselines(), ...engines]) {
     const t = Date.now();
     const prediction = await correlator.correlate(stream.deliveries, tier.cmdb);
@@ -144,7 +146,10 @@ for (const tier of tiers) {
     const scores = scoreCorrelation(stream.truth, perAlert(stream, prediction));
     runs.push({ correlator: correlator.name, mode: correlator.mode, ms, scores });
   }
-  const best = Math.max(...runs.map((r) => r.scores.f1));
+  // The bar is set by the baselines only, never by the engine's own row.
+  const best = Math.max(
+    ...runs.filter((r) => baselineNames.has(r.correlator)).map((r) => r.scores.f1),
+  );
   const target = TARGETS[tier.name];
   const bar = Math.max(target.f1, best + MARGIN_OVER_BASELINES);
   console.log(`\ntier ${tier.name}: ${tier.summary}`);

@@ -1,0 +1,109 @@
+/**
+ * The settings of the correlation engine, with defaults chosen on principle rather than fitted to
+ * a benchmark: each says what it stands for.
+ */
+
+/** Weights of the attach score; they sum to 1 so that the score and threshold read as 0..1. */
+export type ScoreWeights = { topology: number; text: number; time: number };
+
+/** Every setting of the engine; see `defaultEngineConfig` for what each default means. */
+export type EngineConfig = {
+  /** How far behind the latest event time a delivery may arrive and still be put in order. */
+  allowedLatenessMs: number;
+  /** Hops at most between an alert's CI and an incident's CIs for topology to count. */
+  maxHops: number;
+  /** CIs with more neighbours than this are hubs: reached, never traversed through. */
+  hubDegree: number;
+  /** Hops at most along the impact direction when ranking root causes. */
+  dependencyDepth: number;
+  /** An incident takes new alerts up to this long after (or before) its latest alert. */
+  windowMs: number;
+  /** An incident takes no new alert this long after its first alert. */
+  maxIncidentAgeMs: number;
+  /** An incident takes no new alert once it holds this many. */
+  maxIncidentAlerts: number;
+  /**
+   * Two incidents one alert bridges are merged only if they started this close together: fragments
+   * of one cascade start together; a fault that touches an older storm is a new fault.
+   */
+  mergeStartGapMs: number;
+  /** Time proximity is exp(-gap / timeDecayMs). */
+  timeDecayMs: number;
+  weights: ScoreWeights;
+  /** Attach to the best incident scoring at least this; otherwise open a new one. */
+  attachThreshold: number;
+  /** Templates at least this similar make an incident a candidate by text alone. */
+  textCandidateThreshold: number;
+  /**
+   * Whether an incident with no CI within maxHops may take an alert on text and time alone. Off:
+   * in a busy estate lookalike symptoms coincide by chance, and each such attach widens the
+   * incident's reach, so storms chain through noise; text only corroborates topology.
+   */
+  textAloneAttaches: boolean;
+  /** A fingerprint firing again this soon after it resolved is the same alert (a flap). */
+  refireGraceMs: number;
+  /** This many firing/resolved changes within flapWindowMs mark an alert as flapping. */
+  flapChanges: number;
+  flapWindowMs: number;
+  /** Root-cause bonus for a candidate CI that is itself alerting. */
+  alertingBonus: number;
+  /** Root-cause bonus for the CI that alerted first in the incident. */
+  firstAlertBonus: number;
+  /** Root-cause candidates kept per incident. */
+  rootCauseCandidates: number;
+};
+
+const MINUTE = 60_000;
+
+/**
+ * Defaults. Lateness 30 min: longer than a monitoring tool's retry backoff, short enough to keep
+ * the buffer small. 3 hops: app → instance → host → switch, the depth at which a failure is
+ * still plausibly shared. Hub cap 50: a CI serving more than that is shared infrastructure whose
+ * neighbours are unrelated to each other. Window 15 min: about three re-send/evaluation cycles of
+ * the common tools (Alertmanager's group_interval is 5 min), the time a cascade takes to show.
+ * Age 6 h / 1,000 alerts: beyond them a "storm" is a standing condition, better split. Weights:
+ * topology is the strongest, independent evidence (0.6); text corroborates (0.25); time only
+ * decays it (0.15). Threshold 0.4: one hop needs recency (0.3 + 0.15·time) or some text; two
+ * hops need text; text and time alone (at most 0.4, identical text at the same instant) barely
+ * pass, so coincident lookalike noise elsewhere stays alone. Merges: only incidents that started
+ * within one window of each other. Flapping: 4 changes in 30 min.
+ */
+export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
+  allowedLatenessMs: 30 * MINUTE,
+  maxHops: 3,
+  hubDegree: 50,
+  dependencyDepth: 8,
+  windowMs: 15 * MINUTE,
+  maxIncidentAgeMs: 6 * 60 * MINUTE,
+  maxIncidentAlerts: 1000,
+  mergeStartGapMs: 15 * MINUTE,
+  timeDecayMs: 5 * MINUTE,
+  weights: Object.freeze({ topology: 0.6, text: 0.25, time: 0.15 }),
+  attachThreshold: 0.4,
+  textCandidateThreshold: 0.6,
+  textAloneAttaches: false,
+  refireGraceMs: 15 * MINUTE,
+  flapChanges: 4,
+  flapWindowMs: 30 * MINUTE,
+  alertingBonus: 0.15,
+  firstAlertBonus: 0.1,
+  rootCauseCandidates: 3,
+});
+
+/** The defaults overridden by the given settings, checked and frozen. */
+export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Readonly<EngineConfig> {
+  const config: EngineConfig = {
+    ...defaultEngineConfig,
+    ...overrides,
+    weights: { ...defaultEngineConfig.weights, ...overrides.weights },
+  };
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(config))
+    if (typeof value === 'number' && !(value >= 0 && Number.isFinite(value)))
+      problems.push(`${key} must be a finite number ≥ 0, got ${value}`);
+  const { topology, text, time } = config.weights;
+  if (![topology, text, time].every((w) => w >= 0) || topology + text + time <= 0)
+    problems.push('weights must be ≥ 0 and not all 0');
+  if (problems.length > 0) throw new RangeError(`engine config: ${problems.join('; ')}`);
+  return Object.freeze({ ...config, weights: Object.freeze(config.weights) });
+}

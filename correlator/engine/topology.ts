@@ -1,0 +1,140 @@
+/**
+ * The CMDB as the correlation engine sees it: an undirected graph for distance (an alert near
+ * another, either way, is evidence they share a cause) that keeps the impact direction for root
+ * cause (for every relationship type but `connected_to`, the source needs the target, so a
+ * failure of the target impacts the source). Very-connected hubs (a core router, a shared
+ * database cluster) may be reached but are never traversed through, so that they do not put
+ * every CI within a few hops of every other. Searches are bounded breadth-first searches, run
+ * lazily per CI and cached.
+ */
+
+/** A CI as the engine needs it: its name and the other names alerts may call it by. */
+export type TopologyCi = { name: string; attributes?: Record<string, unknown> };
+/** A relationship by CI names; `type` decides whether it has an impact direction. */
+export type TopologyRelationship = { source: string; target: string; type: string };
+
+/** Bounds of the topology searches. */
+export type TopologyOptions = {
+  /** Hops at most between two CIs for them to count as near (undirected). */
+  maxHops: number;
+  /** A CI with more neighbours than this is a hub: reachable, never traversed through. */
+  hubDegree: number;
+  /** Hops at most along the impact direction when asking what a CI depends on. */
+  dependencyDepth: number;
+};
+
+/** A CI near another: hops and the path, first CI to last. */
+export type Nearby = { hops: number; path: readonly string[] };
+
+/** Attributes whose values alerts use as a CI's name (a host's FQDN, IP, cloud instance id). */
+const aliasAttributes = ['fqdn', 'instanceId', 'ip'] as const;
+
+/** Distance, dependency and name look-ups over one CMDB snapshot; see the module comment. */
+export class Topology {
+  readonly options: Readonly<TopologyOptions>;
+  readonly #names = new Map<string, string>();
+  /** Undirected neighbours, sorted by name so that searches do not depend on input order. */
+  readonly #adjacent = new Map<string, string[]>();
+  /** What each CI needs directly (impact direction), sorted by name. */
+  readonly #needs = new Map<string, string[]>();
+  readonly #near = new Map<string, Map<string, Nearby>>();
+  readonly #dependencies = new Map<string, Map<string, number>>();
+
+  /** Indexes a CMDB snapshot; nothing is searched until asked. */
+  constructor(
+    cis: readonly TopologyCi[],
+    relationships: readonly TopologyRelationship[],
+    options: TopologyOptions,
+  ) {
+    this.options = Object.freeze({ ...options });
+    for (const ci of cis) {
+      this.#names.set(ci.name.toLowerCase(), ci.name);
+      for (const key of aliasAttributes) {
+        const alias = ci.attributes?.[key];
+        if (typeof alias === 'string' && !this.#names.has(alias.toLowerCase()))
+          this.#names.set(alias.toLowerCase(), ci.name);
+      }
+    }
+    const add = (map: Map<string, string[]>, from: string, to: string) => {
+      const list = map.get(from);
+      if (list === undefined) map.set(from, [to]);
+      else if (!list.includes(to)) list.push(to);
+    };
+    for (const r of relationships) {
+      if (r.source === r.target) continue;
+      add(this.#adjacent, r.source, r.target);
+      add(this.#adjacent, r.target, r.source);
+      if (r.type !== 'connected_to') add(this.#needs, r.source, r.target);
+    }
+    for (const list of this.#adjacent.values()) list.sort(byName);
+    for (const list of this.#needs.values()) list.sort(byName);
+  }
+
+  /** The CMDB name of what an alert calls its CI (name, FQDN, IP, instance id); null if unknown. */
+  resolve(ci: string | null | undefined): string | null {
+    return ci ? (this.#names.get(ci.toLowerCase()) ?? null) : null;
+  }
+
+  /** Whether a CI is a hub: too connected to be traversed through. */
+  isHub(ci: string): boolean {
+    return (this.#adjacent.get(ci)?.length ?? 0) > this.options.hubDegree;
+  }
+
+  /** Every CI within maxHops of one (itself at 0 hops), with a shortest path; cached. */
+  neighbourhood(ci: string): ReadonlyMap<string, Nearby> {
+    const known = this.#near.get(ci);
+    if (known) return known;
+    const found = new Map<string, Nearby>([[ci, { hops: 0, path: [ci] }]]);
+    let frontier = [ci];
+    for (let hops = 1; hops <= this.options.maxHops && frontier.length > 0; hops++) {
+      const next: string[] = [];
+      for (const x of frontier) {
+        // The start may be a hub (its own alerts still find their neighbours); others are not crossed.
+        if (x !== ci && this.isHub(x)) continue;
+        const path = found.get(x)!.path;
+        for (const y of this.#adjacent.get(x) ?? [])
+          if (!found.has(y)) {
+            found.set(y, { hops, path: [...path, y] });
+            next.push(y);
+          }
+      }
+      frontier = next;
+    }
+    this.#near.set(ci, found);
+    return found;
+  }
+
+  /** How far two CIs are (undirected, bounded, hubs not crossed); null when not within maxHops. */
+  distance(a: string, b: string): Nearby | null {
+    return this.neighbourhood(a).get(b) ?? null;
+  }
+
+  /**
+   * What a CI depends on, in the impact direction, within dependencyDepth hops (hubs reached but
+   * not crossed), with the hops to each; the CI itself is not included. Cached.
+   */
+  dependencies(ci: string): ReadonlyMap<string, number> {
+    const known = this.#dependencies.get(ci);
+    if (known) return known;
+    const found = new Map<string, number>();
+    let frontier = [ci];
+    for (let hops = 1; hops <= this.options.dependencyDepth && frontier.length > 0; hops++) {
+      const next: string[] = [];
+      for (const x of frontier) {
+        if (x !== ci && this.isHub(x)) continue;
+        for (const y of this.#needs.get(x) ?? [])
+          if (y !== ci && !found.has(y)) {
+            found.set(y, hops);
+            next.push(y);
+          }
+      }
+      frontier = next;
+    }
+    this.#dependencies.set(ci, found);
+    return found;
+  }
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
