@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { alertStatuses, severities } from '../../correlator/alert.ts';
 import type { Normalized, Source } from '../../ingest/normalize.ts';
 import { parsePayload } from '../../ingest/payload.ts';
 
@@ -41,4 +43,22 @@ export function normalizeBody(
     receivedAt: RECEIVED_AT,
     header: (name) => lower[name.toLowerCase()],
   });
+}
+
+/**
+ * Asserts a normalizer's answer is well-formed whatever the body: one of the expected kinds, and
+ * alerts with a canonical severity and status, a title, and string labels.
+ */
+export function expectWellFormed(
+  result: Normalized,
+  kinds: readonly Normalized['kind'][] = ['alerts', 'invalid'],
+): void {
+  expect(kinds).toContain(result.kind);
+  if (result.kind !== 'alerts') return;
+  for (const alert of result.alerts) {
+    expect(severities).toContain(alert.severity);
+    expect(alertStatuses).toContain(alert.status);
+    expect(alert.title).not.toBe('');
+    for (const value of Object.values(alert.labels)) expect(typeof value).toBe('string');
+  }
 }

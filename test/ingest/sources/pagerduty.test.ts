@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alertStatuses, severities, type Alert } from '../../../correlator/alert.ts';
+import type { Alert } from '../../../correlator/alert.ts';
 import type { Normalized } from '../../../ingest/normalize.ts';
 import { parsePayload } from '../../../ingest/payload.ts';
 import { pagerduty } from '../../../ingest/sources/pagerduty.ts';
@@ -10,6 +10,7 @@ import {
   normalizeFixture,
   readFixture,
   RECEIVED_AT,
+  expectWellFormed,
 } from '../../support/fixtures.ts';
 
 const EVENTS = 'pagerduty-events-v2';
@@ -381,16 +382,8 @@ describe('pagerduty: any JSON value', () => {
   });
 
   it('answers any body with a well-formed outcome', () => {
-    const wellFormed = (result: Normalized) => {
-      expect(['alerts', 'invalid', 'unprocessable']).toContain(result.kind);
-      if (result.kind !== 'alerts') return;
-      for (const alert of result.alerts) {
-        expect(severities).toContain(alert.severity);
-        expect(alertStatuses).toContain(alert.status);
-        expect(alert.title).not.toBe('');
-        for (const value of Object.values(alert.labels)) expect(typeof value).toBe('string');
-      }
-    };
+    const wellFormed = (result: Normalized) =>
+      expectWellFormed(result, ['alerts', 'invalid', 'unprocessable']);
     const fields = fc.dictionary(fc.string(), fc.jsonValue());
     fc.assert(fc.property(fc.anything(), (body) => wellFormed(normalizeBody(pagerduty, body))));
     fc.assert(
