@@ -8,7 +8,7 @@ import { pruneBefore } from '../services/store/retention.ts';
 import { incidentsWithLiveSlas, lockSlaSubject, syncSlaTimers } from '../services/store/slas.ts';
 import { drainOutbox, type SearchClient } from '../services/store/search.ts';
 import { queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
-import { correlateBatch, type CorrelationSettings } from './pipeline.ts';
+import type { LiveCorrelator } from './live.ts';
 
 /** What the correlator workers need, injected by the process that runs them. */
 export type CorrelatorDeps = {
@@ -19,7 +19,8 @@ export type CorrelatorDeps = {
   queuePrefix: string;
   indexPrefix: string;
   concurrency: number;
-  settings: CorrelationSettings;
+  /** The live correlator of this process (it correlates only while it holds the lease). */
+  correlator: LiveCorrelator;
   /** Resolved alerts and raw deliveries older than this are removed; 0 keeps them for good. */
   retentionDays: number;
   metrics: Metrics;
@@ -42,23 +43,15 @@ function isIdList(value: unknown): value is string[] {
 
 /** Starts the workers of both queues; returns a function that closes them gracefully. */
 export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise<void> } {
-  const { pool, es, jobs, metrics, log } = deps;
+  const { pool, es, jobs, log } = deps;
 
-  async function correlate(data: JobCatalog['alert.correlate']['data']): Promise<number> {
-    const which = isIdList(data?.deliveryIds)
-      ? { deliveryIds: data.deliveryIds }
-      : isIdList(data?.inboxIds)
-        ? { inboxIds: data.inboxIds }
-        : null;
-    if (!which)
+  // A correlate job says that alerts were accepted; the lease holder reads the inbox in order
+  // (correlator/live.ts), so the job only wakes it, wherever it runs.
+  function correlate(data: JobCatalog['alert.correlate']['data']): number {
+    if (!isIdList(data?.deliveryIds) && !isIdList(data?.inboxIds))
       throw new UnrecoverableError('alert.correlate needs deliveryIds or inboxIds: string[]');
-    const result = await correlateBatch(pool, which, deps.settings);
-    const now = Date.now();
-    for (const t of result.receivedAt)
-      metrics.correlationLatency.observe((now - Date.parse(t)) / 1000);
-    metrics.alertsCorrelated.inc(result.processed);
-    if (result.processed > 0) await jobs.addCoalesced('search.index');
-    return result.processed;
+    deps.correlator.wake();
+    return 0;
   }
 
   async function sweep(): Promise<number> {

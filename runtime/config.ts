@@ -1,3 +1,8 @@
+import {
+  defaultEngineConfig,
+  resolveEngineConfig,
+  type EngineConfig,
+} from '../correlator/engine/config.ts';
 import cron from 'node-cron';
 import { z } from 'zod';
 
@@ -70,6 +75,24 @@ const schema = z.object({
       [2, 3, 4],
       [3, 4, 5],
     ]),
+  TOCSIN_CORRELATION: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        const overrides = JSON.parse(text) as Partial<EngineConfig>;
+        const unknown = Object.keys(overrides).filter((k) => !(k in defaultEngineConfig));
+        if (unknown.length > 0) throw new Error(`unknown settings ${unknown.join(', ')}`);
+        resolveEngineConfig(overrides);
+        return overrides;
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a JSON object of correlation settings: ${(err as Error).message}`,
+        });
+        return z.NEVER;
+      }
+    })
+    .default({}),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -93,6 +116,8 @@ export type Config = Readonly<{
   alertRetentionDays: number;
   retentionCron: string;
   slaCron: string;
+  /** The correlation engine's settings that differ from its defaults. */
+  correlation: Partial<EngineConfig>;
   /** Priority by impact (rows) and urgency (columns). */
   priorityMatrix: readonly (readonly number[])[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -144,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     alertRetentionDays: v.TOCSIN_ALERT_RETENTION_DAYS,
     retentionCron: v.TOCSIN_RETENTION_CRON,
     slaCron: v.TOCSIN_SLA_CRON,
+    correlation: v.TOCSIN_CORRELATION,
     logLevel: v.LOG_LEVEL,
   });
 }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startScheduler } from '../correlator/cron.ts';
 import { Jobs, withTimeout } from '../correlator/jobs.ts';
+import { LiveCorrelator } from '../correlator/live.ts';
 import { startCorrelatorWorkers } from '../correlator/worker.ts';
 import { createIngestApp, ingestRoutes } from '../ingest/app.ts';
 import { createGroupCommit, type GroupCommit } from '../ingest/group-commit.ts';
@@ -29,8 +30,6 @@ export type ProcessRole = (typeof processRoles)[number];
 /** A running Tocsin: its HTTP app (not yet listening) and how to stop it. */
 export type Tocsin = { app: Hono; adminToken: string; close(): Promise<void> };
 
-// The placeholder rule's window; the correlation engine makes this configuration.
-const CORRELATION_WINDOW_MS = 30 * 60 * 1000;
 // Ingest never waits long on Redis: the alert is already durable and the sweep re-enqueues it.
 const ENQUEUE_TIMEOUT_MS = 1000;
 const TOKEN_USE_FLUSH_MS = 10_000;
@@ -209,8 +208,25 @@ export async function startTocsin(
   }
   if (roles.includes('web')) app.route('/', createConsoleApp());
 
-  const workers = roles.includes('correlator')
+  const correlator = roles.includes('correlator')
+    ? new LiveCorrelator({
+        pool,
+        engine: config.correlation,
+        priorityMatrix: config.priorityMatrix,
+        onBatch({ receivedAt }) {
+          const now = Date.now();
+          for (const t of receivedAt)
+            metrics.correlationLatency.observe((now - Date.parse(t)) / 1000);
+          metrics.alertsCorrelated.inc(receivedAt.length);
+          void jobs.addCoalesced('search.index').catch(() => {});
+        },
+        log,
+      })
+    : null;
+  correlator?.start();
+  const workers = correlator
     ? startCorrelatorWorkers({
+        correlator,
         pool,
         es,
         jobs,
@@ -218,7 +234,6 @@ export async function startTocsin(
         queuePrefix: config.queuePrefix,
         indexPrefix: config.indexPrefix,
         concurrency: config.correlatorConcurrency,
-        settings: { windowMs: CORRELATION_WINDOW_MS, priorityMatrix: config.priorityMatrix },
         retentionDays: config.alertRetentionDays,
         metrics,
         log,
@@ -245,6 +260,7 @@ export async function startTocsin(
       await recordUses();
       scheduler?.stop();
       await workers?.close();
+      await correlator?.close();
       await jobs.close();
       producer.disconnect();
       consumer.disconnect();

@@ -8,8 +8,21 @@ export type ScoreWeights = { topology: number; text: number; time: number };
 
 /** Every setting of the engine; see `defaultEngineConfig` for what each default means. */
 export type EngineConfig = {
-  /** How far behind the latest event time a delivery may arrive and still be put in order. */
+  /**
+   * How long a delivery is held to be put in event-time order before it is processed. 0 (the
+   * default) processes each on arrival, as the live pipeline must; a replay uses the same value.
+   */
+  reorderMs: number;
+  /**
+   * How far behind the latest event time a delivery may arrive and still count as on time. The
+   * watermark (latest event time minus this) drives the timers: auto-resolve, expiry, eviction.
+   */
   allowedLatenessMs: number;
+  /** An incident whose alerts have all resolved resolves by itself this long after the last. */
+  resolveGraceMs: number;
+  /** A firing alert with no delivery for this long expires (resolved by expiry), by source. */
+  alertTtlMs: number;
+  alertTtlBySourceMs: Readonly<Record<string, number>>;
   /** Hops at most between an alert's CI and an incident's CIs for topology to count. */
   maxHops: number;
   /** CIs with more neighbours than this are hubs: reached, never traversed through. */
@@ -56,8 +69,12 @@ export type EngineConfig = {
 const MINUTE = 60_000;
 
 /**
- * Defaults. Lateness 30 min: longer than a monitoring tool's retry backoff, short enough to keep
- * the buffer small. 3 hops: app → instance → host → switch, the depth at which a failure is
+ * Defaults. Reorder 0: live, an alert waits for nothing. Lateness 5 min: about a monitoring
+ * tool's retry backoff; timers lag the newest event by it, so a late resolution still counts.
+ * Resolve grace 5 min: one Alertmanager group_interval, so an alert that resolves and fires
+ * again at the next evaluation does not resolve and reopen its incident. Time to live 24 h for
+ * tools that send once per state change; 12 h (three repeat_intervals) for Alertmanager, which
+ * re-sends a firing alert every 4 h. 3 hops: app → instance → host → switch, the depth at which a failure is
  * still plausibly shared. Hub cap 50: a CI serving more than that is shared infrastructure whose
  * neighbours are unrelated to each other. Window 15 min: about three re-send/evaluation cycles of
  * the common tools (Alertmanager's group_interval is 5 min), the time a cascade takes to show.
@@ -69,7 +86,11 @@ const MINUTE = 60_000;
  * within one window of each other. Flapping: 4 changes in 30 min.
  */
 export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
-  allowedLatenessMs: 30 * MINUTE,
+  reorderMs: 0,
+  allowedLatenessMs: 5 * MINUTE,
+  resolveGraceMs: 5 * MINUTE,
+  alertTtlMs: 24 * 60 * MINUTE,
+  alertTtlBySourceMs: Object.freeze({ alertmanager: 12 * 60 * MINUTE }),
   maxHops: 3,
   hubDegree: 50,
   dependencyDepth: 8,
@@ -96,14 +117,25 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Read
     ...defaultEngineConfig,
     ...overrides,
     weights: { ...defaultEngineConfig.weights, ...overrides.weights },
+    alertTtlBySourceMs: {
+      ...defaultEngineConfig.alertTtlBySourceMs,
+      ...overrides.alertTtlBySourceMs,
+    },
   };
   const problems: string[] = [];
   for (const [key, value] of Object.entries(config))
     if (typeof value === 'number' && !(value >= 0 && Number.isFinite(value)))
       problems.push(`${key} must be a finite number ≥ 0, got ${value}`);
+  for (const [source, ttl] of Object.entries(config.alertTtlBySourceMs))
+    if (!(ttl > 0 && Number.isFinite(ttl)))
+      problems.push(`alertTtlBySourceMs.${source} must be a finite number > 0, got ${ttl}`);
   const { topology, text, time } = config.weights;
   if (![topology, text, time].every((w) => w >= 0) || topology + text + time <= 0)
     problems.push('weights must be ≥ 0 and not all 0');
   if (problems.length > 0) throw new RangeError(`engine config: ${problems.join('; ')}`);
-  return Object.freeze({ ...config, weights: Object.freeze(config.weights) });
+  return Object.freeze({
+    ...config,
+    weights: Object.freeze(config.weights),
+    alertTtlBySourceMs: Object.freeze(config.alertTtlBySourceMs),
+  });
 }

@@ -13,7 +13,7 @@
  * text (see `score`), attached to the best above the threshold, merging incidents it bridges, or
  * opens its own incident. Root causes and problems are computed from the incidents on demand.
  */
-import type { AlertInput, Severity } from '../alert.ts';
+import { severities, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
@@ -51,6 +51,7 @@ export type Explanation = {
 export type EngineAlert = {
   id: string;
   fingerprint: string;
+  source: string;
   /** Its CI's CMDB name, when the CMDB knows it. */
   ci: string | null;
   title: string;
@@ -60,8 +61,88 @@ export type EngineAlert = {
   startsAt: number;
   firing: boolean;
   flapping: boolean;
+  /** Firing/resolved changes seen. */
+  changes: number;
+  /** Resolved because no delivery came within its source's time to live. */
+  expired: boolean;
+  /** Put in its incident by a person: it stays there. */
+  pinned: boolean;
   deliveries: number;
   explanation: Explanation;
+};
+
+/** An incident's place in its lifecycle, as the engine sees it. */
+export type LifecycleState = 'open' | 'resolving' | 'resolved' | 'closed';
+
+/** An incident as it stands after a change, for the live pipeline to store. */
+export type EngineIncidentChange = {
+  id: string;
+  firstAt: number;
+  lastAt: number;
+  state: LifecycleState;
+  /** While resolving: when it resolves unless an alert fires again. */
+  resolvesAt: number | null;
+  resolvedAt: number | null;
+  /** Times it reopened. */
+  reopened: number;
+  alerts: readonly EngineAlert[];
+  /** Firing (or flapping) alerts. */
+  firing: number;
+  severity: Severity;
+  cis: readonly string[];
+  rootCause: readonly RootCauseCandidate[];
+  /** The dominant template of its root-cause CI's alerts (of all, when that CI is silent). */
+  template: string | null;
+};
+
+/** What changed since the last call of takeChanges(). */
+export type EngineChanges = {
+  alerts: { alert: EngineAlert; incident: string }[];
+  incidents: EngineIncidentChange[];
+  merged: { from: string; into: string }[];
+};
+
+/** An alert of an incident restored from storage. */
+export type RestoredAlert = {
+  id: string;
+  fingerprint: string;
+  source: string;
+  ci: string | null;
+  service: string | null;
+  title: string;
+  description: string | null;
+  severity: Severity;
+  startsAt: number;
+  firing: boolean;
+  resolvedAt: number | null;
+  lastSeenAt: number;
+  flapping: boolean;
+  changes: number;
+  expired: boolean;
+  pinned: boolean;
+  deliveries: number;
+  explanation: Explanation | null;
+};
+
+/** An incident restored from storage, with its alerts. */
+export type RestoredIncident = {
+  firstAt: number;
+  lastAt: number;
+  state: LifecycleState;
+  resolvesAt: number | null;
+  resolvedAt: number | null;
+  reopened: number;
+  /** A person merged, split or moved alerts of it: never merged by the engine again. */
+  manual: boolean;
+  alerts: readonly RestoredAlert[];
+};
+
+/** How the engine keeps state: the bench keeps everything; the live pipeline evicts. */
+export type EngineMode = {
+  /** Keep each delivery's alert for result() (memory grows with the stream). */
+  recordDeliveries: boolean;
+  /** Forget incidents and alerts the watermark has left behind (memory stays flat). */
+  evict: boolean;
 };
 
 /** A ranked root-cause candidate with the reason for its rank. */
@@ -93,6 +174,8 @@ type AlertState = {
   view: EngineAlert;
   incident: number;
   resolvedAt: number | null;
+  /** Latest event or receipt time of a delivery of it, for its time to live. */
+  lastSeenAt: number;
   templateId: number;
   /** Event times of its firing/resolved changes, within the flap window. */
   changes: number[];
@@ -102,6 +185,13 @@ type Incident = {
   id: number;
   firstAt: number;
   lastAt: number;
+  state: LifecycleState;
+  resolvesAt: number | null;
+  resolvedAt: number | null;
+  reopened: number;
+  manual: boolean;
+  /** Ids merged into it, to forget with it. */
+  absorbed: number[];
   alerts: AlertState[];
   /** Its alerting CIs, each with the event time it first alerted. */
   cis: Map<string, number>;
@@ -142,10 +232,28 @@ export class CorrelationEngine {
   readonly #recentByTemplate = new Map<number, Map<number, number>>();
   #nextIncident = 1;
   #episodes = 0;
+  readonly #mode: EngineMode;
+  readonly #byId = new Map<string, AlertState>();
+  /** Firing alerts, for their time to live; flapping resolved ones, for their cool-down. */
+  readonly #firing = new Set<AlertState>();
+  readonly #flapping = new Set<AlertState>();
+  readonly #resolving = new Set<Incident>();
+  /** The watermark at the last sweep of timers and state. */
+  #sweptAt = -Infinity;
+  readonly #dirtyAlerts = new Set<AlertState>();
+  readonly #dirtyIncidents = new Set<number>();
+  #mergedLog: { from: string; into: string }[] = [];
+  #processedLog: { seq: number; alertId: string }[] = [];
 
   /** Builds an engine on a loaded template index; use createCorrelationEngine(). */
-  constructor(cmdb: EngineCmdb, texts: TemplateIndex, config: Readonly<EngineConfig>) {
+  constructor(
+    cmdb: EngineCmdb,
+    texts: TemplateIndex,
+    config: Readonly<EngineConfig>,
+    mode: EngineMode = { recordDeliveries: true, evict: false },
+  ) {
     this.config = config;
+    this.#mode = mode;
     this.#texts = texts;
     this.#topology = new Topology(cmdb.cis, cmdb.relationships, {
       maxHops: config.maxHops,
@@ -154,21 +262,96 @@ export class CorrelationEngine {
     });
   }
 
-  /** Takes one delivery; it is processed once the watermark passes its event time. */
+  /**
+   * Takes one delivery. It is processed once the latest event time passes its own by reorderMs
+   * (at once with the default 0); then the timers run up to the new watermark.
+   */
   push(delivery: EngineDelivery): void {
     const at = eventTime(delivery);
     const event = { seq: delivery.seq, at, delivery };
     this.#maxAt = Math.max(this.#maxAt, at);
-    const watermark = this.#maxAt - this.config.allowedLatenessMs;
-    if (at <= watermark) this.#process(event, true);
+    const horizon = this.#maxAt - this.config.reorderMs;
+    if (at <= horizon && this.#pending.length === 0) this.#process(event);
     else this.#pending.splice(insertionPoint(this.#pending, event), 0, event);
-    while (this.#pending.length > 0 && this.#pending[0]!.at <= watermark)
-      this.#process(this.#pending.shift()!, false);
+    while (this.#pending.length > 0 && this.#pending[0]!.at <= horizon)
+      this.#process(this.#pending.shift()!);
+    this.#sweep(this.watermark);
   }
 
   /** Processes every buffered delivery: the end of the stream. */
   flush(): void {
-    for (const event of this.#pending.splice(0)) this.#process(event, false);
+    for (const event of this.#pending.splice(0)) this.#process(event);
+    this.#sweep(this.watermark);
+  }
+
+  /** Latest event time seen minus the allowed lateness: what the timers run on. */
+  get watermark(): number {
+    return this.#maxAt - this.config.allowedLatenessMs;
+  }
+
+  /**
+   * Moves event time on without a delivery: the live pipeline's heartbeat when no alert has come
+   * for a while (from its clock, the only place a wall clock enters), so that quiet incidents
+   * still resolve. A replay has no idle time and never calls it.
+   */
+  advanceTo(at: number): void {
+    if (at <= this.#maxAt) return;
+    this.#maxAt = at;
+    for (const event of this.#pending.splice(0)) this.#process(event);
+    this.#sweep(this.watermark);
+  }
+
+  /** Deliveries held for reordering. */
+  get buffered(): number {
+    return this.#pending.length;
+  }
+
+  /** What changed since the last call: touched alerts and incidents, and merges. */
+  takeChanges(): EngineChanges {
+    const alerts = [...this.#dirtyAlerts].map((state) => ({
+      alert: state.view,
+      incident: incidentName(this.#find(state.incident)),
+    }));
+    const incidents: EngineIncidentChange[] = [];
+    const seen = new Set<number>();
+    for (const id of this.#dirtyIncidents) {
+      const incident = this.#incidents.get(this.#find(id));
+      if (incident === undefined || seen.has(incident.id)) continue;
+      seen.add(incident.id);
+      incidents.push(this.#describe(incident));
+    }
+    const merged = this.#mergedLog;
+    this.#dirtyAlerts.clear();
+    this.#dirtyIncidents.clear();
+    this.#mergedLog = [];
+    return { alerts, incidents, merged };
+  }
+
+  /** The deliveries processed since the last call, each with the alert it went to. */
+  takeProcessed(): { seq: number; alertId: string }[] {
+    const log = this.#processedLog;
+    this.#processedLog = [];
+    return log;
+  }
+
+  /** Whether the engine still holds an alert (by engine alert id). */
+  hasAlert(id: string): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** Whether the engine still holds an incident (by engine incident id). */
+  hasIncident(name: string): boolean {
+    return this.#incidents.has(this.#find(incidentNumber(name)));
+  }
+
+  /** How much state the engine holds, for metrics and the memory benchmark. */
+  get size(): { incidents: number; alerts: number; firing: number; templates: number } {
+    return {
+      incidents: this.#incidents.size,
+      alerts: this.#byId.size,
+      firing: this.#firing.size,
+      templates: this.#texts.stats().templates,
+    };
   }
 
   /** The incidents, their root causes and the candidate problems, as they stand. */
@@ -213,18 +396,26 @@ export class CorrelationEngine {
     return { incidentOf, alertOf, incidents: [...incidents.values()], problems };
   }
 
-  #process(event: Event, late: boolean): void {
+  #process(event: Event): void {
+    const late = event.at < this.watermark;
     const { alert } = event.delivery;
     const firing = alert.status === 'firing';
     const fingerprint = fingerprintOf(alert);
     const startsAt = alert.startsAt ? Date.parse(alert.startsAt) : event.at;
+    const seenAt = Math.max(event.at, Date.parse(event.delivery.deliveredAt) || event.at);
     const known = this.#byFingerprint.get(fingerprint);
     if (known !== undefined && this.#sameAlert(known, firing, startsAt, event.at)) {
+      known.lastSeenAt = Math.max(known.lastSeenAt, seenAt);
       this.#update(known, alert, firing, startsAt, event.at);
-      this.#deliveryAlert[event.seq] = known;
+      if (this.#mode.recordDeliveries) this.#deliveryAlert[event.seq] = known;
+      this.#dirtyAlerts.add(known);
+      if (!this.#mode.recordDeliveries)
+        this.#processedLog.push({ seq: event.seq, alertId: known.view.id });
       return;
     }
-    const ci = this.#topology.resolve(alert.ci) ?? this.#topology.resolve(alert.service);
+    // A CI the CMDB does not know is still a CI: its own alerts group on it, by name.
+    const ci =
+      this.#topology.resolve(alert.ci) ?? this.#topology.resolve(alert.service) ?? alert.ci ?? null;
     const text = alert.description ? `${alert.title}\n${alert.description}` : alert.title;
     const templateId = this.#texts.add(text, alert.ci ?? ci);
     const at = firing ? event.at : Math.min(startsAt, event.at);
@@ -232,6 +423,7 @@ export class CorrelationEngine {
       view: {
         id: `${fingerprint}#${++this.#episodes}`,
         fingerprint,
+        source: alert.source ?? 'generic',
         ci,
         title: alert.title,
         severity: alert.severity,
@@ -239,16 +431,26 @@ export class CorrelationEngine {
         startsAt: at,
         firing,
         flapping: false,
+        changes: 0,
+        expired: false,
+        pinned: false,
         deliveries: 1,
         explanation: emptyExplanation(late),
       },
       incident: 0,
       resolvedAt: firing ? null : event.at,
+      lastSeenAt: seenAt,
       templateId,
       changes: [],
     };
+    if (known !== undefined) this.#forget(known);
     this.#byFingerprint.set(fingerprint, state);
-    this.#deliveryAlert[event.seq] = state;
+    this.#byId.set(state.view.id, state);
+    if (firing) this.#firing.add(state);
+    if (this.#mode.recordDeliveries) this.#deliveryAlert[event.seq] = state;
+    this.#dirtyAlerts.add(state);
+    if (!this.#mode.recordDeliveries)
+      this.#processedLog.push({ seq: event.seq, alertId: state.view.id });
     this.#cluster(state, at, late);
   }
 
@@ -268,16 +470,26 @@ export class CorrelationEngine {
   ): void {
     const view = state.view;
     view.deliveries++;
-    view.severity = alert.severity;
-    view.title = alert.title;
+    // A state change only (PagerDuty's resolve carries no text) keeps what the alert says.
+    if ((alert as { partial?: boolean }).partial !== true) {
+      view.severity = alert.severity;
+      view.title = alert.title;
+    }
     if (firing === view.firing) return;
     // A late re-send of the episode that already resolved does not reopen it.
-    if (firing && startsAt <= view.startsAt && state.resolvedAt !== null) return;
+    if (firing && startsAt <= view.startsAt && state.resolvedAt !== null && !view.expired) return;
     view.firing = firing;
+    view.expired = false;
+    view.changes++;
     state.resolvedAt = firing ? null : at;
+    if (firing) this.#firing.add(state);
+    else this.#firing.delete(state);
     const from = at - this.config.flapWindowMs;
     state.changes = [...state.changes.filter((t) => t >= from), at];
     if (state.changes.length >= this.config.flapChanges) view.flapping = true;
+    if (view.flapping && !firing) this.#flapping.add(state);
+    const incident = this.#incidents.get(this.#find(state.incident));
+    if (incident !== undefined) this.#lifecycle(incident, at);
   }
 
   #cluster(state: AlertState, at: number, late: boolean): void {
@@ -309,6 +521,8 @@ export class CorrelationEngine {
       // Merge only incidents this alert bridges in the CMDB, and within the size limit.
       if (best.hops === null || other.hops === null) continue;
       const target = best.incident;
+      // A person's split or merge stands: the engine never merges those incidents again.
+      if (target.manual || other.incident.manual) continue;
       if (Math.abs(target.firstAt - other.incident.firstAt) > this.config.mergeStartGapMs) continue;
       if (target.alerts.length + other.incident.alerts.length > this.config.maxIncidentAlerts)
         continue;
@@ -387,7 +601,7 @@ export class CorrelationEngine {
   /** The incident an id ended up in, if it still takes alerts at event time `at`. */
   #live(id: number, at: number): Incident | null {
     const incident = this.#incidents.get(this.#find(id));
-    if (incident === undefined) return null;
+    if (incident === undefined || incident.state === 'closed') return null;
     const { windowMs, maxIncidentAgeMs, maxIncidentAlerts } = this.config;
     if (gapTo(at, incident.firstAt, incident.lastAt) > windowMs) return null;
     if (at - incident.firstAt > maxIncidentAgeMs) return null;
@@ -418,6 +632,12 @@ export class CorrelationEngine {
       id: this.#nextIncident++,
       firstAt: at,
       lastAt: at,
+      state: 'open',
+      resolvesAt: null,
+      resolvedAt: null,
+      reopened: 0,
+      manual: false,
+      absorbed: [],
       alerts: [],
       cis: new Map(),
       templates: new Map(),
@@ -431,6 +651,13 @@ export class CorrelationEngine {
     incident.alerts.push(state);
     incident.firstAt = Math.min(incident.firstAt, at);
     incident.lastAt = Math.max(incident.lastAt, at);
+    this.#dirtyIncidents.add(incident.id);
+    this.#index(incident, state, at);
+    this.#lifecycle(incident, at);
+  }
+
+  /** Records an alert of an incident in the per-CI and per-template lookups. */
+  #index(incident: Incident, state: AlertState, at: number): void {
     const ci = state.view.ci;
     if (ci !== null) {
       incident.cis.set(ci, Math.min(incident.cis.get(ci) ?? Infinity, at));
@@ -458,13 +685,20 @@ export class CorrelationEngine {
     for (const state of from.alerts) {
       state.incident = into.id;
       into.alerts.push(state);
+      this.#dirtyAlerts.add(state);
     }
+    into.manual ||= from.manual;
+    into.absorbed.push(from.id, ...from.absorbed);
+    this.#resolving.delete(from);
+    this.#dirtyIncidents.add(into.id);
+    this.#mergedLog.push({ from: incidentName(from.id), into: incidentName(into.id) });
     into.firstAt = Math.min(into.firstAt, from.firstAt);
     into.lastAt = Math.max(into.lastAt, from.lastAt);
     for (const [ci, at] of from.cis) into.cis.set(ci, Math.min(into.cis.get(ci) ?? Infinity, at));
     for (const [t, n] of from.templates) into.templates.set(t, (into.templates.get(t) ?? 0) + n);
     this.#incidents.delete(from.id);
     this.#mergedInto.set(from.id, into.id);
+    this.#lifecycle(into, into.lastAt);
   }
 
   #find(id: number): number {
@@ -477,6 +711,281 @@ export class CorrelationEngine {
       x = up;
     }
     return root;
+  }
+
+  /**
+   * Re-derives an incident's lifecycle after one of its alerts changed at event time `at`: with
+   * nothing firing (a flapping alert counts as firing) it resolves a grace period after; an alert
+   * firing again while it resolves keeps it open, and after it resolved reopens it.
+   */
+  #lifecycle(incident: Incident, at: number): void {
+    if (incident.state === 'closed') return;
+    const firing = incident.alerts.some((a) => a.view.firing || a.view.flapping);
+    const before = incident.state;
+    if (!firing && before === 'open') {
+      const lastResolved = Math.max(at, ...incident.alerts.map((a) => a.resolvedAt ?? -Infinity));
+      incident.state = 'resolving';
+      incident.resolvesAt = lastResolved + this.config.resolveGraceMs;
+      this.#resolving.add(incident);
+    } else if (firing && before !== 'open') {
+      if (before === 'resolved') incident.reopened++;
+      incident.state = 'open';
+      incident.resolvesAt = null;
+      incident.resolvedAt = null;
+      this.#resolving.delete(incident);
+    }
+    if (incident.state !== before) this.#dirtyIncidents.add(incident.id);
+  }
+
+  /**
+   * Runs the timers up to the watermark — incidents whose grace has passed resolve; firing alerts
+   * past their time to live expire; flapping alerts quiet for a flap window stop flapping — and,
+   * in the live mode, forgets what the watermark has left behind. Timers are checked at most once
+   * per event-time second; the full scans at most once per event-time minute.
+   */
+  #sweep(watermark: number): void {
+    for (const incident of this.#resolving)
+      if (incident.resolvesAt !== null && incident.resolvesAt <= watermark) {
+        incident.state = 'resolved';
+        incident.resolvedAt = incident.resolvesAt;
+        incident.resolvesAt = null;
+        this.#resolving.delete(incident);
+        this.#dirtyIncidents.add(incident.id);
+      }
+    if (watermark - this.#sweptAt < 60 * SECOND) return;
+    this.#sweptAt = watermark;
+    for (const state of this.#firing) {
+      const ttl = this.config.alertTtlBySourceMs[state.view.source] ?? this.config.alertTtlMs;
+      if (state.lastSeenAt + ttl > watermark) continue;
+      state.view.firing = false;
+      state.view.expired = true;
+      state.view.flapping = false;
+      state.resolvedAt = state.lastSeenAt + ttl;
+      this.#firing.delete(state);
+      this.#flapping.delete(state);
+      this.#dirtyAlerts.add(state);
+      const incident = this.#incidents.get(this.#find(state.incident));
+      if (incident !== undefined) this.#lifecycle(incident, state.resolvedAt);
+    }
+    for (const state of this.#flapping) {
+      if (state.view.firing) {
+        this.#flapping.delete(state);
+        continue;
+      }
+      if ((state.resolvedAt ?? watermark) + this.config.flapWindowMs > watermark) continue;
+      state.view.flapping = false;
+      this.#flapping.delete(state);
+      this.#dirtyAlerts.add(state);
+      const incident = this.#incidents.get(this.#find(state.incident));
+      if (incident !== undefined) this.#lifecycle(incident, watermark);
+    }
+    if (this.#mode.evict) this.#evict(watermark);
+  }
+
+  /**
+   * Forgets incidents that can take no alert any more (resolved or closed, or older than the
+   * window and the maximum age allow) with their alerts once those cannot fire again as the
+   * same episode, and the lookups' entries older than the window.
+   */
+  #evict(watermark: number): void {
+    const { windowMs, refireGraceMs, maxIncidentAgeMs } = this.config;
+    for (const incident of [...this.#incidents.values()]) {
+      if (incident.alerts.some((a) => a.view.firing || a.view.flapping)) continue;
+      const idle = watermark - incident.lastAt > windowMs + refireGraceMs;
+      const old = watermark - incident.firstAt > maxIncidentAgeMs + refireGraceMs;
+      const done = incident.state === 'resolved' || incident.state === 'closed';
+      if (!(done && idle) && !old) continue;
+      this.#incidents.delete(incident.id);
+      this.#resolving.delete(incident);
+      for (const id of incident.absorbed) this.#mergedInto.delete(id);
+      for (const state of incident.alerts) this.#forget(state);
+    }
+    const horizon = watermark - windowMs - this.config.allowedLatenessMs;
+    for (const [ci, byIncident] of this.#recentByCi) {
+      for (const [id, entry] of byIncident) if (entry.lastAt < horizon) byIncident.delete(id);
+      if (byIncident.size === 0) this.#recentByCi.delete(ci);
+    }
+    for (const [templateId, byIncident] of this.#recentByTemplate) {
+      for (const [id, lastAt] of byIncident) if (lastAt < horizon) byIncident.delete(id);
+      if (byIncident.size === 0) this.#recentByTemplate.delete(templateId);
+    }
+  }
+
+  /** Drops an alert's lookups (a newer episode of its fingerprint replaces it, or it is done). */
+  #forget(state: AlertState): void {
+    this.#byId.delete(state.view.id);
+    this.#firing.delete(state);
+    this.#flapping.delete(state);
+    if (this.#byFingerprint.get(state.view.fingerprint) === state)
+      this.#byFingerprint.delete(state.view.fingerprint);
+  }
+
+  #describe(incident: Incident): EngineIncidentChange {
+    const rootCause = this.#rankRootCauses(incident);
+    const firing = incident.alerts.filter((a) => a.view.firing || a.view.flapping);
+    const severity = (firing.length > 0 ? firing : incident.alerts).reduce<Severity>(
+      (worst, a) => (severityRank(a.view.severity) < severityRank(worst) ? a.view.severity : worst),
+      'info',
+    );
+    const root = rootCause[0]?.ci;
+    const template =
+      incident.alerts.length === 0
+        ? null
+        : (this.#texts.template(this.#dominantTemplate(incident, root ?? '')) ?? null);
+    return {
+      id: incidentName(incident.id),
+      firstAt: incident.firstAt,
+      lastAt: incident.lastAt,
+      state: incident.state,
+      resolvesAt: incident.resolvesAt,
+      resolvedAt: incident.resolvedAt,
+      reopened: incident.reopened,
+      alerts: incident.alerts.map((a) => a.view),
+      firing: firing.length,
+      severity,
+      cis: [...incident.cis.keys()],
+      rootCause,
+      template,
+    };
+  }
+
+  /**
+   * Restores incidents and their alerts from storage (the live pipeline after a restart or a
+   * change of leader), with the watermark they were at. Returns each incident's engine id, in
+   * order. Restored state is not reported by takeChanges().
+   */
+  restore(incidents: readonly RestoredIncident[], watermark: number): string[] {
+    this.#maxAt = Math.max(this.#maxAt, watermark + this.config.allowedLatenessMs);
+    this.#sweptAt = watermark;
+    const names: string[] = [];
+    for (const restored of incidents) {
+      const incident = this.#open(restored.firstAt);
+      Object.assign(incident, {
+        lastAt: restored.lastAt,
+        state: restored.state,
+        resolvesAt: restored.resolvesAt,
+        resolvedAt: restored.resolvedAt,
+        reopened: restored.reopened,
+        manual: restored.manual,
+      });
+      if (restored.state === 'resolving') this.#resolving.add(incident);
+      for (const a of restored.alerts) {
+        const text = a.description ? `${a.title}\n${a.description}` : a.title;
+        const templateId = this.#texts.add(text, a.ci);
+        const state: AlertState = {
+          view: {
+            id: a.id,
+            fingerprint: a.fingerprint,
+            source: a.source,
+            ci: this.#topology.resolve(a.ci) ?? this.#topology.resolve(a.service) ?? a.ci,
+            title: a.title,
+            severity: a.severity,
+            template: this.#texts.template(templateId) ?? '',
+            startsAt: a.startsAt,
+            firing: a.firing,
+            flapping: a.flapping,
+            changes: a.changes,
+            expired: a.expired,
+            pinned: a.pinned,
+            deliveries: a.deliveries,
+            explanation: a.explanation ?? emptyExplanation(false),
+          },
+          incident: incident.id,
+          resolvedAt: a.resolvedAt,
+          lastSeenAt: a.lastSeenAt,
+          templateId,
+          changes: [],
+        };
+        const known = this.#byFingerprint.get(a.fingerprint);
+        if (known === undefined || known.view.startsAt <= a.startsAt)
+          this.#byFingerprint.set(a.fingerprint, state);
+        this.#byId.set(a.id, state);
+        if (a.firing) this.#firing.add(state);
+        if (a.flapping && !a.firing) this.#flapping.add(state);
+        incident.alerts.push(state);
+        this.#index(incident, state, a.startsAt);
+      }
+      names.push(incidentName(incident.id));
+    }
+    this.#dirtyAlerts.clear();
+    this.#dirtyIncidents.clear();
+    return names;
+  }
+
+  /**
+   * A person moved alerts (by engine alert id) to an incident: they stay there whatever comes.
+   * Unknown alerts (forgotten, or never seen) are skipped.
+   */
+  moveAlerts(alertIds: readonly string[], to: string): void {
+    const target = this.#incidents.get(this.#find(incidentNumber(to)));
+    if (target === undefined) return;
+    target.manual = true;
+    const sources = new Set<Incident>();
+    for (const id of alertIds) {
+      const state = this.#byId.get(id);
+      if (state === undefined) continue;
+      state.view.pinned = true;
+      const from = this.#incidents.get(this.#find(state.incident));
+      if (from === target) continue;
+      if (from !== undefined) {
+        from.alerts = from.alerts.filter((a) => a !== state);
+        from.manual = true;
+        sources.add(from);
+      }
+      state.incident = target.id;
+      target.alerts.push(state);
+      target.firstAt = Math.min(target.firstAt, state.view.startsAt);
+      target.lastAt = Math.max(target.lastAt, state.view.startsAt);
+    }
+    for (const incident of [...sources, target]) this.#reindex(incident);
+  }
+
+  /** A person merged incidents into one; it is never split or re-merged by the engine. */
+  mergeIncidents(from: readonly string[], into: string): void {
+    const target = this.#incidents.get(this.#find(incidentNumber(into)));
+    if (target === undefined) return;
+    target.manual = true;
+    for (const name of from) {
+      const other = this.#incidents.get(this.#find(incidentNumber(name)));
+      if (other === undefined || other === target) continue;
+      this.#merge(other, target);
+    }
+    this.#reindex(target);
+    this.#mergedLog = this.#mergedLog.filter((m) => !from.includes(m.from));
+  }
+
+  /** A person split alerts off into a new incident; returns its engine id. */
+  splitAlerts(alertIds: readonly string[]): string {
+    const states = alertIds
+      .map((id) => this.#byId.get(id))
+      .filter((s): s is AlertState => s !== undefined);
+    const incident = this.#open(Math.min(...states.map((s) => s.view.startsAt), this.#maxAt));
+    incident.manual = true;
+    this.moveAlerts(alertIds, incidentName(incident.id));
+    return incidentName(incident.id);
+  }
+
+  /** A person closed or canceled an incident: it takes no new alert. */
+  retire(name: string): void {
+    const incident = this.#incidents.get(this.#find(incidentNumber(name)));
+    if (incident === undefined) return;
+    incident.state = 'closed';
+    this.#resolving.delete(incident);
+  }
+
+  /** Rebuilds an incident's lookups and lifecycle after a person changed its alerts. */
+  #reindex(incident: Incident): void {
+    for (const ci of incident.cis.keys()) this.#recentByCi.get(ci)?.delete(incident.id);
+    for (const t of incident.templates.keys()) this.#recentByTemplate.get(t)?.delete(incident.id);
+    incident.cis.clear();
+    incident.templates.clear();
+    for (const state of incident.alerts) {
+      this.#index(incident, state, state.view.startsAt);
+      this.#dirtyAlerts.add(state);
+    }
+    this.#dirtyIncidents.add(incident.id);
+    if (incident.alerts.length === 0) this.retire(incidentName(incident.id));
+    else this.#lifecycle(incident, incident.lastAt);
   }
 
   /**
@@ -539,8 +1048,14 @@ export class CorrelationEngine {
 export async function createCorrelationEngine(
   cmdb: EngineCmdb,
   config: Partial<EngineConfig> = {},
+  mode?: EngineMode,
 ): Promise<CorrelationEngine> {
-  return new CorrelationEngine(cmdb, await createTemplateIndex(), resolveEngineConfig(config));
+  return new CorrelationEngine(
+    cmdb,
+    await createTemplateIndex(),
+    resolveEngineConfig(config),
+    mode,
+  );
 }
 
 function eventTime(delivery: EngineDelivery): number {
@@ -596,6 +1111,10 @@ function emptyExplanation(late: boolean): Explanation {
     late,
     message: 'new incident',
   };
+}
+
+function severityRank(severity: Severity): number {
+  return severities.indexOf(severity);
 }
 
 function incidentName(id: number): string {

@@ -84,6 +84,8 @@ export class Topology {
   neighbourhood(ci: string): ReadonlyMap<string, Nearby> {
     const known = this.#near.get(ci);
     if (known) return known;
+    // A CI the CMDB lacks is near only itself; not cached, so unknown names cost no memory.
+    if (!this.#adjacent.has(ci)) return new Map([[ci, { hops: 0, path: [ci] }]]);
     const found = new Map<string, Nearby>([[ci, { hops: 0, path: [ci] }]]);
     let frontier = [ci];
     for (let hops = 1; hops <= this.options.maxHops && frontier.length > 0; hops++) {
@@ -116,6 +118,7 @@ export class Topology {
   dependencies(ci: string): ReadonlyMap<string, number> {
     const known = this.#dependencies.get(ci);
     if (known) return known;
+    if (!this.#needs.has(ci)) return new Map();
     const found = new Map<string, number>();
     let frontier = [ci];
     for (let hops = 1; hops <= this.options.dependencyDepth && frontier.length > 0; hops++) {

@@ -29,6 +29,28 @@ const alert = z
     lastReceivedAt: timestamp,
     count: z.number().int().meta({ description: 'How many deliveries carried this alert.' }),
     version: z.number().int(),
+    episode: z.number().int().meta({
+      description:
+        'Its firing episode: the fingerprint firing again after it resolved is a new one.',
+    }),
+    template: z.string().nullable().meta({ description: 'The message, variable parts masked.' }),
+    explanation: z
+      .looseObject({
+        decision: z.enum(['new', 'attach', 'merge']),
+        score: z.number(),
+        hops: z.number().int().nullable(),
+        path: z.array(z.string()),
+        text: z.number(),
+        secondsSinceFirst: z.number(),
+        merged: z.array(z.string()),
+        late: z.boolean(),
+        message: z.string(),
+      })
+      .nullable()
+      .meta({ description: 'Why the correlator put it in its incident.' }),
+    flapping: z.boolean(),
+    expiredAt: timestamp.nullable().meta({ description: 'Resolved by its time to live.' }),
+    pinned: z.boolean().meta({ description: 'Put in its incident by a person.' }),
   })
   .meta({ title: 'Alert' });
 

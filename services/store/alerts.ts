@@ -12,6 +12,17 @@ export type AlertRecord = Alert & {
   version: number;
   /** The delivery this alert last came in, whose raw body is its original payload. */
   lastDeliveryId: string | null;
+  /** Its firing episode: a fingerprint that fires again after it resolved is a new episode. */
+  episode: number;
+  /** Its message with the variable parts masked, as text similarity compares it. */
+  template: string | null;
+  /** Why the correlator put it in its incident. */
+  explanation: unknown;
+  flapping: boolean;
+  /** Resolved by its time to live running out, not by its source. */
+  expiredAt: string | null;
+  /** Put in its incident by a person. */
+  pinned: boolean;
 };
 
 type AlertRow = {
@@ -33,10 +44,17 @@ type AlertRow = {
   count: number;
   version: string;
   last_delivery_id: string | null;
+  episode: number;
+  template: string | null;
+  explanation: unknown;
+  flapping: boolean;
+  expired_at: string | null;
+  pinned: boolean;
 };
 
 const COLUMNS = `id, fingerprint, incident_id, ci, title, description, severity, status, source,
-  service, labels, starts_at, ends_at, first_received_at, last_received_at, count, version, last_delivery_id`;
+  service, labels, starts_at, ends_at, first_received_at, last_received_at, count, version, last_delivery_id,
+  episode, template, explanation, flapping, expired_at, pinned`;
 
 function toAlert(r: AlertRow): AlertRecord {
   return {
@@ -58,6 +76,12 @@ function toAlert(r: AlertRow): AlertRecord {
     count: r.count,
     version: Number(r.version),
     lastDeliveryId: r.last_delivery_id,
+    episode: r.episode,
+    template: r.template,
+    explanation: r.explanation,
+    flapping: r.flapping,
+    expiredAt: r.expired_at,
+    pinned: r.pinned,
   };
 }
 

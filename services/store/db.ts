@@ -4,6 +4,8 @@ import pg from 'pg';
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 /** The connection pool type, re-exported so that callers need not import pg. */
 export type Pool = pg.Pool;
+/** A client checked out of the pool (a session: advisory locks live as long as it does). */
+export type PoolClient = pg.PoolClient;
 
 // bigint columns (ids, counts) arrive as strings; int8 ids stay strings on purpose (beyond 2^53).
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => new Date(v).toISOString());

@@ -1,5 +1,6 @@
 import type { Alert } from '../../correlator/alert.ts';
 import type { Queryable } from './db.ts';
+import { stripNul, toJsonb } from './jsonb.ts';
 
 /** A webhook delivery to store with its alerts (or notice) in the inbox. */
 export type DeliveryInput = {
@@ -64,32 +65,6 @@ LEFT JOIN delivered d ON d.id = i.id
 LEFT JOIN ingest_deliveries prior ON d.id IS NULL
   AND prior.source = i.source AND prior.idempotency_key = i.idempotency_key
 ORDER BY i.ord`;
-
-const stripNul = (text: string) => text.replaceAll('\u0000', '\uFFFD');
-
-/**
- * A JSON.stringify replacer for jsonb, which refuses U+0000 and lone UTF-16 surrogates (from a
- * JSON escape such as "\\ud800", or a length bound cutting an emoji in two), in values or keys.
- */
-function forJsonb(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return stripNul(value).toWellFormed();
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const entries = Object.entries(value);
-    if (entries.some(([k]) => k.includes('\u0000') || !k.isWellFormed()))
-      return Object.fromEntries(entries.map(([k, v]) => [stripNul(k).toWellFormed(), v]));
-  }
-  return value;
-}
-
-// JSON.stringify writes U+0000 and lone surrogates as escapes: where one may be, the value takes
-// the slower pass through forJsonb (an escaped backslash can match too; that only costs time).
-const JSONB_REFUSES = /\\u0000|\\ud[89a-f]/i;
-
-/** JSON for a jsonb column; the slower cleaning pass runs only where it may be needed. */
-function toJsonb(value: unknown): string {
-  const json = JSON.stringify(value);
-  return JSONB_REFUSES.test(json) ? JSON.stringify(value, forJsonb) : json;
-}
 
 /**
  * Stores deliveries durably, many in one statement: the caller answers 202 only after this

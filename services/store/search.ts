@@ -126,6 +126,14 @@ const typeMappings: Record<RecordType, estypes.MappingTypeMapping> = {
       firstReceivedAt: date,
       lastReceivedAt: date,
       count: { type: 'integer' },
+      episode: { type: 'integer' },
+      // The masked message: what a problem manager searches recurring alerts by.
+      template: textWithKeyword,
+      // Why it is in its incident: shown with the alert, not searched.
+      explanation: { type: 'object', enabled: false },
+      flapping: { type: 'boolean' },
+      expiredAt: date,
+      pinned: { type: 'boolean' },
     },
   },
   ci: {

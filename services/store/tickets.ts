@@ -60,6 +60,18 @@ export const ticketFields = {
     major: f('major', 'bool', w),
     problemId: f('problem_id', 'id', w),
     suspectedChangeId: f('suspected_change_id', 'id', w),
+    // What the correlator derived: ranked root causes, the dominant template, the recurring
+    // signature, the blast radius, a matching known error's workaround, the pending
+    // auto-resolution, and the incident it was merged into.
+    rootCause: f('root_cause', 'json'),
+    rootCauseCi: f('root_cause_ci', 'text', s),
+    template: f('template', 'text'),
+    signature: f('signature', 'text'),
+    blastRadius: f('blast_radius', 'int', s),
+    knownErrorId: f('known_error_id', 'id'),
+    workaround: f('workaround', 'text'),
+    resolvesAt: f('resolves_at', 'time'),
+    mergedInto: f('merged_into', 'id'),
   },
   problem: {
     ...base,

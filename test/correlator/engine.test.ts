@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../correlator/alert.ts';
+import type { EngineConfig } from '../../correlator/engine/config.ts';
 import {
   createCorrelationEngine,
   type EngineCmdb,
@@ -101,8 +102,11 @@ function deliveries(order: readonly number[]): EngineDelivery[] {
   }));
 }
 
-async function correlate(stream: readonly EngineDelivery[]): Promise<EngineResult> {
-  const engine = await createCorrelationEngine(cmdb);
+async function correlate(
+  stream: readonly EngineDelivery[],
+  config: Partial<EngineConfig> = {},
+): Promise<EngineResult> {
+  const engine = await createCorrelationEngine(cmdb, config);
   for (const d of stream) engine.push(d);
   engine.flush();
   return engine.result();
@@ -158,11 +162,19 @@ describe('the correlation engine', () => {
     expect(result.incidents).toHaveLength(2);
   });
 
-  it('gives the same incidents for an out-of-order delivery within the lateness as in order', async () => {
+  it('groups an out-of-order delivery as in order when it processes each on arrival', async () => {
     const shuffled = deliveries([3, 2, 1, 0, 5, 4]);
     const ordered = deliveries(inOrder);
     const a = await correlate(ordered);
     const b = await correlate(shuffled);
+    expect(incidentByFingerprint(shuffled, b)).toEqual(incidentByFingerprint(ordered, a));
+  });
+
+  it('gives identical incidents for an out-of-order delivery within the reorder delay', async () => {
+    const shuffled = deliveries([3, 2, 1, 0, 5, 4]);
+    const ordered = deliveries(inOrder);
+    const a = await correlate(ordered, { reorderMs: 30 * 60_000 });
+    const b = await correlate(shuffled, { reorderMs: 30 * 60_000 });
     expect(incidentByFingerprint(shuffled, b)).toEqual(incidentByFingerprint(ordered, a));
     expect(b.incidents).toEqual(a.incidents);
   });

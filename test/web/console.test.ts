@@ -80,7 +80,9 @@ describe('the console, in a real browser', () => {
     await page.waitForSelector('#incidents tr');
     const rows = await page.$$eval('#incidents tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(rows).toHaveLength(3);
-    expect(rows.some((r) => r.includes('Replication lag above 30s on db-ledger-2'))).toBe(true);
+    expect(
+      rows.some((r) => r.includes('Replication lag above 30s — likely cause db-ledger-2')),
+    ).toBe(true);
     await page.fill('#incident-filter', 'printer');
     await expect.poll(() => page.$$eval('#incidents tr', (trs) => trs.length)).toBe(2);
   });

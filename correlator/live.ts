@@ -1,0 +1,509 @@
+/**
+ * The live correlator: the correlation engine fed from the inbox and written back to PostgreSQL.
+ *
+ * Correlation is one ordered stream with state (open incidents, recent alerts per CI and
+ * template), so exactly one process runs it at a time: the one holding the correlator lease, a
+ * PostgreSQL advisory lock held on a dedicated connection. It reads the inbox in id order in
+ * batches, pushes each delivery into the engine, and writes the batch's effects — alerts,
+ * incidents, merges, the rows marked processed — in one transaction, so a crash re-reads exactly
+ * the unwritten rows. Any other correlator process stands by and takes the lease when the
+ * holder's connection goes; it then restores the engine from the stored live incidents. Whoever
+ * runs it, the same inbox order gives the same incidents.
+ */
+import type { Logger } from 'pino';
+import { withTransaction, type Pool, type PoolClient } from '../services/store/db.ts';
+import {
+  cmdbStamp,
+  incidentsClosedSince,
+  latestEpisodes,
+  liveIncidents,
+  nextDeliveries,
+  readCmdb,
+  reserveIds,
+  writeCorrelation,
+  type AlertWrite,
+  type IncidentWrite,
+  type PendingDelivery,
+  type StoredIncident,
+} from '../services/store/correlation.ts';
+import { enqueueOutbox } from '../services/store/outbox.ts';
+import { setActor } from '../services/store/tickets.ts';
+import type { PriorityMatrix } from '../services/store/workflows.ts';
+import type { Severity } from './alert.ts';
+import type { EngineConfig } from './engine/config.ts';
+import {
+  createCorrelationEngine,
+  type CorrelationEngine,
+  type EngineAlert,
+  type EngineChanges,
+  type EngineIncidentChange,
+  type Explanation,
+  type LifecycleState,
+  type RestoredIncident,
+} from './engine/engine.ts';
+
+/** What the live correlator needs. */
+export type LiveCorrelatorOptions = {
+  pool: Pool;
+  engine: Partial<EngineConfig>;
+  priorityMatrix: PriorityMatrix;
+  /** Deliveries per batch (one transaction). */
+  batchSize?: number;
+  /** How often the holder looks for new deliveries when nothing woke it. */
+  pollMs?: number;
+  /** How often a standby tries to take the lease. */
+  leaseRetryMs?: number;
+  /** After this long with no delivery, event time follows the clock (see advanceTo). */
+  idleMs?: number;
+  /** How often the CMDB is checked for changes. */
+  cmdbCheckMs?: number;
+  /** Called after each written batch with its inbox receipt times and touched incident ids. */
+  onBatch?: (batch: { receivedAt: string[]; incidents: string[]; alerts: string[] }) => void;
+  log: Logger;
+};
+
+// One key for the whole installation's correlation stream ("tocsin.correlator" in ASCII).
+const LEASE_KEY = 0x746f6373696e2e63n;
+
+const urgencyBySeverity: Record<Severity, number> = {
+  critical: 1,
+  major: 1,
+  minor: 2,
+  warning: 2,
+  info: 3,
+};
+
+/** The live correlator; see the module comment. */
+export class LiveCorrelator {
+  readonly #o: Required<Omit<LiveCorrelatorOptions, 'onBatch'>> &
+    Pick<LiveCorrelatorOptions, 'onBatch'>;
+  #lease: PoolClient | null = null;
+  #engine: CorrelationEngine | null = null;
+  #cmdbStamp = '';
+  #closing = false;
+  #running: Promise<void> | null = null;
+  #wakeAgain = false;
+  #timer: NodeJS.Timeout | null = null;
+  #lastDeliveryAt = Date.now();
+  #lastCmdbCheck = 0;
+  #closedSince = new Date().toISOString();
+  #seq = 0;
+  /** Engine alert id ↔ stored alert id and episode; engine incident ↔ stored incident. */
+  readonly #alertIds = new Map<string, { id: string; episode: number }>();
+  readonly #alertKeys = new Map<string, string>();
+  readonly #incidentIds = new Map<string, string>();
+  readonly #incidentKeys = new Map<string, string>();
+
+  constructor(options: LiveCorrelatorOptions) {
+    this.#o = {
+      batchSize: 2000,
+      pollMs: 100,
+      leaseRetryMs: 1000,
+      idleMs: 10_000,
+      cmdbCheckMs: 30_000,
+      ...options,
+    };
+  }
+
+  /** Whether this process holds the lease and runs correlation. */
+  get leader(): boolean {
+    return this.#engine !== null;
+  }
+
+  /** Starts trying for the lease and, once held, correlating. */
+  start(): void {
+    this.#schedule(0);
+  }
+
+  /** Something arrived: correlate now if this process is the holder. */
+  wake(): void {
+    if (this.#engine === null || this.#closing) return;
+    if (this.#running) this.#wakeAgain = true;
+    else this.#schedule(0);
+  }
+
+  /** Correlates everything pending now (the holder only); resolves when the inbox is drained. */
+  async drain(): Promise<void> {
+    while (this.#running) await this.#running;
+    if (this.#engine !== null) await this.#run();
+  }
+
+  /** Stops correlating and gives the lease up. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    while (this.#running) await this.#running;
+    await this.#release();
+  }
+
+  #schedule(ms: number): void {
+    if (this.#closing) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#run().finally(() => {
+        if (this.#closing) return;
+        const again = this.#wakeAgain;
+        this.#wakeAgain = false;
+        this.#schedule(again ? 0 : this.#engine ? this.#o.pollMs : this.#o.leaseRetryMs);
+      });
+    }, ms);
+  }
+
+  #run(): Promise<void> {
+    if (this.#running) return this.#running;
+    this.#running = this.#step()
+      .catch(async (err: Error) => {
+        this.#o.log.error({ err: err.message }, 'correlator: batch failed; restoring from storage');
+        await this.#release();
+      })
+      .finally(() => {
+        this.#running = null;
+      });
+    return this.#running;
+  }
+
+  async #step(): Promise<void> {
+    if (this.#engine === null && !(await this.#acquire())) return;
+    if (Date.now() - this.#lastCmdbCheck > this.#o.cmdbCheckMs) await this.#checkCmdb();
+    await this.#retireClosed();
+    for (;;) {
+      const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize);
+      if (rows.length > 0) this.#lastDeliveryAt = Date.now();
+      else if (Date.now() - this.#lastDeliveryAt > this.#o.idleMs)
+        this.#engine!.advanceTo(Date.now());
+      for (const row of rows) this.#engine!.push(this.#delivery(row));
+      const changes = this.#engine!.takeChanges();
+      if (rows.length === 0 && changes.alerts.length === 0 && changes.incidents.length === 0)
+        return;
+      await this.#write(rows, changes);
+      if (rows.length < this.#o.batchSize) return;
+    }
+  }
+
+  #delivery(row: PendingDelivery) {
+    return { seq: this.#seq++, deliveredAt: row.receivedAt, alert: row.alert };
+  }
+
+  async #acquire(): Promise<boolean> {
+    const client = await this.#o.pool.connect();
+    try {
+      const { rows } = await client.query<{ held: boolean }>(
+        '-- Take the correlator lease. Params: key.\nSELECT pg_try_advisory_lock($1) AS held',
+        [LEASE_KEY.toString()],
+      );
+      if (!rows[0]!.held) {
+        client.release();
+        return false;
+      }
+    } catch (err) {
+      client.release();
+      throw err;
+    }
+    this.#lease = client;
+    client.on('error', () => void this.#release());
+    try {
+      await this.#restore();
+    } catch (err) {
+      await this.#release();
+      throw err;
+    }
+    this.#o.log.info('correlator: took the lease; correlating');
+    return true;
+  }
+
+  async #release(): Promise<void> {
+    this.#engine = null;
+    this.#alertIds.clear();
+    this.#alertKeys.clear();
+    this.#incidentIds.clear();
+    this.#incidentKeys.clear();
+    const lease = this.#lease;
+    this.#lease = null;
+    if (lease === null) return;
+    try {
+      await lease.query('SELECT pg_advisory_unlock_all()');
+      lease.release();
+    } catch {
+      // A broken connection ends its session, and the lock with it.
+      lease.release(true);
+    }
+  }
+
+  /** Builds the engine on the current CMDB and restores the live incidents into it. */
+  async #restore(): Promise<void> {
+    const [cmdb, stamp] = await Promise.all([readCmdb(this.#o.pool), cmdbStamp(this.#o.pool)]);
+    const engine = await createCorrelationEngine(cmdb, this.#o.engine, {
+      recordDeliveries: false,
+      evict: true,
+    });
+    const since = new Date(Date.now() - engine.config.refireGraceMs - engine.config.windowMs);
+    const stored = await liveIncidents(this.#o.pool, since.toISOString());
+    const watermark = Math.max(
+      -Infinity,
+      ...stored.map((i) => Date.parse(i.lastAlertAt) - engine.config.allowedLatenessMs),
+    );
+    const names = engine.restore(stored.map(restored), Number.isFinite(watermark) ? watermark : 0);
+    this.#alertIds.clear();
+    this.#alertKeys.clear();
+    this.#incidentIds.clear();
+    this.#incidentKeys.clear();
+    stored.forEach((incident, i) => {
+      this.#link(names[i]!, incident.id);
+      for (const a of incident.alerts) {
+        this.#alertIds.set(`db:${a.id}`, { id: a.id, episode: 0 });
+        this.#alertKeys.set(a.id, `db:${a.id}`);
+      }
+    });
+    this.#engine = engine;
+    this.#cmdbStamp = stamp;
+    this.#lastCmdbCheck = Date.now();
+  }
+
+  async #checkCmdb(): Promise<void> {
+    this.#lastCmdbCheck = Date.now();
+    if ((await cmdbStamp(this.#o.pool)) === this.#cmdbStamp) return;
+    this.#o.log.info('correlator: the CMDB changed; rebuilding topology');
+    await this.#restore();
+  }
+
+  /** Incidents a person closed or canceled take no new alerts. */
+  async #retireClosed(): Promise<void> {
+    const now = new Date().toISOString();
+    const ids = await incidentsClosedSince(this.#o.pool, this.#closedSince);
+    this.#closedSince = now;
+    for (const id of ids) {
+      const name = this.#incidentKeys.get(id);
+      if (name !== undefined) this.#engine!.retire(name);
+    }
+  }
+
+  #link(name: string, id: string): void {
+    this.#incidentIds.set(name, id);
+    this.#incidentKeys.set(id, name);
+  }
+
+  async #write(rows: PendingDelivery[], changes: EngineChanges): Promise<void> {
+    const engine = this.#engine!;
+    const { pool } = this.#o;
+    // The latest delivery of each touched alert in this batch, and the first receipt of new ones.
+    const latest = new Map<string, PendingDelivery>();
+    const first = new Map<string, PendingDelivery>();
+    const processed = engine.takeProcessed();
+    for (const { seq, alertId } of processed) {
+      const row = rows[seq - (this.#seq - rows.length)];
+      if (row === undefined) continue;
+      latest.set(alertId, row);
+      if (!first.has(alertId)) first.set(alertId, row);
+    }
+    await withTransaction(pool, async (tx) => {
+      await setActor(tx, 'correlator');
+      const newIncidents = changes.incidents.filter((i) => !this.#incidentIds.has(i.id));
+      const incidentIds = await reserveIds(tx, 'incidents', newIncidents.length);
+      newIncidents.forEach((incident, i) => this.#link(incident.id, incidentIds[i]!));
+      const newAlerts = changes.alerts.filter((a) => !this.#alertIds.has(a.alert.id));
+      const [alertIds, episodes] = await Promise.all([
+        reserveIds(tx, 'alerts', newAlerts.length),
+        latestEpisodes(tx, [...new Set(newAlerts.map((a) => a.alert.fingerprint))]),
+      ]);
+      newAlerts.forEach(({ alert }, i) => {
+        const episode = (episodes.get(alert.fingerprint) ?? 0) + 1;
+        episodes.set(alert.fingerprint, episode);
+        this.#alertIds.set(alert.id, { id: alertIds[i]!, episode });
+        this.#alertKeys.set(alertIds[i]!, alert.id);
+      });
+      const inserted = new Set(newAlerts.map((a) => a.alert.id));
+      const alerts = changes.alerts.map(({ alert, incident }): AlertWrite => {
+        const stored = this.#alertIds.get(alert.id)!;
+        const row = latest.get(alert.id);
+        return {
+          id: stored.id,
+          insert: inserted.has(alert.id),
+          fingerprint: alert.fingerprint,
+          episode: stored.episode,
+          incidentId: this.#incidentIds.get(incident)!,
+          status: alert.firing ? 'firing' : 'resolved',
+          severity: alert.severity,
+          startsAt: new Date(alert.startsAt).toISOString(),
+          endsAt: alert.firing ? null : (row?.alert.endsAt ?? null),
+          template: alert.template,
+          explanation: this.#storedExplanation(alert.explanation),
+          flapping: alert.flapping,
+          changes: alert.changes,
+          expiredAt: alert.expired ? new Date(engine.watermark).toISOString() : null,
+          pinned: alert.pinned,
+          count: alert.deliveries,
+          content: row
+            ? {
+                ci: row.alert.ci,
+                title: row.alert.title,
+                description: row.alert.description,
+                source: row.alert.source,
+                service: row.alert.service,
+                labels: row.alert.labels,
+                receivedAt: row.receivedAt,
+                firstReceivedAt: (first.get(alert.id) ?? row).receivedAt,
+                deliveryId: row.deliveryId,
+                partial: row.alert.partial === true,
+              }
+            : null,
+        };
+      });
+      const insertedIncidents = new Set(newIncidents.map((i) => i.id));
+      const incidents = changes.incidents.map((incident) =>
+        this.#incidentWrite(incident, insertedIncidents.has(incident.id)),
+      );
+      const merged = changes.merged
+        .map(({ from, into }) => ({
+          from: this.#incidentIds.get(from),
+          into: this.#incidentIds.get(into),
+        }))
+        .filter((m): m is { from: string; into: string } => !!m.from && !!m.into);
+      await writeCorrelation(tx, {
+        incidents,
+        merged,
+        alerts,
+        inboxIds: rows.map((r) => r.id),
+        priorityMatrix: this.#o.priorityMatrix,
+      });
+      await enqueueOutbox(
+        tx,
+        'alert',
+        alerts.map((a) => a.id),
+      );
+      await enqueueOutbox(tx, 'incident', [
+        ...incidents.map((i) => i.id),
+        ...merged.map((m) => m.from),
+      ]);
+      this.#o.onBatch?.({
+        receivedAt: rows.map((r) => r.receivedAt),
+        incidents: incidents.map((i) => i.id),
+        alerts: alerts.map((a) => a.id),
+      });
+    });
+    for (const { from } of changes.merged) {
+      const id = this.#incidentIds.get(from);
+      this.#incidentIds.delete(from);
+      if (id !== undefined) this.#incidentKeys.delete(id);
+    }
+    this.#prune();
+  }
+
+  #incidentWrite(incident: EngineIncidentChange, insert: boolean): IncidentWrite {
+    const root = incident.rootCause[0]?.ci ?? null;
+    const rootAlert =
+      incident.alerts.find((a) => root !== null && a.ci === root) ?? incident.alerts[0];
+    const others = incident.cis.length - (root !== null && incident.cis.includes(root) ? 1 : 0);
+    const what = rootAlert?.title ?? 'Alerts';
+    const title = (
+      root === null
+        ? what
+        : `${what} — likely cause ${root}` +
+          (others > 0 ? `, ${others} more CI${others === 1 ? '' : 's'} affected` : '')
+    ).slice(0, 500);
+    return {
+      id: this.#incidentIds.get(incident.id)!,
+      insert,
+      title,
+      lifecycle: incident.state,
+      resolvesAt: iso(incident.resolvesAt),
+      resolvedAt: iso(incident.resolvedAt),
+      severity: incident.severity,
+      urgency: urgencyBySeverity[incident.severity],
+      openedAt: new Date(incident.firstAt).toISOString(),
+      lastAlertAt: new Date(incident.lastAt).toISOString(),
+      alertCount: incident.alerts.length,
+      cis: [...incident.cis],
+      rootCause: incident.rootCause,
+      rootCauseCi: root,
+      template: incident.template,
+      signature:
+        root !== null && incident.template !== null ? `${root}|${incident.template}` : null,
+      blastRadius: incident.cis.length,
+    };
+  }
+
+  /** The explanation as stored: incident names replaced by stored incident ids. */
+  #storedExplanation(explanation: Explanation): Explanation {
+    const name = (n: string) => this.#incidentIds.get(n) ?? n;
+    return {
+      ...explanation,
+      merged: explanation.merged.map(name),
+      message: explanation.message.replace(/\bE\d+\b/g, (n) => `incident ${name(n)}`),
+    };
+  }
+
+  /** Forgets the id links of alerts and incidents the engine has forgotten. */
+  #prune(): void {
+    const engine = this.#engine!;
+    if (this.#alertIds.size < 2 * engine.size.alerts + 10_000) return;
+    for (const [key, { id }] of this.#alertIds)
+      if (!engine.hasAlert(key)) {
+        this.#alertIds.delete(key);
+        this.#alertKeys.delete(id);
+      }
+    for (const [name, id] of this.#incidentIds)
+      if (!engine.hasIncident(name)) {
+        this.#incidentIds.delete(name);
+        this.#incidentKeys.delete(id);
+      }
+  }
+
+  /** The engine alert id of a stored alert, if the engine holds it (for people's overrides). */
+  alertKey(id: string): string | undefined {
+    return this.#alertKeys.get(id);
+  }
+
+  /** The engine incident of a stored incident, if the engine holds it. */
+  incidentKey(id: string): string | undefined {
+    return this.#incidentKeys.get(id);
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** A stored incident in the engine's terms. */
+function restored(incident: StoredIncident): RestoredIncident {
+  const state: LifecycleState =
+    incident.state === 'resolved'
+      ? 'resolved'
+      : incident.state === 'closed' || incident.state === 'canceled'
+        ? 'closed'
+        : incident.resolvesAt !== null
+          ? 'resolving'
+          : 'open';
+  return {
+    firstAt: Date.parse(incident.openedAt),
+    lastAt: Date.parse(incident.lastAlertAt),
+    state,
+    resolvesAt: incident.resolvesAt === null ? null : Date.parse(incident.resolvesAt),
+    resolvedAt: incident.resolvedAt === null ? null : Date.parse(incident.resolvedAt),
+    reopened: incident.reopenCount,
+    manual: incident.createdBy !== 'correlator' || incident.alerts.some((a) => a.pinned),
+    alerts: incident.alerts.map((a) => ({
+      id: `db:${a.id}`,
+      fingerprint: a.fingerprint,
+      source: a.source,
+      ci: a.ci,
+      service: a.service,
+      title: a.title,
+      description: a.description,
+      severity: a.severity,
+      startsAt: Date.parse(a.startsAt),
+      firing: a.status === 'firing',
+      resolvedAt:
+        a.status === 'firing' ? null : Date.parse(a.expiredAt ?? a.endsAt ?? a.lastReceivedAt),
+      lastSeenAt: Date.parse(a.lastReceivedAt),
+      flapping: a.flapping,
+      changes: a.changes,
+      expired: a.expiredAt !== null,
+      pinned: a.pinned,
+      deliveries: a.count,
+      explanation: (a.explanation as Explanation | null) ?? null,
+    })),
+  };
+}
+
+export type { EngineAlert };

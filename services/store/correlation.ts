@@ -1,0 +1,418 @@
+/**
+ * What the live correlator reads and writes: the inbox in order, the CMDB snapshot, the live
+ * incidents to restore its state from, and each batch's effects written in bulk (one statement
+ * per kind of row, from one JSON parameter, so a batch of thousands of alerts is a handful of
+ * round trips).
+ */
+import type { Alert, Severity } from '../../correlator/alert.ts';
+import type { Queryable } from './db.ts';
+import { toJsonb } from './jsonb.ts';
+
+/** An accepted alert waiting for the correlator, in inbox order. */
+export type PendingDelivery = {
+  id: string;
+  receivedAt: string;
+  deliveryId: string | null;
+  alert: Alert;
+};
+
+const PENDING = `
+-- The next accepted alerts not yet correlated, in inbox order; only the correlator holding the
+-- lease reads them, so nothing is locked. Params: limit.
+SELECT id, received_at, delivery_id, alert FROM alert_inbox
+WHERE processed_at IS NULL ORDER BY id LIMIT $1`;
+
+/** The next uncorrelated inbox rows, oldest first. */
+export async function nextDeliveries(q: Queryable, limit: number): Promise<PendingDelivery[]> {
+  const { rows } = await q.query<{
+    id: string;
+    received_at: string;
+    delivery_id: string | null;
+    alert: Alert;
+  }>(PENDING, [limit]);
+  return rows.map((r) => ({
+    id: r.id,
+    receivedAt: r.received_at,
+    deliveryId: r.delivery_id,
+    alert: r.alert,
+  }));
+}
+
+/** The CMDB as the correlator sees it. */
+export type CmdbSnapshot = {
+  cis: { name: string; class: string; attributes: Record<string, unknown> }[];
+  relationships: { source: string; target: string; type: string }[];
+};
+
+/** Reads every CI and relationship. */
+export async function readCmdb(q: Queryable): Promise<CmdbSnapshot> {
+  const [cis, relationships] = await Promise.all([
+    q.query<CmdbSnapshot['cis'][number]>(
+      `-- Every CI, for the correlator's topology. Params: none.
+SELECT name, class, attributes FROM configuration_items ORDER BY id`,
+    ),
+    q.query<CmdbSnapshot['relationships'][number]>(
+      `-- Every relationship by CI name, for the correlator's topology. Params: none.
+SELECT s.name AS source, t.name AS target, r.type FROM ci_relationships r
+JOIN configuration_items s ON s.id = r.source_id JOIN configuration_items t ON t.id = r.target_id
+ORDER BY r.id`,
+    ),
+  ]);
+  return { cis: cis.rows, relationships: relationships.rows };
+}
+
+/** A stamp that changes whenever a CI or relationship is added, changed or removed. */
+export async function cmdbStamp(q: Queryable): Promise<string> {
+  const { rows } = await q.query<{ stamp: string }>(
+    `-- What the CMDB looks like, cheaply: counts and latest changes. Params: none.
+SELECT concat_ws('/', (SELECT count(*) FROM configuration_items),
+  (SELECT max(updated_at) FROM configuration_items), (SELECT count(*) FROM ci_relationships),
+  (SELECT max(id) FROM ci_relationships)) AS stamp`,
+  );
+  return rows[0]!.stamp;
+}
+
+/** An alert of a live incident, as the correlator restores it. */
+export type StoredAlert = {
+  id: string;
+  fingerprint: string;
+  source: string;
+  ci: string | null;
+  service: string | null;
+  title: string;
+  description: string | null;
+  severity: Severity;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt: string | null;
+  lastReceivedAt: string;
+  flapping: boolean;
+  changes: number;
+  expiredAt: string | null;
+  pinned: boolean;
+  count: number;
+  explanation: unknown;
+};
+
+/** A live incident with its alerts. */
+export type StoredIncident = {
+  id: string;
+  state: string;
+  openedAt: string;
+  lastAlertAt: string;
+  resolvedAt: string | null;
+  resolvesAt: string | null;
+  reopenCount: number;
+  createdBy: string;
+  alerts: StoredAlert[];
+};
+
+const LIVE_INCIDENTS = `
+-- The incidents the correlator may still change: open ones, and those resolved recently enough
+-- for an alert to fire again in them, with their alerts. Params: resolved since.
+SELECT i.id, i.state, i.opened_at, i.last_alert_at, i.resolved_at, i.resolves_at,
+  i.reopen_count, i.created_by,
+  coalesce(jsonb_agg(jsonb_build_object('id', a.id::text, 'fingerprint', a.fingerprint,
+    'source', a.source, 'ci', a.ci, 'service', a.service, 'title', a.title,
+    'description', a.description, 'severity', a.severity, 'status', a.status,
+    'startsAt', a.starts_at, 'endsAt', a.ends_at, 'lastReceivedAt', a.last_received_at,
+    'flapping', a.flapping, 'changes', a.changes, 'expiredAt', a.expired_at, 'pinned', a.pinned,
+    'count', a.count, 'explanation', a.explanation) ORDER BY a.id)
+    FILTER (WHERE a.id IS NOT NULL), '[]') AS alerts
+FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id
+WHERE i.merged_into IS NULL
+  AND (i.state IN ('new', 'in_progress', 'on_hold') OR (i.state = 'resolved' AND i.resolved_at >= $1))
+GROUP BY i.id ORDER BY i.opened_at, i.id`;
+
+/** The incidents to restore the correlator's state from. */
+export async function liveIncidents(
+  q: Queryable,
+  resolvedSince: string,
+): Promise<StoredIncident[]> {
+  const { rows } = await q.query<{
+    id: string;
+    state: string;
+    opened_at: string;
+    last_alert_at: string;
+    resolved_at: string | null;
+    resolves_at: string | null;
+    reopen_count: number;
+    created_by: string;
+    alerts: StoredAlert[];
+  }>(LIVE_INCIDENTS, [resolvedSince]);
+  return rows.map((r) => ({
+    id: r.id,
+    state: r.state,
+    openedAt: r.opened_at,
+    lastAlertAt: r.last_alert_at,
+    resolvedAt: r.resolved_at,
+    resolvesAt: r.resolves_at,
+    reopenCount: r.reopen_count,
+    createdBy: r.created_by,
+    alerts: r.alerts,
+  }));
+}
+
+/** Incidents a person closed or canceled since a time: the correlator stops feeding them. */
+export async function incidentsClosedSince(q: Queryable, since: string): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `-- Incidents closed or canceled since a time. Params: since.
+SELECT id FROM incidents WHERE state IN ('closed', 'canceled') AND updated_at >= $1`,
+    [since],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Reserves ids for rows the correlator is about to insert, so it knows them before it writes. */
+export async function reserveIds(
+  q: Queryable,
+  table: 'alerts' | 'incidents',
+  n: number,
+): Promise<string[]> {
+  if (n === 0) return [];
+  const { rows } = await q.query<{ id: string }>(
+    `-- Reserve ids from a table's identity. Params: table, how many.
+SELECT nextval(pg_get_serial_sequence($1, 'id'))::text AS id FROM generate_series(1, $2)`,
+    [table, n],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The highest episode stored for each fingerprint. */
+export async function latestEpisodes(
+  q: Queryable,
+  fingerprints: string[],
+): Promise<Map<string, number>> {
+  if (fingerprints.length === 0) return new Map();
+  const { rows } = await q.query<{ fingerprint: string; episode: number }>(
+    `-- The latest episode of each fingerprint. Params: fingerprints.
+SELECT fingerprint, max(episode)::int AS episode FROM alerts WHERE fingerprint = ANY($1::text[])
+GROUP BY fingerprint`,
+    [fingerprints],
+  );
+  return new Map(rows.map((r) => [r.fingerprint, r.episode]));
+}
+
+/** One alert row to insert or update. */
+export type AlertWrite = {
+  id: string;
+  insert: boolean;
+  fingerprint: string;
+  episode: number;
+  incidentId: string;
+  status: 'firing' | 'resolved';
+  severity: Severity;
+  startsAt: string;
+  endsAt: string | null;
+  template: string;
+  explanation: unknown;
+  flapping: boolean;
+  changes: number;
+  expiredAt: string | null;
+  pinned: boolean;
+  count: number;
+  /** The latest delivery's content, when this batch had one for the alert. */
+  content: {
+    ci: string | null;
+    title: string;
+    description: string | null;
+    source: string;
+    service: string | null;
+    labels: Record<string, string>;
+    receivedAt: string;
+    firstReceivedAt: string;
+    deliveryId: string | null;
+    partial: boolean;
+  } | null;
+};
+
+const INSERT_ALERTS = `
+-- New alert episodes of a batch. Params: JSON array of rows.
+INSERT INTO alerts (id, fingerprint, episode, incident_id, ci, title, description, severity,
+  status, source, service, labels, starts_at, ends_at, first_received_at, last_received_at,
+  last_delivery_id, count, template, explanation, flapping, changes, expired_at, pinned)
+OVERRIDING SYSTEM VALUE
+SELECT x.id, x.fingerprint, x.episode, x.incident_id, x.content ->> 'ci', x.content ->> 'title',
+  x.content ->> 'description', x.severity, x.status, x.content ->> 'source',
+  x.content ->> 'service', coalesce(x.content -> 'labels', '{}'), x.starts_at, x.ends_at,
+  (x.content ->> 'firstReceivedAt')::timestamptz, (x.content ->> 'receivedAt')::timestamptz,
+  (x.content ->> 'deliveryId')::bigint, x.count, x.template, x.explanation, x.flapping, x.changes,
+  x.expired_at, x.pinned
+FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, fingerprint text, episode int,
+  incident_id bigint, severity text, status text, starts_at timestamptz, ends_at timestamptz,
+  count int, template text, explanation jsonb, flapping boolean, changes int,
+  expired_at timestamptz, pinned boolean, content jsonb)`;
+
+const UPDATE_ALERTS = `
+-- Alerts a batch changed: a re-send's content (a partial one keeps the text), status, incident,
+-- explanation, flapping, expiry. Params: JSON array of rows.
+UPDATE alerts a SET incident_id = x.incident_id, severity = CASE WHEN x.content IS NULL
+    OR (x.content ->> 'partial')::boolean THEN a.severity ELSE x.severity END,
+  status = x.status, starts_at = x.starts_at, ends_at = x.ends_at, count = x.count,
+  flapping = x.flapping, changes = x.changes, expired_at = x.expired_at, pinned = x.pinned,
+  explanation = x.explanation, template = x.template,
+  ci = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.ci
+    ELSE x.content ->> 'ci' END,
+  title = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.title
+    ELSE x.content ->> 'title' END,
+  description = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean
+    THEN a.description ELSE x.content ->> 'description' END,
+  service = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.service
+    ELSE x.content ->> 'service' END,
+  labels = CASE WHEN x.content IS NULL THEN a.labels
+    WHEN (x.content ->> 'partial')::boolean THEN a.labels || (x.content -> 'labels')
+    ELSE x.content -> 'labels' END,
+  last_received_at = greatest(a.last_received_at, (x.content ->> 'receivedAt')::timestamptz),
+  last_delivery_id = coalesce((x.content ->> 'deliveryId')::bigint, a.last_delivery_id),
+  version = a.version + 1, updated_at = now()
+FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, incident_id bigint, severity text,
+  status text, starts_at timestamptz, ends_at timestamptz, count int, template text,
+  explanation jsonb, flapping boolean, changes int, expired_at timestamptz, pinned boolean,
+  content jsonb)
+WHERE a.id = x.id`;
+
+/** One incident row to insert or update, with what the engine derived. */
+export type IncidentWrite = {
+  id: string;
+  insert: boolean;
+  title: string;
+  /** Engine lifecycle: open, resolving (resolves at resolvesAt), resolved. */
+  lifecycle: 'open' | 'resolving' | 'resolved' | 'closed';
+  resolvesAt: string | null;
+  resolvedAt: string | null;
+  severity: Severity;
+  urgency: number;
+  openedAt: string;
+  lastAlertAt: string;
+  alertCount: number;
+  cis: string[];
+  rootCause: unknown;
+  rootCauseCi: string | null;
+  template: string | null;
+  signature: string | null;
+  blastRadius: number;
+};
+
+const INSERT_INCIDENTS = `
+-- Incidents a batch opened. Params: JSON array of rows, the priority matrix (impact × urgency).
+INSERT INTO incidents (id, title, state, severity, urgency, priority, opened_at, last_alert_at,
+  resolved_at, resolves_at, alert_count, cis, primary_ci, root_cause, root_cause_ci, template,
+  signature, blast_radius)
+OVERRIDING SYSTEM VALUE
+SELECT x.id, x.title,
+  CASE WHEN x.lifecycle = 'resolved' THEN 'resolved' ELSE 'new' END, x.severity, x.urgency,
+  ($2::jsonb -> 1 ->> (x.urgency - 1))::smallint, x.opened_at, x.last_alert_at,
+  CASE WHEN x.lifecycle = 'resolved' THEN x.resolved_at END, x.resolves_at, x.alert_count,
+  x.cis, x.root_cause_ci, x.root_cause, x.root_cause_ci, x.template, x.signature, x.blast_radius
+FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, title text, lifecycle text,
+  severity text, urgency smallint, opened_at timestamptz, last_alert_at timestamptz,
+  resolved_at timestamptz, resolves_at timestamptz, alert_count int, cis text[],
+  root_cause jsonb, root_cause_ci text, template text, signature text, blast_radius int)`;
+
+// A person's states are theirs: closed and canceled incidents are never touched; the correlator
+// resolves only open ones and reopens only resolved ones; the title is the correlator's only
+// while the correlator made the incident.
+const UPDATE_INCIDENTS = `
+-- Incidents a batch changed. Params: JSON array of rows, the priority matrix.
+UPDATE incidents i SET
+  title = CASE WHEN i.created_by = 'correlator' THEN x.title ELSE i.title END,
+  severity = x.severity, urgency = x.urgency,
+  priority = ($2::jsonb -> (i.impact - 1) ->> (x.urgency - 1))::smallint,
+  state = CASE
+    WHEN x.lifecycle = 'resolved' AND i.state IN ('new', 'in_progress', 'on_hold') THEN 'resolved'
+    WHEN x.lifecycle IN ('open', 'resolving') AND i.state = 'resolved' THEN 'in_progress'
+    ELSE i.state END,
+  resolved_at = CASE
+    WHEN x.lifecycle = 'resolved' AND i.state IN ('new', 'in_progress', 'on_hold')
+      THEN x.resolved_at
+    WHEN x.lifecycle IN ('open', 'resolving') AND i.state = 'resolved' THEN NULL
+    ELSE i.resolved_at END,
+  reopen_count = i.reopen_count
+    + CASE WHEN x.lifecycle IN ('open', 'resolving') AND i.state = 'resolved' THEN 1 ELSE 0 END,
+  resolves_at = x.resolves_at,
+  opened_at = least(i.opened_at, x.opened_at), last_alert_at = x.last_alert_at,
+  alert_count = x.alert_count, cis = x.cis, primary_ci = coalesce(x.root_cause_ci, i.primary_ci),
+  root_cause = x.root_cause, root_cause_ci = x.root_cause_ci, template = x.template,
+  signature = x.signature, blast_radius = x.blast_radius,
+  version = i.version + 1, updated_at = now()
+FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, title text, lifecycle text,
+  severity text, urgency smallint, opened_at timestamptz, last_alert_at timestamptz,
+  resolved_at timestamptz, resolves_at timestamptz, alert_count int, cis text[],
+  root_cause jsonb, root_cause_ci text, template text, signature text, blast_radius int)
+WHERE i.id = x.id AND i.state NOT IN ('closed', 'canceled')`;
+
+const MERGE_INCIDENTS = `
+-- Incidents the correlator merged into another, canceled with a note. Params: JSON array of
+-- { from, into }.
+UPDATE incidents i SET state = 'canceled', merged_into = x.into, resolves_at = NULL,
+  alert_count = 0, resolution_code = 'duplicate',
+  resolution_notes = 'Merged into ' || t.number || ' by the correlator: one alert bridged both.',
+  version = i.version + 1, updated_at = now()
+FROM jsonb_to_recordset($1::jsonb) AS x("from" bigint, into bigint)
+JOIN incidents t ON t.id = x.into
+WHERE i.id = x."from" AND i.state NOT IN ('closed', 'canceled')`;
+
+const MARK_PROCESSED = `
+-- Mark inbox rows correlated. Params: ids.
+UPDATE alert_inbox SET processed_at = now() WHERE id = ANY($1::bigint[])`;
+
+/** Everything one correlation batch changed. */
+export type CorrelationWrite = {
+  incidents: IncidentWrite[];
+  merged: { from: string; into: string }[];
+  alerts: AlertWrite[];
+  inboxIds: string[];
+  /** The priority matrix, rows by impact, columns by urgency. */
+  priorityMatrix: readonly (readonly number[])[];
+};
+
+/** Writes a batch's effects in the caller's transaction: incidents first, then alerts. */
+export async function writeCorrelation(q: Queryable, write: CorrelationWrite): Promise<void> {
+  const matrix = JSON.stringify(write.priorityMatrix);
+  const incidentRow = (i: IncidentWrite) => ({
+    id: i.id,
+    title: i.title,
+    lifecycle: i.lifecycle,
+    severity: i.severity,
+    urgency: i.urgency,
+    opened_at: i.openedAt,
+    last_alert_at: i.lastAlertAt,
+    resolved_at: i.resolvedAt,
+    resolves_at: i.resolvesAt,
+    alert_count: i.alertCount,
+    cis: i.cis,
+    root_cause: i.rootCause,
+    root_cause_ci: i.rootCauseCi,
+    template: i.template,
+    signature: i.signature,
+    blast_radius: i.blastRadius,
+  });
+  const inserted = write.incidents.filter((i) => i.insert).map(incidentRow);
+  const updated = write.incidents.filter((i) => !i.insert).map(incidentRow);
+  if (inserted.length > 0) await q.query(INSERT_INCIDENTS, [toJsonb(inserted), matrix]);
+  if (updated.length > 0) await q.query(UPDATE_INCIDENTS, [toJsonb(updated), matrix]);
+  const alertRow = (a: AlertWrite) => ({
+    id: a.id,
+    fingerprint: a.fingerprint,
+    episode: a.episode,
+    incident_id: a.incidentId,
+    severity: a.severity,
+    status: a.status,
+    starts_at: a.startsAt,
+    ends_at: a.endsAt,
+    count: a.count,
+    template: a.template,
+    explanation: a.explanation,
+    flapping: a.flapping,
+    changes: a.changes,
+    expired_at: a.expiredAt,
+    pinned: a.pinned,
+    content: a.content,
+  });
+  const newAlerts = write.alerts.filter((a) => a.insert).map(alertRow);
+  const changed = write.alerts.filter((a) => !a.insert).map(alertRow);
+  if (newAlerts.length > 0) await q.query(INSERT_ALERTS, [toJsonb(newAlerts)]);
+  if (changed.length > 0) await q.query(UPDATE_ALERTS, [toJsonb(changed)]);
+  if (write.merged.length > 0) await q.query(MERGE_INCIDENTS, [toJsonb(write.merged)]);
+  if (write.inboxIds.length > 0) await q.query(MARK_PROCESSED, [write.inboxIds]);
+}
