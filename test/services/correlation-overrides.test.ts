@@ -367,6 +367,23 @@ describe('merging incidents', () => {
   });
 });
 
+describe('concurrent corrections', () => {
+  it('merging two incidents into each other at once: one wins, the other is refused', async () => {
+    const a = await seedIncident('Twin A', [{ ci: 't-1' }]);
+    const b = await seedIncident('Twin B', [{ ci: 't-2' }]);
+    const answers = await Promise.all([
+      post(`/api/v1/incidents/${a.id}/merge`, { incidentIds: [b.id] }),
+      post(`/api/v1/incidents/${b.id}/merge`, { incidentIds: [a.id] }),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    const rows = [await incidentRow(a.id), await incidentRow(b.id)];
+    expect(rows.map((r) => r.state).sort()).toEqual(['canceled', 'new']);
+    const survivor = rows[0]!.state === 'new' ? a : b;
+    expect(rows.find((r) => r.state === 'new')!.alert_count).toBe(2);
+    expect(rows.find((r) => r.state === 'canceled')!.merged_into).toBe(survivor.id);
+  });
+});
+
 describe('splitting an incident', () => {
   it('moves the alerts to a new incident created by the person, pinned, and re-derives both', async () => {
     const source = await seedIncident('Storm', [
