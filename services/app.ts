@@ -10,6 +10,7 @@ import { assetSpec } from './api/assets.ts';
 import { knownErrorSpec } from './api/known-errors.ts';
 import { ciRoutes, cisApi } from './api/cis.ts';
 import { cmdbApi, cmdbRoutes } from './api/cmdb.ts';
+import { correlationApi, correlationRoutes } from './api/correlation.ts';
 import { changeSpec } from './api/changes.ts';
 import { incidentSpec } from './api/incidents.ts';
 import { problemSpec } from './api/problems.ts';
@@ -55,6 +56,7 @@ export function servicesRoutes(sources: readonly string[]): RouteDoc[] {
     ...[incidentSpec, problemSpec, changeSpec].map(ticketRoutes),
     insightRoutes,
     alertRoutes,
+    correlationRoutes,
     recordRoutes(assetSpec),
     recordRoutes(knownErrorSpec),
     recordRoutes(serviceSpec),
@@ -119,6 +121,8 @@ export function createServicesApp(deps: ServicesDeps): Hono {
   app.route('/api/v1', insightsApi(deps.pool, deps.es, deps.indexPrefix, deps.authenticate));
   for (const spec of [incidentSpec, problemSpec, changeSpec])
     app.route(`/api/v1/${spec.kind}s`, ticketApi(spec, deps));
+  // Before the alert routes: their viewer check would answer a move by an operator first.
+  app.route('/api/v1', correlationApi(deps.pool, deps.authenticate));
   app.route('/api/v1/alerts', alertsApi(deps.pool, deps.authenticate));
   app.route('/api/v1/assets', recordApi(assetSpec, deps));
   app.route('/api/v1/known-errors', recordApi(knownErrorSpec, deps));

@@ -10,7 +10,8 @@ import type { Pool } from '../store/db.ts';
 import { timestamp } from './responses.ts';
 import { pageQuery, parseId, parseQuery, recordId } from './validate.ts';
 
-const alert = z
+/** An alert as the alert routes serve it. */
+export const alert = z
   .looseObject({
     id: recordId,
     fingerprint: z.string(),

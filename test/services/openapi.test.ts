@@ -293,6 +293,34 @@ describe('real answers', () => {
     );
   });
 
+  it('of the correlation corrections match the document', async () => {
+    const into = ids.incidents!;
+    const moved = await tocsin.request(
+      `/api/v1/alerts/${ids.alerts}/move`,
+      json({ incidentId: into }),
+    );
+    expect(moved.status, await moved.clone().text()).toBe(200);
+    await expectDocumented(moved, '/api/v1/alerts/{id}/move', 'post');
+    const other = await created('/api/v1/incidents', { title: 'Disk full again' });
+    const merged = await tocsin.request(
+      `/api/v1/incidents/${into}/merge`,
+      json({ incidentIds: [other.id] }),
+    );
+    expect(merged.status, await merged.clone().text()).toBe(200);
+    await expectDocumented(merged, '/api/v1/incidents/{id}/merge', 'post');
+    const all = await tocsin.request(
+      `/api/v1/incidents/${into}/split`,
+      json({ alertIds: [ids.alerts] }),
+    );
+    expect(all.status).toBe(422);
+    await expectDocumented(all, '/api/v1/incidents/{id}/split', 'post');
+    await expectDocumented(
+      await tocsin.request(`/api/v1/incidents/${into}/merge`, json({ incidentIds: [into] })),
+      '/api/v1/incidents/{id}/merge',
+      'post',
+    );
+  });
+
   it('follow the documented roles: no token is a 401, a viewer may do what viewers may', async () => {
     const user = await created('/api/v1/users', { username: 'vera', roles: ['viewer'] });
     const viewer = (await created(`/api/v1/users/${user.id}/tokens`, { name: 't' }))
