@@ -58,6 +58,12 @@ const schema = z.object({
     .string()
     .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
     .default('*/30 * * * * *'),
+  TOCSIN_PROBLEM_MINING_CRON: z
+    .string()
+    .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
+    .default('17 * * * *'),
+  TOCSIN_PROBLEM_LOOKBACK_DAYS: integer(1, 3650).default(30),
+  TOCSIN_PROBLEM_MIN_INCIDENTS: integer(2, 1_000_000).default(3),
   TOCSIN_PRIORITY_MATRIX: z
     .string()
     .regex(
@@ -93,6 +99,12 @@ export type Config = Readonly<{
   alertRetentionDays: number;
   retentionCron: string;
   slaCron: string;
+  /** When the correlator mines recurring incidents for candidate problems. */
+  problemMiningCron: string;
+  /** Incidents opened this many days back are mined for recurring patterns. */
+  problemLookbackDays: number;
+  /** Incidents a pattern needs within the look-back to be proposed as a problem. */
+  problemMinIncidents: number;
   /** Priority by impact (rows) and urgency (columns). */
   priorityMatrix: readonly (readonly number[])[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -144,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     alertRetentionDays: v.TOCSIN_ALERT_RETENTION_DAYS,
     retentionCron: v.TOCSIN_RETENTION_CRON,
     slaCron: v.TOCSIN_SLA_CRON,
+    problemMiningCron: v.TOCSIN_PROBLEM_MINING_CRON,
+    problemLookbackDays: v.TOCSIN_PROBLEM_LOOKBACK_DAYS,
+    problemMinIncidents: v.TOCSIN_PROBLEM_MIN_INCIDENTS,
     logLevel: v.LOG_LEVEL,
   });
 }

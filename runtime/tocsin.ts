@@ -220,6 +220,11 @@ export async function startTocsin(
         concurrency: config.correlatorConcurrency,
         settings: { windowMs: CORRELATION_WINDOW_MS, priorityMatrix: config.priorityMatrix },
         retentionDays: config.alertRetentionDays,
+        problemMining: {
+          lookbackDays: config.problemLookbackDays,
+          minIncidents: config.problemMinIncidents,
+          priorityMatrix: config.priorityMatrix,
+        },
         metrics,
         log,
       })
@@ -231,6 +236,7 @@ export async function startTocsin(
           sweeps: config.sweepCron,
           retention: config.alertRetentionDays > 0 ? config.retentionCron : null,
           slas: config.slaCron,
+          problems: config.problemMiningCron,
         },
         log,
       )
