@@ -4,16 +4,16 @@ import type { Jobs } from './jobs.ts';
 
 /**
  * The scheduler: on each tick it only enqueues the idempotent sweeps (and, on their own
- * schedules, the retention job and the SLA check) (coalesced, so several
+ * schedules, the retention job, the SLA check and problem mining) (coalesced, so several
  * processes ticking at once still queue one each); workers do the work.
  */
 export function startScheduler(
   jobs: Jobs,
-  schedules: { sweeps: string; retention: string | null; slas: string },
+  schedules: { sweeps: string; retention: string | null; slas: string; problems: string },
   log: Logger,
 ): { stop(): void } {
   const expression = schedules.sweeps;
-  const every = (expr: string, name: 'alert.retention' | 'sla.check') =>
+  const every = (expr: string, name: 'alert.retention' | 'sla.check' | 'problem.mine') =>
     cron.schedule(
       expr,
       async () => {
@@ -27,6 +27,7 @@ export function startScheduler(
     );
   const retention = schedules.retention ? every(schedules.retention, 'alert.retention') : null;
   const slas = every(schedules.slas, 'sla.check');
+  const problems = every(schedules.problems, 'problem.mine');
   const task = cron.schedule(
     expression,
     async () => {
@@ -44,6 +45,7 @@ export function startScheduler(
       void task.stop();
       void retention?.stop();
       void slas.stop();
+      void problems.stop();
     },
   };
 }

@@ -32,6 +32,8 @@ export type JobCatalog = {
   'alert.retention': { queue: 'maintenance'; data: Record<string, never> };
   /** Read every live SLA timer: start those of new incidents, mark breaches and risks. */
   'sla.check': { queue: 'maintenance'; data: Record<string, never> };
+  /** Mine recurring incidents for candidate problems (correlator/problems.ts). */
+  'problem.mine': { queue: 'maintenance'; data: Record<string, never> };
 };
 
 /** Name of a job in the catalog. */
@@ -44,6 +46,7 @@ export const jobQueue = {
   'search.index': 'search',
   'alert.retention': 'maintenance',
   'sla.check': 'maintenance',
+  'problem.mine': 'maintenance',
 } as const satisfies { [N in JobName]: JobCatalog[N]['queue'] };
 
 /** Retry policy per job: transient failures (PostgreSQL or Elasticsearch away) back off and retry. */
@@ -68,6 +71,8 @@ export const jobOptions = {
     removeOnComplete: true,
     removeOnFail: 100,
   },
+  // Idempotent: a failed run is simply the next scheduled one.
+  'problem.mine': { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
 } as const satisfies Record<JobName, object>;
 
 /** Rejects when `promise` has not settled within `ms`; the caller decides what a timeout means. */
@@ -116,12 +121,12 @@ export class Jobs {
 
   /**
    * Adds a job at most once while one waits: for idempotent sweeps (search.index, inbox.sweep,
-   * alert.retention, sla.check),
+   * alert.retention, sla.check, problem.mine),
    * keeping one queued behind a running one so no change is missed.
    */
-  async addCoalesced<N extends 'search.index' | 'inbox.sweep' | 'alert.retention' | 'sla.check'>(
-    name: N,
-  ): Promise<void> {
+  async addCoalesced<
+    N extends 'search.index' | 'inbox.sweep' | 'alert.retention' | 'sla.check' | 'problem.mine',
+  >(name: N): Promise<void> {
     await this.add(
       name,
       {},

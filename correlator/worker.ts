@@ -9,6 +9,7 @@ import { incidentsWithLiveSlas, lockSlaSubject, syncSlaTimers } from '../service
 import { drainOutbox, type SearchClient } from '../services/store/search.ts';
 import { queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
 import type { LiveCorrelator } from './live.ts';
+import { runProblemMining, type ProblemMiningSettings } from './problems.ts';
 
 /** What the correlator workers need, injected by the process that runs them. */
 export type CorrelatorDeps = {
@@ -23,6 +24,8 @@ export type CorrelatorDeps = {
   correlator: LiveCorrelator;
   /** Resolved alerts and raw deliveries older than this are removed; 0 keeps them for good. */
   retentionDays: number;
+  /** How the problem.mine job groups recurring incidents into candidate problems. */
+  problemMining: ProblemMiningSettings;
   metrics: Metrics;
   log: Logger;
 };
@@ -110,6 +113,8 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
         return retain();
       case 'sla.check':
         return checkSlas();
+      case 'problem.mine':
+        return runProblemMining(pool, deps.problemMining, log);
       default: {
         const unknown: never = name;
         throw new UnrecoverableError(`unknown job ${String(unknown)}`);

@@ -63,6 +63,12 @@ const schema = z.object({
     .string()
     .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
     .default('*/30 * * * * *'),
+  TOCSIN_PROBLEM_MINING_CRON: z
+    .string()
+    .refine((expr) => cron.validate(expr), 'must be a cron expression (5 or 6 fields)')
+    .default('17 * * * *'),
+  TOCSIN_PROBLEM_LOOKBACK_DAYS: integer(1, 3650).default(30),
+  TOCSIN_PROBLEM_MIN_INCIDENTS: integer(2, 1_000_000).default(3),
   TOCSIN_PRIORITY_MATRIX: z
     .string()
     .regex(
@@ -118,6 +124,12 @@ export type Config = Readonly<{
   slaCron: string;
   /** The correlation engine's settings that differ from its defaults. */
   correlation: Partial<EngineConfig>;
+  /** When the correlator mines recurring incidents for candidate problems. */
+  problemMiningCron: string;
+  /** Incidents opened this many days back are mined for recurring patterns. */
+  problemLookbackDays: number;
+  /** Incidents a pattern needs within the look-back to be proposed as a problem. */
+  problemMinIncidents: number;
   /** Priority by impact (rows) and urgency (columns). */
   priorityMatrix: readonly (readonly number[])[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -170,6 +182,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     retentionCron: v.TOCSIN_RETENTION_CRON,
     slaCron: v.TOCSIN_SLA_CRON,
     correlation: v.TOCSIN_CORRELATION,
+    problemMiningCron: v.TOCSIN_PROBLEM_MINING_CRON,
+    problemLookbackDays: v.TOCSIN_PROBLEM_LOOKBACK_DAYS,
+    problemMinIncidents: v.TOCSIN_PROBLEM_MIN_INCIDENTS,
     logLevel: v.LOG_LEVEL,
   });
 }

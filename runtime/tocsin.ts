@@ -235,6 +235,11 @@ export async function startTocsin(
         indexPrefix: config.indexPrefix,
         concurrency: config.correlatorConcurrency,
         retentionDays: config.alertRetentionDays,
+        problemMining: {
+          lookbackDays: config.problemLookbackDays,
+          minIncidents: config.problemMinIncidents,
+          priorityMatrix: config.priorityMatrix,
+        },
         metrics,
         log,
       })
@@ -246,6 +251,7 @@ export async function startTocsin(
           sweeps: config.sweepCron,
           retention: config.alertRetentionDays > 0 ? config.retentionCron : null,
           slas: config.slaCron,
+          problems: config.problemMiningCron,
         },
         log,
       )

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { linkEvidenceIncidents } from '../store/problem-candidates.ts';
 import { problemWorkflow } from '../store/workflows.ts';
 import type { TicketSpec, TransitionEffect, TransitionInput } from './tickets.ts';
 
@@ -66,5 +67,12 @@ export const problemSpec: TicketSpec = {
   },
   workflowOf: () => problemWorkflow,
   workflows: [problemWorkflow],
-  onTransition: (input) => Promise.resolve(problemTransition(input)),
+  onTransition: async (input) => {
+    const effect = problemTransition(input);
+    // Accepting a mined candidate links the incidents of its evidence, in the same transaction;
+    // rejecting keeps the row and its signature, so the pattern is never proposed again.
+    if (effect.ok && input.action === 'accept')
+      await linkEvidenceIncidents(input.q, input.ticket.id);
+    return effect;
+  },
 };

@@ -1,0 +1,210 @@
+import type { Queryable } from './db.ts';
+import { enqueueOutbox } from './outbox.ts';
+
+/**
+ * The store side of candidate problems: the incidents the problem miner reads, the problems a
+ * mined pattern may already be, and the writes that propose a candidate, refresh its evidence and,
+ * when a person accepts it, link its incidents.
+ */
+
+/** An incident as the problem miner sees it: when, on which root-cause CI (and class), saying what. */
+export type RecurrenceIncident = {
+  id: string;
+  number: string;
+  openedAt: string;
+  rootCauseCi: string;
+  /** The CI's class in the CMDB; null when the CI is not in it. */
+  ciClass: string | null;
+  template: string;
+};
+
+type RecurrenceRow = {
+  id: string;
+  number: string;
+  opened_at: string;
+  root_cause_ci: string;
+  ci_class: string | null;
+  template: string;
+};
+
+const toRecurrence = (r: RecurrenceRow): RecurrenceIncident => ({
+  id: r.id,
+  number: r.number,
+  openedAt: r.opened_at,
+  rootCauseCi: r.root_cause_ci,
+  ciClass: r.ci_class,
+  template: r.template,
+});
+
+const RECURRENCE_COLUMNS = `i.id, i.number, i.opened_at, i.root_cause_ci, ci.class AS ci_class,
+  i.template`;
+
+// Merged incidents are canceled and counted in the incident they went into; canceled ones were
+// raised in error; linked ones already belong to a problem.
+const MINEABLE = `i.problem_id IS NULL AND i.merged_into IS NULL AND i.state <> 'canceled'
+  AND i.root_cause_ci IS NOT NULL AND i.template IS NOT NULL AND i.template <> ''`;
+
+const RECURRENCE_SINCE = `
+-- Incidents the problem miner may group: opened in the look-back, not linked to a problem, not
+-- merged or canceled, with a root-cause CI and a dominant template. Params: since, until.
+SELECT ${RECURRENCE_COLUMNS}
+FROM incidents i LEFT JOIN configuration_items ci ON ci.name = i.root_cause_ci
+WHERE i.opened_at >= $1 AND i.opened_at <= $2 AND ${MINEABLE}
+ORDER BY i.opened_at, i.id`;
+
+/** Incidents opened in [since, until] that the problem miner may group, oldest first. */
+export async function recurrenceIncidents(
+  q: Queryable,
+  since: Date,
+  until: Date,
+): Promise<RecurrenceIncident[]> {
+  const { rows } = await q.query<RecurrenceRow>(RECURRENCE_SINCE, [
+    since.toISOString(),
+    until.toISOString(),
+  ]);
+  return rows.map(toRecurrence);
+}
+
+const RECURRENCE_BY_ID = `
+-- Those of the given incidents the problem miner may still group (an earlier candidate's evidence,
+-- say), whatever their age. Params: ids.
+SELECT ${RECURRENCE_COLUMNS}
+FROM incidents i LEFT JOIN configuration_items ci ON ci.name = i.root_cause_ci
+WHERE i.id = ANY($1::bigint[]) AND ${MINEABLE}
+ORDER BY i.opened_at, i.id`;
+
+/** The given incidents that may still be grouped (not linked, merged or canceled since). */
+export async function recurrenceIncidentsById(
+  q: Queryable,
+  ids: string[],
+): Promise<RecurrenceIncident[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await q.query<RecurrenceRow>(RECURRENCE_BY_ID, [ids]);
+  return rows.map(toRecurrence);
+}
+
+/** A problem that a mined pattern already is: its state decides what the miner may do. */
+export type PatternProblem = {
+  id: string;
+  number: string;
+  state: string;
+  signature: string | null;
+  evidence: Record<string, unknown> | null;
+};
+
+const PROBLEMS_OF_PATTERN = `
+-- Problems, in any state, that a pattern already is: one of its possible signatures, or the same
+-- scope with one of its templates in the evidence (the pattern's wording drifted). Params:
+-- signatures, scope, templates.
+SELECT id, number, state, signature, evidence FROM problems
+WHERE signature = ANY($1::text[])
+   OR (evidence ->> 'scope' = $2 AND evidence -> 'templates' ?| $3::text[])
+ORDER BY id`;
+
+/** The problems (any state, oldest first) that a pattern of one scope and these templates is. */
+export async function problemsOfPattern(
+  q: Queryable,
+  pattern: { signatures: string[]; scope: string; templates: string[] },
+): Promise<PatternProblem[]> {
+  const { rows } = await q.query<PatternProblem>(PROBLEMS_OF_PATTERN, [
+    pattern.signatures,
+    pattern.scope,
+    pattern.templates,
+  ]);
+  return rows;
+}
+
+/** What a proposed candidate problem is made of. */
+export type CandidateProblem = {
+  title: string;
+  description: string;
+  signature: string;
+  evidence: Record<string, unknown>;
+  impact: number;
+  urgency: number;
+  priority: number;
+  primaryCi: string | null;
+  cis: string[];
+  createdBy: string;
+};
+
+const INSERT_CANDIDATE = `
+-- Propose a candidate problem; nothing when its signature exists (in any state). Params: title,
+-- description, signature, evidence, impact, urgency, priority, primary CI, CIs, created by.
+INSERT INTO problems (title, description, state, signature, evidence, impact, urgency, priority,
+  primary_ci, cis, created_by)
+VALUES ($1, $2, 'candidate', $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (signature) DO NOTHING
+RETURNING id, number`;
+
+/** Inserts a candidate problem and notes it for search; null when its signature already exists. */
+export async function insertCandidateProblem(
+  q: Queryable,
+  c: CandidateProblem,
+): Promise<{ id: string; number: string } | null> {
+  const { rows } = await q.query<{ id: string; number: string }>(INSERT_CANDIDATE, [
+    c.title,
+    c.description,
+    c.signature,
+    JSON.stringify(c.evidence),
+    c.impact,
+    c.urgency,
+    c.priority,
+    c.primaryCi,
+    c.cis,
+    c.createdBy,
+  ]);
+  const row = rows[0];
+  if (row) await enqueueOutbox(q, 'problem', [row.id]);
+  return row ?? null;
+}
+
+const UPDATE_CANDIDATE = `
+-- Refresh a candidate's evidence, title, description and CIs; only while it is still a candidate,
+-- so a problem a person accepted or rejected meanwhile is left alone. Params: id, title,
+-- description, evidence, CIs.
+UPDATE problems SET title = $2, description = $3, evidence = $4, cis = $5,
+  version = version + 1, updated_at = now()
+WHERE id = $1 AND state = 'candidate'
+RETURNING id`;
+
+/** Rewrites a candidate's evidence (and the title that counts it); false if no longer a candidate. */
+export async function updateCandidateEvidence(
+  q: Queryable,
+  id: string,
+  c: Pick<CandidateProblem, 'title' | 'description' | 'evidence' | 'cis'>,
+): Promise<boolean> {
+  const { rows } = await q.query(UPDATE_CANDIDATE, [
+    id,
+    c.title,
+    c.description,
+    JSON.stringify(c.evidence),
+    c.cis,
+  ]);
+  if (rows.length > 0) await enqueueOutbox(q, 'problem', [id]);
+  return rows.length > 0;
+}
+
+const LINK_EVIDENCE = `
+-- Link a problem's evidence incidents to it: those not linked to another problem, merged or
+-- canceled since they were mined. Params: problem id.
+UPDATE incidents i SET problem_id = p.id, version = i.version + 1, updated_at = now()
+FROM problems p
+WHERE p.id = $1
+  AND i.id IN (
+    SELECT (e ->> 'id')::bigint FROM jsonb_array_elements(
+      CASE jsonb_typeof(p.evidence -> 'incidents') WHEN 'array' THEN p.evidence -> 'incidents'
+        ELSE '[]'::jsonb END) AS e)
+  AND i.problem_id IS NULL AND i.merged_into IS NULL AND i.state <> 'canceled'
+RETURNING i.id`;
+
+/**
+ * Links the incidents of a problem's evidence to it (incidents.problem_id) and notes them for
+ * search, in the caller's transaction: what accepting a candidate does. Returns their ids.
+ */
+export async function linkEvidenceIncidents(q: Queryable, problemId: string): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(LINK_EVIDENCE, [problemId]);
+  const ids = rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+  await enqueueOutbox(q, 'incident', ids);
+  return ids;
+}

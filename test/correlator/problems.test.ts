@@ -1,0 +1,432 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mineProblems, trendOf, type ProblemEvidence } from '../../correlator/problems.ts';
+import { createPool, type Pool } from '../../services/store/db.ts';
+import { defaultPriorityMatrix } from '../../services/store/workflows.ts';
+import {
+  eventually,
+  jsonRequest,
+  personToken,
+  startTestTocsin,
+  type TestTocsin,
+} from '../support/tocsin.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const settings = { lookbackDays: 30, minIncidents: 3, priorityMatrix: defaultPriorityMatrix };
+
+let tocsin: TestTocsin;
+let pool: Pool;
+let pm: string;
+beforeAll(async () => {
+  // The services role only: no scheduler mines behind the tests' backs.
+  tocsin = await startTestTocsin({ roles: ['services'] });
+  pool = createPool(tocsin.config.databaseUrl, 4);
+  pm = await personToken(tocsin, 'pam', ['problem_manager']);
+});
+afterAll(async () => {
+  await pool.end();
+  await tocsin.destroy();
+});
+
+// Each test mines its own stretch of time (a clock of its own, 100 days from the others'), so the
+// look-backs never overlap and every test sees only its own incidents.
+let slices = 0;
+const sliceClock = () => new Date(Date.UTC(2024, 0, 1) + ++slices * 100 * DAY);
+
+type Inc = { id: string; number: string };
+
+/** An incident as the correlator leaves it: root-cause CI and dominant template set. */
+async function incident(
+  ci: string,
+  template: string,
+  openedAt: Date,
+  extra: { state?: string; mergedInto?: string } = {},
+): Promise<Inc> {
+  const { rows } = await pool.query<Inc>(
+    `INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, cis, root_cause_ci,
+       template, signature, state, merged_into)
+     VALUES ($1, 'major', 3, $2, $2, ARRAY[$3], $3, $4, $5, $6, $7) RETURNING id, number`,
+    [
+      template.replaceAll('<ci>', ci),
+      openedAt.toISOString(),
+      ci,
+      template,
+      `${ci}|${template}`,
+      extra.state ?? 'resolved',
+      extra.mergedInto ?? null,
+    ],
+  );
+  return rows[0]!;
+}
+
+const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * DAY);
+
+type ProblemRow = {
+  id: string;
+  number: string;
+  title: string;
+  state: string;
+  signature: string;
+  evidence: ProblemEvidence;
+  priority: number;
+  primary_ci: string | null;
+  cis: string[];
+  created_by: string;
+};
+
+async function problemsLike(pattern: string): Promise<ProblemRow[]> {
+  const { rows } = await pool.query<ProblemRow>(
+    `SELECT id, number, title, state, signature, evidence, priority, primary_ci, cis, created_by
+     FROM problems WHERE signature LIKE $1 ORDER BY id`,
+    [pattern],
+  );
+  return rows;
+}
+
+async function problemOfIncidents(ids: string[]): Promise<(string | null)[]> {
+  const { rows } = await pool.query<{ problem_id: string | null }>(
+    'SELECT problem_id FROM incidents WHERE id = ANY($1::bigint[]) ORDER BY id',
+    [ids],
+  );
+  return rows.map((r) => r.problem_id);
+}
+
+const act = (id: string, action: string, body: unknown = {}) =>
+  tocsin.request(`/api/v1/problems/${id}/transitions/${action}`, jsonRequest(body, pm));
+
+const DISK = 'disk <num>% full on <ci>';
+
+describe('mining recurring incidents', () => {
+  it('proposes a candidate for N incidents with the same CI and template, with its evidence', async () => {
+    const now = sliceClock();
+    const opened = [25, 12, 9, 5, 2].map((d) => daysBefore(now, d));
+    const incidents = [];
+    for (const at of opened) incidents.push(await incident('db-ledger', DISK, at));
+    // Outside the look-back: not counted.
+    await incident('db-ledger', DISK, daysBefore(now, 45));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toHaveLength(1);
+    expect(result.patterns[0]).toMatchObject({ outcome: 'proposed', kind: 'ci', count: 5 });
+    const [problem, ...others] = await problemsLike('ci:db-ledger|%');
+    expect(others).toEqual([]);
+    expect(problem).toMatchObject({
+      state: 'candidate',
+      signature: `ci:db-ledger|${DISK}`,
+      title: 'Recurring: disk <num>% full on db-ledger (5 incidents in 30 days)',
+      priority: 4,
+      primary_ci: 'db-ledger',
+      cis: ['db-ledger'],
+      created_by: 'correlator',
+    });
+    const evidence = problem!.evidence;
+    expect(evidence).toMatchObject({
+      kind: 'ci',
+      scope: 'ci:db-ledger',
+      ci: 'db-ledger',
+      class: null,
+      template: DISK,
+      templates: [DISK],
+      count: 5,
+      inLookback: 5,
+      firstAt: opened[0]!.toISOString(),
+      lastAt: opened[4]!.toISOString(),
+      perWeek: 1.17,
+      lookbackDays: 30,
+      trend: { direction: 'rising', earlier: 1, later: 4 },
+    });
+    expect(evidence.incidents.map((i) => [i.id, i.number])).toEqual(
+      incidents.map((i) => [i.id, i.number]),
+    );
+    // Proposing links nothing: only accepting does.
+    expect(await problemOfIncidents(incidents.map((i) => i.id))).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    // The API serves it as a candidate with its two actions.
+    const served = (await (await tocsin.request(`/api/v1/problems/${problem!.id}`)).json()) as {
+      state: string;
+      allowedActions: string[];
+    };
+    expect(served).toMatchObject({ state: 'candidate', allowedActions: ['accept', 'reject'] });
+  });
+
+  it('proposes nothing for N-1 incidents', async () => {
+    const now = sliceClock();
+    await incident('db-quiet', DISK, daysBefore(now, 20));
+    await incident('db-quiet', DISK, daysBefore(now, 3));
+    // Three incidents, but of different failures: no pattern either.
+    await incident('db-quiet', 'replication lag <duration> on <ci>', daysBefore(now, 2));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.incidentsRead).toBe(3);
+    expect(result.patterns).toEqual([]);
+    expect(await problemsLike('%db-quiet%')).toEqual([]);
+  });
+
+  it("groups two tools' wordings of the same failure on one CI, and not another failure", async () => {
+    const now = sliceClock();
+    const prometheus = 'disk <pct> full on <ci>';
+    const zabbix = 'disk usage on <ci> is <pct> full';
+    const cpu = 'high cpu load <pct> on <ci>';
+    const ids = [
+      (await incident('db-orders', zabbix, daysBefore(now, 28))).id,
+      (await incident('db-orders', prometheus, daysBefore(now, 20))).id,
+      (await incident('db-orders', zabbix, daysBefore(now, 10))).id,
+      (await incident('db-orders', prometheus, daysBefore(now, 4))).id,
+    ];
+    await incident('db-orders', cpu, daysBefore(now, 6));
+    await incident('db-orders', cpu, daysBefore(now, 3));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toHaveLength(1);
+    const [problem, ...others] = await problemsLike('ci:db-orders|%');
+    expect(others).toEqual([]);
+    // Two incidents each: the wording seen first names the pattern.
+    expect(problem!.signature).toBe(`ci:db-orders|${zabbix}`);
+    expect(problem!.evidence.templates).toEqual([prometheus, zabbix].sort());
+    expect(problem!.evidence.count).toBe(4);
+    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(ids);
+    expect(problem!.evidence.trend).toMatchObject({ direction: 'steady', earlier: 2, later: 2 });
+  });
+
+  it('proposes a class pattern for the same failure on several CIs of one class, instead of one per CI', async () => {
+    const now = sliceClock();
+    await pool.query(
+      `INSERT INTO configuration_items (name, class) VALUES
+         ('cache-1', 'cache'), ('cache-2', 'cache'), ('cache-3', 'cache'), ('cache-4', 'cache')`,
+    );
+    const evicting = 'evicting keys: memory <pct> of maxmemory on <ci>';
+    const ids = [
+      (await incident('cache-1', evicting, daysBefore(now, 27))).id,
+      (await incident('cache-1', evicting, daysBefore(now, 18))).id,
+      (await incident('cache-2', evicting, daysBefore(now, 12))).id,
+      (await incident('cache-1', evicting, daysBefore(now, 8))).id,
+      (await incident('cache-3', evicting, daysBefore(now, 1))).id,
+    ];
+    // Two CIs only: no class pattern for this one.
+    await incident('cache-2', 'connection refused to <ci> port <num>', daysBefore(now, 9));
+    await incident('cache-4', 'connection refused to <ci> port <num>', daysBefore(now, 7));
+    await incident('cache-4', 'connection refused to <ci> port <num>', daysBefore(now, 5));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.kind, p.signature, p.outcome])).toEqual([
+      ['class', `class:cache|${evicting}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('class:cache|%');
+    expect(problem).toMatchObject({
+      title: `Recurring on 3 cache CIs: ${evicting} (5 incidents in 30 days)`,
+      cis: ['cache-1', 'cache-2', 'cache-3'],
+      primary_ci: null,
+    });
+    expect(problem!.evidence).toMatchObject({
+      kind: 'class',
+      class: 'cache',
+      ci: null,
+      count: 5,
+      cis: ['cache-1', 'cache-2', 'cache-3'],
+    });
+    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(ids);
+    // cache-1's own three incidents are covered by the class pattern.
+    expect(await problemsLike('ci:cache-%')).toEqual([]);
+  });
+
+  it('proposes nothing new when run twice, and adds new incidents to the candidate', async () => {
+    const now = sliceClock();
+    const template = 'queue <quoted> backlog <num> messages on <ci>';
+    for (const d of [20, 14, 6]) await incident('mq-billing', template, daysBefore(now, d));
+
+    const first = await mineProblems(pool, settings, now);
+    expect(first.patterns.map((p) => p.outcome)).toEqual(['proposed']);
+    const [before] = await problemsLike('ci:mq-billing|%');
+
+    const second = await mineProblems(pool, settings, now);
+    expect(second.patterns.map((p) => p.outcome)).toEqual(['unchanged']);
+    const [same, ...none] = await problemsLike('ci:mq-billing|%');
+    expect(none).toEqual([]);
+    expect(same).toEqual(before);
+
+    const later = new Date(now.getTime() + DAY);
+    const fourth = await incident('mq-billing', template, daysBefore(later, 0.5));
+    const third = await mineProblems(pool, settings, later);
+    expect(third.patterns.map((p) => [p.outcome, p.problemId, p.count])).toEqual([
+      ['updated', before!.id, 4],
+    ]);
+    const [updated, ...still] = await problemsLike('ci:mq-billing|%');
+    expect(still).toEqual([]);
+    expect(updated!.title).toBe(
+      'Recurring: queue <quoted> backlog <num> messages on mq-billing (4 incidents in 30 days)',
+    );
+    expect(updated!.evidence.count).toBe(4);
+    expect(updated!.evidence.lastAt).toBe(daysBefore(later, 0.5).toISOString());
+    expect(updated!.evidence.incidents.at(-1)!.id).toBe(fourth.id);
+  });
+
+  it('never proposes a rejected pattern again, even with new incidents', async () => {
+    const now = sliceClock();
+    const template = 'certificate for <ci> expires in <duration>';
+    for (const d of [25, 15, 5]) await incident('lb-edge', template, daysBefore(now, d));
+    await mineProblems(pool, settings, now);
+    const [candidate] = await problemsLike('ci:lb-edge|%');
+
+    // Rejecting needs a reason, like canceling.
+    expect((await act(candidate!.id, 'reject')).status).toBe(422);
+    const rejected = await act(candidate!.id, 'reject', { reason: 'renewed by automation' });
+    expect(rejected.status).toBe(200);
+    expect(await rejected.json()).toMatchObject({ state: 'rejected', stateCategory: 'canceled' });
+
+    const later = new Date(now.getTime() + 10 * DAY);
+    for (const d of [3, 2, 1]) await incident('lb-edge', template, daysBefore(later, d));
+    // A drifted wording of the same failure is the same pattern too.
+    await incident('lb-edge', 'certificate of <ci> expires in <duration>', daysBefore(later, 1));
+    const result = await mineProblems(pool, settings, later);
+
+    expect(result.patterns.map((p) => [p.outcome, p.state, p.problemId])).toEqual([
+      ['held', 'rejected', candidate!.id],
+    ]);
+    const [after, ...none] = await problemsLike('%lb-edge%');
+    expect(none).toEqual([]);
+    expect(after).toMatchObject({ state: 'rejected', signature: candidate!.signature });
+    expect(after!.evidence.count).toBe(3);
+    expect(await pool.query(`SELECT 1 FROM problems WHERE cis @> ARRAY['lb-edge']`)).toMatchObject({
+      rowCount: 1,
+    });
+  });
+
+  it('accepting a candidate links its incidents in the same transaction; they are not mined again', async () => {
+    const now = sliceClock();
+    const template = 'pod <ci> oomkilled, restarts <num>';
+    const ids: string[] = [];
+    for (const d of [22, 16, 11, 3])
+      ids.push((await incident('api-pay', template, daysBefore(now, d))).id);
+    await mineProblems(pool, settings, now);
+    const [candidate] = await problemsLike('ci:api-pay|%');
+    // Merged into another incident after it was mined: not linked on accept.
+    await pool.query(`UPDATE incidents SET state = 'canceled', merged_into = $2 WHERE id = $1`, [
+      ids[3],
+      ids[2],
+    ]);
+
+    const accepted = await act(candidate!.id, 'accept', { comment: 'Memory limit too low' });
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({
+      state: 'new',
+      acknowledgedAt: expect.any(String) as string,
+    });
+    expect(await problemOfIncidents(ids)).toEqual([
+      candidate!.id,
+      candidate!.id,
+      candidate!.id,
+      null,
+    ]);
+    // The incidents' audit trail says who linked them, and by which action.
+    const { rows: audit } = await pool.query<{ actor: string; action: string }>(
+      `SELECT actor, action FROM audit_log
+       WHERE record_type = 'incident' AND record_id = $1 AND field = 'problem_id'`,
+      [ids[0]],
+    );
+    expect(audit).toEqual([{ actor: 'user:pam', action: 'accept' }]);
+    // Accepting is only for candidates.
+    expect((await act(candidate!.id, 'accept')).status).toBe(409);
+
+    const result = await mineProblems(pool, settings, new Date(now.getTime() + DAY));
+    expect(result.patterns).toEqual([]);
+    expect(await problemsLike('ci:api-pay|%')).toHaveLength(1);
+  });
+
+  it('ignores merged and canceled incidents', async () => {
+    const now = sliceClock();
+    const template = 'backup job failed on <ci>';
+    const kept = [
+      await incident('nas-1', template, daysBefore(now, 20)),
+      await incident('nas-1', template, daysBefore(now, 10)),
+    ];
+    const merged = await incident('nas-1', template, daysBefore(now, 9), {
+      state: 'canceled',
+      mergedInto: kept[1]!.id,
+    });
+    const canceled = await incident('nas-1', template, daysBefore(now, 4), { state: 'canceled' });
+
+    expect((await mineProblems(pool, settings, now)).patterns).toEqual([]);
+
+    const third = await incident('nas-1', template, daysBefore(now, 1), { state: 'in_progress' });
+    const later = new Date(now.getTime() + 1000);
+    const result = await mineProblems(pool, settings, later);
+    expect(result.patterns.map((p) => [p.outcome, p.count])).toEqual([['proposed', 3]]);
+    const [problem] = await problemsLike('ci:nas-1|%');
+    const evidenceIds = problem!.evidence.incidents.map((i) => i.id);
+    expect(evidenceIds).toEqual([kept[0]!.id, kept[1]!.id, third.id]);
+    expect(evidenceIds).not.toContain(merged.id);
+    expect(evidenceIds).not.toContain(canceled.id);
+  });
+});
+
+describe('the trend', () => {
+  it('compares the later half of the look-back with the earlier, a difference of one being noise', () => {
+    const now = new Date('2025-06-30T00:00:00Z');
+    const at = (days: number[]) => days.map((d) => daysBefore(now, d).toISOString());
+    expect(trendOf(at([29, 20, 3]), 30, now)).toMatchObject({
+      direction: 'steady',
+      earlier: 2,
+      later: 1,
+      splitAt: daysBefore(now, 15).toISOString(),
+    });
+    expect(trendOf(at([29, 25, 20, 18, 3]), 30, now)).toMatchObject({
+      direction: 'falling',
+      earlier: 4,
+      later: 1,
+    });
+    expect(trendOf(at([40, 14, 3, 1]), 30, now)).toMatchObject({
+      direction: 'rising',
+      earlier: 0,
+      later: 3,
+    });
+  });
+});
+
+describe('the problem.mine job', () => {
+  let correlator: TestTocsin;
+  beforeAll(async () => {
+    // A correlator of its own installation, mining every second.
+    correlator = await startTestTocsin({
+      roles: ['correlator'],
+      env: { TOCSIN_PROBLEM_MINING_CRON: '* * * * * *', TOCSIN_PROBLEM_MIN_INCIDENTS: '4' },
+    });
+  });
+  afterAll(() => correlator.destroy());
+
+  it('is scheduled from TOCSIN_PROBLEM_MINING_CRON and proposes candidates with the configured minimum', async () => {
+    const own = createPool(correlator.config.databaseUrl, 1);
+    try {
+      const insert = (ci: string, days: number) =>
+        own.query(
+          `INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, root_cause_ci,
+             template, state)
+           VALUES ('t', 'major', 3, now() - $1 * interval '1 day', now(), $2, $3, 'resolved')`,
+          [days, ci, DISK],
+        );
+      // Three incidents are below this installation's minimum of four; four reach it. Both are
+      // mined in one transaction, so the first candidate seen shows what that run did with both.
+      for (const d of [9, 6, 3]) await insert('db-three', d);
+      for (const d of [9, 6, 3, 1]) await insert('db-four', d);
+      const problems = await eventually(
+        async () => {
+          const { rows } = await own.query<{ signature: string; state: string }>(
+            'SELECT signature, state FROM problems ORDER BY id',
+          );
+          return rows.length > 0 ? rows : undefined;
+        },
+        { what: 'the scheduled job to propose a candidate' },
+      );
+      expect(problems).toEqual([{ signature: `ci:db-four|${DISK}`, state: 'candidate' }]);
+    } finally {
+      await own.end();
+    }
+  });
+});
