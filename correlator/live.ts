@@ -102,6 +102,8 @@ export class LiveCorrelator {
   #wakeAgain = false;
   #timer: NodeJS.Timeout | null = null;
   #lastDeliveryAt = Date.now();
+  /** The latest event time when the stream went quiet. */
+  #quietFrom: number | null = null;
   #lastCmdbCheck = 0;
   #closedSince = new Date().toISOString();
   #seq = 0;
@@ -190,8 +192,15 @@ export class LiveCorrelator {
     for (;;) {
       const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize);
       if (rows.length > 0) this.#lastDeliveryAt = Date.now();
-      else if (Date.now() - this.#lastDeliveryAt > this.#o.idleMs)
-        this.#engine!.advanceTo(Date.now());
+      else if (Date.now() - this.#lastDeliveryAt > this.#o.idleMs) {
+        // Quiet: event time moves on as fast as the clock from where the stream left it (not to
+        // the clock itself: a stream of old or skewed event times keeps its own time).
+        const quietFor = Date.now() - this.#lastDeliveryAt;
+        const engine = this.#engine!;
+        if (this.#quietFrom === null) this.#quietFrom = engine.latest;
+        engine.advanceTo(this.#quietFrom + quietFor);
+      }
+      if (rows.length > 0) this.#quietFrom = null;
       for (const row of rows) this.#engine!.push(this.#delivery(row));
       const changes = this.#engine!.takeChanges();
       if (rows.length === 0 && changes.alerts.length === 0 && changes.incidents.length === 0)

@@ -28,7 +28,13 @@ export const processRoles = ['ingest', 'services', 'correlator', 'web'] as const
 export type ProcessRole = (typeof processRoles)[number];
 
 /** A running Tocsin: its HTTP app (not yet listening) and how to stop it. */
-export type Tocsin = { app: Hono; adminToken: string; close(): Promise<void> };
+export type Tocsin = {
+  app: Hono;
+  adminToken: string;
+  /** Whether this process holds the correlator lease (runs correlation) now. */
+  correlatorLeader(): boolean;
+  close(): Promise<void>;
+};
 
 // Ingest never waits long on Redis: the alert is already durable and the sweep re-enqueues it.
 const ENQUEUE_TIMEOUT_MS = 1000;
@@ -260,6 +266,7 @@ export async function startTocsin(
   return {
     app,
     adminToken,
+    correlatorLeader: () => correlator?.leader ?? false,
     async close() {
       clearInterval(usesTimer);
       await ingestCommit?.drain();

@@ -285,6 +285,11 @@ export class CorrelationEngine {
     this.#sweep(this.watermark);
   }
 
+  /** The latest event time seen (ms; -Infinity before any). */
+  get latest(): number {
+    return this.#maxAt;
+  }
+
   /** Latest event time seen minus the allowed lateness: what the timers run on. */
   get watermark(): number {
     return this.#maxAt - this.config.allowedLatenessMs;
@@ -803,6 +808,8 @@ export class CorrelationEngine {
     const { windowMs, refireGraceMs, maxIncidentAgeMs } = this.config;
     for (const incident of [...this.#incidents.values()]) {
       if (incident.alerts.some((a) => a.view.firing || a.view.flapping)) continue;
+      // Not before its last changes are taken (and stored by the live pipeline).
+      if (this.#dirtyIncidents.has(incident.id)) continue;
       const idle = watermark - incident.lastAt > windowMs + refireGraceMs;
       const old = watermark - incident.firstAt > maxIncidentAgeMs + refireGraceMs;
       const done = incident.state === 'resolved' || incident.state === 'closed';

@@ -463,3 +463,38 @@ export async function linkSuspects(q: Queryable, rows: SuspectsWrite[]): Promise
     ),
   ]);
 }
+
+/** An accepted alert as the correlator took it, for an export to replay. */
+export type CorrelatedDelivery = { id: string; processedAt: string; receivedAt: string; alert: Alert };
+
+const CORRELATED = `
+-- Accepted alerts in the order the correlator took them, received within a span, a page after a
+-- position. Params: received from, received until, after processed_at, after id, limit.
+SELECT id, processed_at, processed_at::text AS position, received_at, alert FROM alert_inbox
+WHERE processed_at IS NOT NULL AND received_at >= $1 AND received_at < $2
+  AND (processed_at, id) > ($3::timestamptz, $4::bigint)
+ORDER BY processed_at, id LIMIT $5`;
+
+/** Pages through the correlated inbox in the correlator's order. */
+export async function* correlatedDeliveries(
+  q: Queryable,
+  span: { from: string; until: string },
+  pageSize = 5000,
+): AsyncGenerator<CorrelatedDelivery> {
+  let after = { processedAt: '-infinity', id: '0' };
+  for (;;) {
+    const { rows } = await q.query<{
+      id: string;
+      processed_at: string;
+      position: string;
+      received_at: string;
+      alert: Alert;
+    }>(CORRELATED, [span.from, span.until, after.processedAt, after.id, pageSize]);
+    for (const r of rows)
+      yield { id: r.id, processedAt: r.processed_at, receivedAt: r.received_at, alert: r.alert };
+    if (rows.length < pageSize) return;
+    const last = rows.at(-1)!;
+    // The exact stored time (microseconds), not the millisecond ISO string of the mapper.
+    after = { processedAt: last.position, id: last.id };
+  }
+}

@@ -7,3 +7,8 @@ DROP TRIGGER incidents_audit ON incidents;
 CREATE TRIGGER incidents_audit AFTER INSERT OR UPDATE OR DELETE ON incidents
   FOR EACH ROW EXECUTE FUNCTION audit_changes('incident', 'alert_count', 'last_alert_at',
     'root_cause', 'blast_radius', 'resolves_at', 'template', 'correlation_notes');
+
+-- The order the correlator took accepted alerts in (each batch's rows share processed_at and go
+-- by id): what `npm run export-alerts` writes for a replay.
+CREATE INDEX alert_inbox_correlated_order ON alert_inbox (processed_at, id)
+  WHERE processed_at IS NOT NULL;
