@@ -9,7 +9,6 @@
  * `npm run export-alerts` writes it. Every line is validated; a bad one is reported with its
  * line number and nothing is replayed.
  */
-import type { Alert } from './alert.ts';
 import { alertInputSchema } from './alert.ts';
 import type { EngineConfig } from './engine/config.ts';
 import {
