@@ -11,11 +11,17 @@
  * runs it, the same inbox order gives the same incidents.
  */
 import type { Logger } from 'pino';
-import { withTransaction, type Pool, type PoolClient } from '../services/store/db.ts';
+import {
+  withTransaction,
+  type Pool,
+  type PoolClient,
+  type Queryable,
+} from '../services/store/db.ts';
 import {
   cmdbStamp,
   incidentsClosedSince,
   latestEpisodes,
+  linkSuspects,
   liveIncidents,
   nextDeliveries,
   readCmdb,
@@ -26,11 +32,17 @@ import {
   type PendingDelivery,
   type StoredIncident,
 } from '../services/store/correlation.ts';
+import {
+  markOverridesApplied,
+  pendingOverrides,
+  type CorrelationOverride,
+} from '../services/store/correlation-overrides.ts';
 import { enqueueOutbox } from '../services/store/outbox.ts';
 import { setActor } from '../services/store/tickets.ts';
 import type { PriorityMatrix } from '../services/store/workflows.ts';
 import type { Severity } from './alert.ts';
 import type { EngineConfig } from './engine/config.ts';
+import { SuspectFinder, type SuspectQuery, type SuspectSettings } from './suspects.ts';
 import {
   createCorrelationEngine,
   type CorrelationEngine,
@@ -46,6 +58,8 @@ import {
 export type LiveCorrelatorOptions = {
   pool: Pool;
   engine: Partial<EngineConfig>;
+  /** Suspected-change look-back and known-error matching. */
+  suspects?: Partial<SuspectSettings>;
   priorityMatrix: PriorityMatrix;
   /** Deliveries per batch (one transaction). */
   batchSize?: number;
@@ -55,7 +69,7 @@ export type LiveCorrelatorOptions = {
   leaseRetryMs?: number;
   /** After this long with no delivery, event time follows the clock (see advanceTo). */
   idleMs?: number;
-  /** How often the CMDB is checked for changes. */
+  /** How often the CMDB is checked for changes (0: before every step; the check is two counts). */
   cmdbCheckMs?: number;
   /** Called after each written batch with its inbox receipt times and touched incident ids. */
   onBatch?: (batch: { receivedAt: string[]; incidents: string[]; alerts: string[] }) => void;
@@ -77,6 +91,9 @@ const urgencyBySeverity: Record<Severity, number> = {
 export class LiveCorrelator {
   readonly #o: Required<Omit<LiveCorrelatorOptions, 'onBatch'>> &
     Pick<LiveCorrelatorOptions, 'onBatch'>;
+  readonly #suspects: SuspectFinder;
+  /** Per engine incident, what it looked like when its suspects were last sought. */
+  readonly #sought = new Map<string, string>();
   #lease: PoolClient | null = null;
   #engine: CorrelationEngine | null = null;
   #cmdbStamp = '';
@@ -100,9 +117,11 @@ export class LiveCorrelator {
       pollMs: 100,
       leaseRetryMs: 1000,
       idleMs: 10_000,
-      cmdbCheckMs: 30_000,
+      cmdbCheckMs: 0,
+      suspects: {},
       ...options,
     };
+    this.#suspects = new SuspectFinder(this.#o.suspects);
   }
 
   /** Whether this process holds the lease and runs correlation. */
@@ -165,8 +184,9 @@ export class LiveCorrelator {
 
   async #step(): Promise<void> {
     if (this.#engine === null && !(await this.#acquire())) return;
-    if (Date.now() - this.#lastCmdbCheck > this.#o.cmdbCheckMs) await this.#checkCmdb();
+    if (Date.now() - this.#lastCmdbCheck >= this.#o.cmdbCheckMs) await this.#checkCmdb();
     await this.#retireClosed();
+    await this.#applyOverrides();
     for (;;) {
       const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize);
       if (rows.length > 0) this.#lastDeliveryAt = Date.now();
@@ -232,7 +252,9 @@ export class LiveCorrelator {
 
   /** Builds the engine on the current CMDB and restores the live incidents into it. */
   async #restore(): Promise<void> {
-    const [cmdb, stamp] = await Promise.all([readCmdb(this.#o.pool), cmdbStamp(this.#o.pool)]);
+    // The stamp first: a change landing between the two reads is then seen at the next check.
+    const stamp = await cmdbStamp(this.#o.pool);
+    const cmdb = await readCmdb(this.#o.pool);
     const engine = await createCorrelationEngine(cmdb, this.#o.engine, {
       recordDeliveries: false,
       evict: true,
@@ -366,6 +388,7 @@ export class LiveCorrelator {
         inboxIds: rows.map((r) => r.id),
         priorityMatrix: this.#o.priorityMatrix,
       });
+      await this.#linkSuspects(tx, changes.incidents);
       await enqueueOutbox(
         tx,
         'alert',
@@ -387,6 +410,102 @@ export class LiveCorrelator {
       if (id !== undefined) this.#incidentKeys.delete(id);
     }
     this.#prune();
+  }
+
+  /**
+   * Seeks a suspected change and a known error for the incidents that are new or whose root
+   * cause or CIs changed since they were last sought.
+   */
+  async #linkSuspects(tx: Queryable, incidents: readonly EngineIncidentChange[]): Promise<void> {
+    const engine = this.#engine!;
+    const queries: SuspectQuery[] = [];
+    for (const incident of incidents) {
+      const root = incident.rootCause[0]?.ci ?? null;
+      const look = `${root}|${incident.cis.length}|${incident.template}`;
+      if (incident.state === 'resolved' || this.#sought.get(incident.id) === look) continue;
+      this.#sought.set(incident.id, look);
+      const services = new Map<string, number>();
+      for (const a of incident.alerts)
+        if (a.service) services.set(a.service, (services.get(a.service) ?? 0) + 1);
+      queries.push({
+        key: this.#incidentIds.get(incident.id)!,
+        openedAt: new Date(incident.firstAt).toISOString(),
+        rootCauseCi: root,
+        alertingCis: incident.cis,
+        dependencyCis: engine.dependenciesOf(incident.cis),
+        service: [...services.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null,
+        templates: [...new Set(incident.alerts.map((a) => a.template))].slice(0, 20),
+      });
+    }
+    if (queries.length === 0) return;
+    const found = await this.#suspects.find(tx, queries);
+    await linkSuspects(
+      tx,
+      [...found].map(([id, { change, knownError }]) => ({
+        id,
+        changeId: change?.changeId ?? null,
+        changeReason: change?.reason ?? null,
+        knownErrorId: knownError?.knownErrorId ?? null,
+        workaround: knownError?.workaround ?? null,
+        knownErrorReason: knownError?.reason ?? null,
+      })),
+    );
+  }
+
+  /** Applies people's corrections, in the order they made them, to the engine's state. */
+  async #applyOverrides(): Promise<void> {
+    const engine = this.#engine!;
+    for (;;) {
+      const overrides = await pendingOverrides(this.#o.pool, '0', 500);
+      if (overrides.length === 0) return;
+      for (const override of overrides) this.#applyOverride(engine, override);
+      await markOverridesApplied(
+        this.#o.pool,
+        overrides.map((o) => o.id),
+      );
+      if (overrides.length < 500) return;
+    }
+  }
+
+  #applyOverride(engine: CorrelationEngine, override: CorrelationOverride): void {
+    const alertKeys = (ids: readonly string[]) =>
+      ids.map((id) => this.#alertKeys.get(id)).filter((k): k is string => k !== undefined);
+    switch (override.kind) {
+      case 'merge': {
+        const into = this.#incidentKeys.get(override.payload.into);
+        if (into === undefined) return;
+        const from = override.payload.incidentIds
+          .map((id) => this.#incidentKeys.get(id))
+          .filter((k): k is string => k !== undefined);
+        engine.mergeIncidents(from, into);
+        for (const id of override.payload.incidentIds) {
+          const name = this.#incidentKeys.get(id);
+          this.#incidentKeys.delete(id);
+          if (name !== undefined && name !== into) this.#incidentIds.delete(name);
+        }
+        return;
+      }
+      case 'split': {
+        const name = engine.splitAlerts(alertKeys(override.payload.alertIds));
+        this.#link(name, override.payload.incidentId);
+        return;
+      }
+      case 'move': {
+        const to = this.#incidentKeys.get(override.payload.incidentId);
+        if (to !== undefined) engine.moveAlerts(alertKeys(override.payload.alertIds), to);
+        else {
+          // The target is not live in the engine (resolved long ago, say): it takes the alerts
+          // as a person's incident of its own.
+          const name = engine.splitAlerts(alertKeys(override.payload.alertIds));
+          this.#link(name, override.payload.incidentId);
+        }
+        return;
+      }
+      default: {
+        const unknown: never = override;
+        this.#o.log.warn({ override: unknown }, 'correlator: unknown override kind');
+      }
+    }
   }
 
   #incidentWrite(incident: EngineIncidentChange, insert: boolean): IncidentWrite {
@@ -446,6 +565,7 @@ export class LiveCorrelator {
       if (!engine.hasIncident(name)) {
         this.#incidentIds.delete(name);
         this.#incidentKeys.delete(id);
+        this.#sought.delete(name);
       }
   }
 

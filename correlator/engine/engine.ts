@@ -52,6 +52,7 @@ export type EngineAlert = {
   id: string;
   fingerprint: string;
   source: string;
+  service: string | null;
   /** Its CI's CMDB name, when the CMDB knows it. */
   ci: string | null;
   title: string;
@@ -334,6 +335,16 @@ export class CorrelationEngine {
     return log;
   }
 
+  /** What these CIs depend on, in the impact direction, within dependencyDepth; nearest first. */
+  dependenciesOf(cis: readonly string[]): string[] {
+    const found = new Map<string, number>();
+    for (const ci of cis)
+      for (const [dependency, hops] of this.#topology.dependencies(ci))
+        found.set(dependency, Math.min(found.get(dependency) ?? Infinity, hops));
+    for (const ci of cis) found.delete(ci);
+    return [...found.entries()].sort((a, b) => a[1] - b[1] || byName(a[0], b[0])).map(([c]) => c);
+  }
+
   /** Whether the engine still holds an alert (by engine alert id). */
   hasAlert(id: string): boolean {
     return this.#byId.has(id);
@@ -424,6 +435,7 @@ export class CorrelationEngine {
         id: `${fingerprint}#${++this.#episodes}`,
         fingerprint,
         source: alert.source ?? 'generic',
+        service: alert.service ?? null,
         ci,
         title: alert.title,
         severity: alert.severity,
@@ -877,6 +889,7 @@ export class CorrelationEngine {
             id: a.id,
             fingerprint: a.fingerprint,
             source: a.source,
+            service: a.service,
             ci: this.#topology.resolve(a.ci) ?? this.#topology.resolve(a.service) ?? a.ci,
             title: a.title,
             severity: a.severity,

@@ -344,12 +344,12 @@ WHERE i.id = x.id AND i.state NOT IN ('closed', 'canceled')`;
 const MERGE_INCIDENTS = `
 -- Incidents the correlator merged into another, canceled with a note. Params: JSON array of
 -- { from, into }.
-UPDATE incidents i SET state = 'canceled', merged_into = x.into, resolves_at = NULL,
+UPDATE incidents i SET state = 'canceled', merged_into = x."into", resolves_at = NULL,
   alert_count = 0, resolution_code = 'duplicate',
   resolution_notes = 'Merged into ' || t.number || ' by the correlator: one alert bridged both.',
   version = i.version + 1, updated_at = now()
-FROM jsonb_to_recordset($1::jsonb) AS x("from" bigint, into bigint)
-JOIN incidents t ON t.id = x.into
+FROM jsonb_to_recordset($1::jsonb) AS x("from" bigint, "into" bigint)
+JOIN incidents t ON t.id = x."into"
 WHERE i.id = x."from" AND i.state NOT IN ('closed', 'canceled')`;
 
 const MARK_PROCESSED = `
@@ -415,4 +415,51 @@ export async function writeCorrelation(q: Queryable, write: CorrelationWrite): P
   if (changed.length > 0) await q.query(UPDATE_ALERTS, [toJsonb(changed)]);
   if (write.merged.length > 0) await q.query(MERGE_INCIDENTS, [toJsonb(write.merged)]);
   if (write.inboxIds.length > 0) await q.query(MARK_PROCESSED, [write.inboxIds]);
+}
+
+/** What the correlator found for one incident: a suspected change and a known error. */
+export type SuspectsWrite = {
+  id: string;
+  changeId: string | null;
+  changeReason: string | null;
+  knownErrorId: string | null;
+  workaround: string | null;
+  knownErrorReason: string | null;
+};
+
+const LINK_SUSPECTS = `
+-- Link suspected changes and known errors to incidents, with why; a link a person made (or one
+-- already there) stays. Params: JSON array of rows.
+UPDATE incidents i SET
+  suspected_change_id = coalesce(i.suspected_change_id, x.change_id),
+  known_error_id = coalesce(i.known_error_id, x.known_error_id),
+  workaround = coalesce(i.workaround, x.workaround),
+  correlation_notes = i.correlation_notes
+    || CASE WHEN i.suspected_change_id IS NULL AND x.change_id IS NOT NULL
+      THEN jsonb_build_object('suspectedChange', x.change_reason) ELSE '{}' END
+    || CASE WHEN i.known_error_id IS NULL AND x.known_error_id IS NOT NULL
+      THEN jsonb_build_object('knownError', x.known_error_reason) ELSE '{}' END,
+  version = i.version + 1, updated_at = now()
+FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, change_id bigint, change_reason text,
+  known_error_id bigint, workaround text, known_error_reason text)
+WHERE i.id = x.id AND i.state NOT IN ('closed', 'canceled')
+  AND ((i.suspected_change_id IS NULL AND x.change_id IS NOT NULL)
+    OR (i.known_error_id IS NULL AND x.known_error_id IS NOT NULL))`;
+
+/** Stores suspected changes and known errors found for incidents (first finding wins). */
+export async function linkSuspects(q: Queryable, rows: SuspectsWrite[]): Promise<void> {
+  const found = rows.filter((r) => r.changeId !== null || r.knownErrorId !== null);
+  if (found.length === 0) return;
+  await q.query(LINK_SUSPECTS, [
+    toJsonb(
+      found.map((r) => ({
+        id: r.id,
+        change_id: r.changeId,
+        change_reason: r.changeReason,
+        known_error_id: r.knownErrorId,
+        workaround: r.workaround,
+        known_error_reason: r.knownErrorReason,
+      })),
+    ),
+  ]);
 }

@@ -1,0 +1,447 @@
+/**
+ * The live correlator through the whole pipeline: HTTP ingest → inbox → the lease holder's engine
+ * → PostgreSQL → API. Event times are set by the test (alerts' startsAt/endsAt), so the timers
+ * (grace, time to live) run on the stream, never on the wall clock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, type Pool } from '../../services/store/db.ts';
+import { eventually, jsonRequest, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
+
+type Explanation = {
+  decision: string;
+  hops: number | null;
+  path: string[];
+  text: number;
+  secondsSinceFirst: number;
+  merged: string[];
+  message: string;
+};
+type Alert = {
+  id: string;
+  fingerprint: string;
+  incidentId: string;
+  status: string;
+  count: number;
+  episode: number;
+  flapping: boolean;
+  expiredAt: string | null;
+  pinned: boolean;
+  explanation: Explanation;
+};
+type Incident = {
+  id: string;
+  title: string;
+  state: string;
+  severity: string;
+  alertCount: number;
+  cis: string[];
+  rootCause: { ci: string; score: number; reason: string }[];
+  rootCauseCi: string | null;
+  blastRadius: number;
+  suspectedChangeId: string | null;
+  knownErrorId: string | null;
+  workaround: string | null;
+  resolvesAt: string | null;
+  reopenCount: number;
+  mergedInto: string | null;
+};
+
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+/** A small estate: two applications on a ledger database on a host; a cache far away. */
+const cmdb = {
+  cis: [
+    { name: 'db-ledger', class: 'database' },
+    { name: 'host-db', class: 'server' },
+    { name: 'app-billing', class: 'application' },
+    { name: 'app-payments', class: 'application' },
+    { name: 'cache-far', class: 'cache' },
+    { name: 'host-far', class: 'server' },
+  ],
+  relationships: [
+    { source: 'app-billing', target: 'db-ledger', type: 'depends_on' },
+    { source: 'app-payments', target: 'db-ledger', type: 'depends_on' },
+    { source: 'db-ledger', target: 'host-db', type: 'runs_on' },
+    { source: 'cache-far', target: 'host-far', type: 'runs_on' },
+  ],
+};
+
+async function start(correlation: Record<string, unknown> = {}): Promise<TestTocsin> {
+  const tocsin = await startTestTocsin({
+    env: { TOCSIN_CORRELATION: JSON.stringify(correlation) },
+  });
+  const res = await tocsin.request('/api/v1/cmdb/import', jsonRequest(cmdb));
+  expect(res.status).toBe(200);
+  return tocsin;
+}
+
+async function post(tocsin: TestTocsin, alerts: Record<string, unknown>[]): Promise<void> {
+  const res = await tocsin.request('/api/v1/ingest/generic', jsonRequest(alerts));
+  expect(res.status).toBe(202);
+  await eventually(
+    async () => {
+      const { pending } = (await (await tocsin.request('/api/v1/pipeline')).json()) as {
+        pending: number;
+      };
+      return pending === 0 ? true : undefined;
+    },
+    { what: 'the inbox to be correlated' },
+  );
+}
+
+async function get<T>(tocsin: TestTocsin, path: string): Promise<T> {
+  const res = await tocsin.request(path);
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as T;
+}
+
+async function alertOf(tocsin: TestTocsin, fingerprint: string): Promise<Alert> {
+  const { items } = await get<{ items: Alert[] }>(
+    tocsin,
+    `/api/v1/alerts?fingerprint=${encodeURIComponent(fingerprint)}`,
+  );
+  expect(items.length, fingerprint).toBeGreaterThan(0);
+  return get<Alert>(tocsin, `/api/v1/alerts/${items[0]!.id}`);
+}
+
+const incident = (tocsin: TestTocsin, id: string) =>
+  get<Incident>(tocsin, `/api/v1/incidents/${id}`);
+
+describe('a storm through the live pipeline', () => {
+  let tocsin: TestTocsin;
+  let pool: Pool;
+  let change: string;
+  let knownError: string;
+  beforeAll(async () => {
+    tocsin = await start();
+    pool = createPool(tocsin.config.databaseUrl, 2);
+    // A change implemented on the database 10 minutes before the storm, one on the far cache's
+    // host a day before (too old), and a known error for pool exhaustion on databases.
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO changes (type, title, state, priority, cis, actual_start, actual_end, created_by)
+       VALUES ('normal', 'Lower ledger pool size', 'review', 3, '{db-ledger}', $1, $2, 'test'),
+              ('normal', 'Patch far host', 'closed', 3, '{host-far}', $3, $3, 'test')
+       RETURNING id`,
+      [at(-600), at(-540), at(-86_400)],
+    );
+    change = rows[0]!.id;
+    const ke = await pool.query<{ id: string }>(
+      `INSERT INTO known_errors (title, symptom, workaround, ci_class, created_by)
+       VALUES ('Ledger connection pool exhausted', 'connection pool exhausted',
+               'Restart pgbouncer on the ledger host', 'database', 'test') RETURNING id`,
+    );
+    knownError = ke.rows[0]!.id;
+    await post(tocsin, [
+      {
+        title: 'Connection pool exhausted on db-ledger',
+        ci: 'db-ledger',
+        severity: 'critical',
+        fingerprint: 'storm-db',
+        startsAt: at(0),
+      },
+      {
+        title: 'HTTP 5xx rate above 20% on app-billing',
+        ci: 'app-billing',
+        severity: 'major',
+        fingerprint: 'storm-billing',
+        startsAt: at(40),
+      },
+      {
+        title: 'HTTP 5xx rate above 20% on app-payments',
+        ci: 'app-payments',
+        severity: 'major',
+        fingerprint: 'storm-payments',
+        startsAt: at(50),
+      },
+      {
+        title: 'Disk space low on /var of cache-far: 97% full',
+        ci: 'cache-far',
+        severity: 'warning',
+        fingerprint: 'far-disk',
+        startsAt: at(60),
+      },
+      // The database alert re-sent by its tool.
+      {
+        title: 'Connection pool exhausted on db-ledger',
+        ci: 'db-ledger',
+        severity: 'critical',
+        fingerprint: 'storm-db',
+        startsAt: at(0),
+      },
+    ]);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await tocsin.destroy();
+  });
+
+  it('puts the storm in one incident and the far alert in another, each explained', async () => {
+    const db = await alertOf(tocsin, 'storm-db');
+    const billing = await alertOf(tocsin, 'storm-billing');
+    const payments = await alertOf(tocsin, 'storm-payments');
+    const far = await alertOf(tocsin, 'far-disk');
+    expect(billing.incidentId).toBe(db.incidentId);
+    expect(payments.incidentId).toBe(db.incidentId);
+    expect(far.incidentId).not.toBe(db.incidentId);
+    expect(db.explanation.decision).toBe('new');
+    expect(billing.explanation).toMatchObject({
+      decision: 'attach',
+      hops: 1,
+      path: ['app-billing', 'db-ledger'],
+      secondsSinceFirst: 40,
+    });
+    expect(billing.explanation.message).toContain('app-billing – db-ledger (1 hop)');
+    expect(billing.explanation.message).toContain(`incident ${db.incidentId}`);
+  });
+
+  it('deduplicates the re-sent alert into one with two deliveries', async () => {
+    const db = await alertOf(tocsin, 'storm-db');
+    expect(db.count).toBe(2);
+    expect(db.episode).toBe(1);
+    const { items } = await get<{ items: Alert[] }>(tocsin, '/api/v1/alerts?fingerprint=storm-db');
+    expect(items).toHaveLength(1);
+  });
+
+  it('names the root cause and its blast radius in the incident and its title', async () => {
+    const db = await alertOf(tocsin, 'storm-db');
+    const storm = await incident(tocsin, db.incidentId);
+    expect(storm.rootCauseCi).toBe('db-ledger');
+    expect(storm.rootCause[0]).toMatchObject({ ci: 'db-ledger' });
+    expect(storm.rootCause[0]!.reason).toContain('2 of 3 alerting CIs depend on it');
+    expect(storm.title).toBe(
+      'Connection pool exhausted on db-ledger — likely cause db-ledger, 2 more CIs affected',
+    );
+    expect(storm).toMatchObject({ alertCount: 3, blastRadius: 3, severity: 'critical' });
+  });
+
+  it('links the change implemented on the root cause before it as the suspected change', async () => {
+    const storm = await incident(tocsin, (await alertOf(tocsin, 'storm-db')).incidentId);
+    expect(storm.suspectedChangeId).toBe(change);
+    const far = await incident(tocsin, (await alertOf(tocsin, 'far-disk')).incidentId);
+    expect(far.suspectedChangeId, 'a change a day old is not suspected').toBeNull();
+  });
+
+  it("puts the matching known error's workaround on the incident, and only there", async () => {
+    const storm = await incident(tocsin, (await alertOf(tocsin, 'storm-db')).incidentId);
+    expect(storm.knownErrorId).toBe(knownError);
+    expect(storm.workaround).toBe('Restart pgbouncer on the ledger host');
+    const far = await incident(tocsin, (await alertOf(tocsin, 'far-disk')).incidentId);
+    expect(far.knownErrorId).toBeNull();
+  });
+});
+
+describe('an alert that bridges two incidents', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start();
+  });
+  afterAll(() => tocsin.destroy());
+
+  it('merges them, says so, and cancels the merged one', async () => {
+    // Two applications two hops apart, unrelated texts: two incidents.
+    await post(tocsin, [
+      {
+        title: 'Login latency p99 above 2 s on app-billing',
+        ci: 'app-billing',
+        fingerprint: 'bridge-billing',
+        startsAt: at(0),
+      },
+      {
+        title: 'Payment queue consumer lag 5000 messages on app-payments',
+        ci: 'app-payments',
+        fingerprint: 'bridge-payments',
+        startsAt: at(20),
+      },
+    ]);
+    const billing = await alertOf(tocsin, 'bridge-billing');
+    const payments = await alertOf(tocsin, 'bridge-payments');
+    expect(payments.incidentId).not.toBe(billing.incidentId);
+    // The database both depend on fails: one hop from each.
+    await post(tocsin, [
+      {
+        title: 'Database db-ledger not accepting connections',
+        ci: 'db-ledger',
+        fingerprint: 'bridge-db',
+        severity: 'critical',
+        startsAt: at(30),
+      },
+    ]);
+    const db = await alertOf(tocsin, 'bridge-db');
+    expect(db.explanation.decision).toBe('merge');
+    const after = [
+      await alertOf(tocsin, 'bridge-billing'),
+      await alertOf(tocsin, 'bridge-payments'),
+    ];
+    expect(after.map((a) => a.incidentId)).toEqual([db.incidentId, db.incidentId]);
+    const gone = [billing.incidentId, payments.incidentId].find((id) => id !== db.incidentId)!;
+    expect(db.explanation.merged).toEqual([gone]);
+    const merged = await incident(tocsin, gone);
+    expect(merged).toMatchObject({ state: 'canceled', mergedInto: db.incidentId });
+    const survivor = await incident(tocsin, db.incidentId);
+    expect(survivor.alertCount).toBe(3);
+    expect(survivor.rootCauseCi).toBe('db-ledger');
+  });
+});
+
+describe('an incident whose alerts resolve', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    // A minute's grace; no lateness, so the watermark is the latest event time.
+    tocsin = await start({ resolveGraceMs: 60_000, allowedLatenessMs: 0 });
+  });
+  afterAll(() => tocsin.destroy());
+
+  const x = (status: string, seconds: number) => ({
+    title: 'Replication lag above 30 s on db-ledger',
+    ci: 'db-ledger',
+    fingerprint: 'life-x',
+    status,
+    startsAt: at(0),
+    ...(status === 'resolved' ? { endsAt: at(seconds) } : {}),
+  });
+  const elsewhere = (n: number, seconds: number) => ({
+    title: `Unrelated check ${n} failed on cache-far`,
+    ci: 'cache-far',
+    fingerprint: `life-far-${n}`,
+    startsAt: at(seconds),
+  });
+
+  it('resolves by itself a grace period after, keeps open if one fires again, reopens after', async () => {
+    await post(tocsin, [x('firing', 0)]);
+    const id = (await alertOf(tocsin, 'life-x')).incidentId;
+    await post(tocsin, [x('resolved', 10)]);
+    let now = await incident(tocsin, id);
+    expect(now.state).toBe('new');
+    expect(now.resolvesAt).toBe(at(70));
+
+    // Within the grace it fires again: the incident stays open, nothing pending.
+    await post(tocsin, [elsewhere(1, 30), { ...x('firing', 0), startsAt: at(40) }]);
+    now = await incident(tocsin, id);
+    expect(now).toMatchObject({ state: 'new', resolvesAt: null });
+
+    // It resolves again; event time passes the grace: resolved.
+    await post(tocsin, [x('resolved', 50)]);
+    await post(tocsin, [elsewhere(2, 120)]);
+    now = await incident(tocsin, id);
+    expect(now.state).toBe('resolved');
+    expect(now.resolvesAt).toBeNull();
+
+    // It fires again soon after: the same incident reopens.
+    await post(tocsin, [{ ...x('firing', 0), startsAt: at(130) }]);
+    now = await incident(tocsin, id);
+    expect(now).toMatchObject({ state: 'in_progress', reopenCount: 1 });
+    expect((await alertOf(tocsin, 'life-x')).incidentId).toBe(id);
+  });
+});
+
+describe('a flapping alert', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start({ resolveGraceMs: 0, allowedLatenessMs: 0, flapChanges: 4 });
+  });
+  afterAll(() => tocsin.destroy());
+
+  it('is marked flapping and does not churn its incident', async () => {
+    const flap = (status: string, seconds: number) => ({
+      title: 'Interface eth0 down on host-db',
+      ci: 'host-db',
+      fingerprint: 'flap-1',
+      status,
+      startsAt: at(seconds),
+      ...(status === 'resolved' ? { endsAt: at(seconds) } : {}),
+    });
+    await post(tocsin, [flap('firing', 0)]);
+    const id = (await alertOf(tocsin, 'flap-1')).incidentId;
+    // Without flapping, each resolution would resolve the incident (no grace).
+    await post(tocsin, [flap('resolved', 10)]);
+    expect((await incident(tocsin, id)).state).toBe('resolved');
+    await post(tocsin, [flap('firing', 20)]);
+    await post(tocsin, [flap('resolved', 30)]);
+    await post(tocsin, [flap('firing', 40)]);
+    await post(tocsin, [flap('resolved', 50)]);
+    const alert = await alertOf(tocsin, 'flap-1');
+    expect(alert.flapping).toBe(true);
+    expect(alert.incidentId).toBe(id);
+    const now = await incident(tocsin, id);
+    expect(now.state, 'a flapping alert keeps its incident open').toBe('in_progress');
+    // It resolved twice before the fourth change showed it flapping, and reopened each time.
+    expect(now.reopenCount).toBe(2);
+  });
+});
+
+describe('a firing alert never resolved', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start({ alertTtlMs: 60_000, alertTtlBySourceMs: {}, allowedLatenessMs: 0 });
+  });
+  afterAll(() => tocsin.destroy());
+
+  it("expires after its source's time to live, measured in event time", async () => {
+    // Event times ahead of the receipt, so that the stream, not the wall clock, moves time on.
+    const ahead = Date.now() + 3_600_000;
+    const when = (s: number) => new Date(ahead + s * 1000).toISOString();
+    await post(tocsin, [
+      { title: 'Backup job overdue', ci: 'host-far', fingerprint: 'ttl-1', startsAt: when(0) },
+    ]);
+    expect((await alertOf(tocsin, 'ttl-1')).status).toBe('firing');
+    await post(tocsin, [
+      { title: 'Another check', ci: 'cache-far', fingerprint: 'ttl-2', startsAt: when(30) },
+    ]);
+    expect((await alertOf(tocsin, 'ttl-1')).status, 'within its time to live').toBe('firing');
+    await post(tocsin, [
+      { title: 'A later check', ci: 'cache-far', fingerprint: 'ttl-3', startsAt: when(180) },
+    ]);
+    const expired = await alertOf(tocsin, 'ttl-1');
+    expect(expired.status).toBe('resolved');
+    expect(expired.expiredAt).not.toBeNull();
+  });
+});
+
+describe("a person's correction", () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start();
+  });
+  afterAll(() => tocsin.destroy());
+
+  it('is respected: a moved alert stays where it was put when it is re-sent', async () => {
+    const db = {
+      title: 'Slow queries on db-ledger',
+      ci: 'db-ledger',
+      fingerprint: 'fix-db',
+      startsAt: at(0),
+    };
+    const billing = {
+      title: 'Checkout errors on app-billing',
+      ci: 'app-billing',
+      fingerprint: 'fix-billing',
+      startsAt: at(20),
+    };
+    const far = {
+      title: 'Cache evictions high on cache-far',
+      ci: 'cache-far',
+      fingerprint: 'fix-far',
+      startsAt: at(30),
+    };
+    await post(tocsin, [db, billing, far]);
+    const before = await alertOf(tocsin, 'fix-billing');
+    const farIncident = (await alertOf(tocsin, 'fix-far')).incidentId;
+    expect(before.incidentId).toBe((await alertOf(tocsin, 'fix-db')).incidentId);
+    const moved = await tocsin.request(
+      `/api/v1/alerts/${before.id}/move`,
+      jsonRequest({ incidentId: farIncident }),
+    );
+    expect(moved.status).toBe(200);
+    // Re-sent, and a new alert on the same CI: the moved one stays with the person's choice.
+    await post(tocsin, [{ ...billing, title: 'Checkout errors on app-billing (still)' }]);
+    await post(tocsin, [{ ...db, fingerprint: 'fix-db-2', title: 'Locks piling up on db-ledger' }]);
+    const after = await alertOf(tocsin, 'fix-billing');
+    expect(after).toMatchObject({ incidentId: farIncident, pinned: true, count: 2 });
+    const overrides = await get<{ items: unknown[] }>(
+      tocsin,
+      `/api/v1/alerts?incidentId=${farIncident}`,
+    );
+    expect(overrides.items).toHaveLength(2);
+  });
+});
