@@ -11,7 +11,6 @@
  * run the bench counts the inbox rows in PostgreSQL: every answered 202 must be durable there.
  * Prints a table and writes bench/results/ingest-<time>.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -23,6 +22,7 @@ import { digest } from '../runtime/auth.ts';
 import { createPool, ensureDatabase } from '../services/store/db.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { insertToken } from '../services/store/tokens.ts';
+import { root, startProcess, stop, tsx, waitUntilUp } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,9 +37,6 @@ const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
 const GROUP = 50;
-
-const root = new URL('..', import.meta.url).pathname;
-const tsx = join(root, 'node_modules/.bin/tsx');
 
 /** One generic alert per request, each with its own text and CI. */
 function genericBody(n: number): string {
@@ -162,42 +159,6 @@ async function measure(
     },
     total2xx: warm['2xx'] + result['2xx'],
   };
-}
-
-function startProcess(
-  command: string,
-  argv: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(command, argv, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  return { child, output: () => output };
-}
-
-async function waitUntilUp(url: string, proc: { output: () => string }): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${url} did not come up:\n${proc.output()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 const id = randomBytes(4).toString('hex');

@@ -1,0 +1,652 @@
+/**
+ * bench/pipeline: the live pipeline end to end — HTTP ingest → alert_inbox → the live correlator
+ * → alerts and incidents in PostgreSQL → the services API — on a CMDB of about 10,000 CIs.
+ *
+ *   npm run bench:pipeline [-- --alerts 150000 --duration 600 --rate 2000]
+ *   npm run bench:pipeline -- --alerts 20000 --duration 30          (a smoke run, ~1–2 min)
+ *
+ * Ingest, correlator and services each run in their own process (as `npm run ingest`,
+ * `npm run correlator` and `npm run services` do), with the load generator on the same two cores.
+ * The alert stream is bench/correlation's storm generator on the scaled estate: cascades along the
+ * real topology plus background noise, with each tool's texts and re-sends, posted to `generic`
+ * in arrays. Event times are dropped, so every alert happens when it is received: a week's storm
+ * replayed at thousands of alerts a second is one long storm, which is the load these targets are
+ * about.
+ *
+ * Scenarios, in this order on one database:
+ *  (a0) correlator alone: the inbox pre-loaded with the correlator stopped (the ingest-only rate
+ *       is the baseline), then the correlator started and its drain timed from the transaction
+ *       timestamps of its batches;
+ *  (a)  sustained: the same number of alerts posted as fast as ingest takes them with the
+ *       correlator running, timed from the first post to `pending` back at 0;
+ *  (b)  latency at a steady rate (default 2,000 alerts/s as 40 alerts every 20 ms): one probe
+ *       alert with a fresh fingerprint in every `--probe-every`th request, polled with
+ *       `GET /api/v1/alerts?fingerprint=` until it has an incidentId; beside it the ingest round
+ *       trip (the 202 already means the row is committed in alert_inbox) and the poll round trip;
+ *  (c)  memory during (b): the correlator's RSS and heap from its /metrics every `--sample` s.
+ * After (a) and (a0), the steady stream re-sends one storm's alerts (a bounded population, as
+ * Alertmanager re-sends firing alerts every group_interval), so state the engine must hold stays
+ * bounded; only the probes are new alerts (one per probe, kept by the engine for its windows).
+ *
+ * Prints a table and writes bench/results/pipeline-<time>.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import type { AlertInput } from '../correlator/alert.ts';
+import { digest } from '../runtime/auth.ts';
+import { importCmdb } from '../services/store/cmdb.ts';
+import { createPool, ensureDatabase, withTransaction } from '../services/store/db.ts';
+import { migrate } from '../services/store/migrate.ts';
+import { insertToken } from '../services/store/tokens.ts';
+import { defaultEstateOptions, generateEstate, type Cmdb } from './correlation/estate.ts';
+import { defaultStormOptions, generateStorm, type Tier } from './correlation/storms.ts';
+import { root, startProcess, stop, tsx, waitUntilUp, type StartedProcess } from './processes.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    alerts: { type: 'string', default: '150000' },
+    batch: { type: 'string', default: '100' },
+    connections: { type: 'string', default: '8' },
+    rate: { type: 'string', default: '2000' },
+    duration: { type: 'string', default: '600' },
+    'probe-every': { type: 'string', default: '5' },
+    'poll-ms': { type: 'string', default: '25' },
+    sample: { type: 'string', default: '10' },
+    'database-server': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+    'elasticsearch-url': { type: 'string', default: 'http://127.0.0.1:9200' },
+    /** Writes a CPU profile of the correlator process (node --cpu-prof) into this folder. */
+    'profile-correlator': { type: 'string' },
+  },
+});
+const alertCount = Number(args.alerts);
+const batch = Number(args.batch);
+const connections = Number(args.connections);
+const rate = Number(args.rate);
+const duration = Number(args.duration);
+const probeEvery = Number(args['probe-every']);
+const pollMs = Number(args['poll-ms']);
+const sampleSeconds = Number(args.sample);
+const TICK_MS = 20;
+const alertsPerTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
+
+/** About 9,900 CIs and 16,000 relationships: four data centres and a larger cloud region. */
+const estateOptions = {
+  ...defaultEstateOptions,
+  datacenters: 4,
+  racksPerDatacenter: 32,
+  serversPerRack: 14,
+  cloudVms: 600,
+  applications: 450,
+  businessServices: 40,
+};
+/** Two days of tier C-like storms on that estate: about 93,000 deliveries of 29,000 alerts. */
+const stormOptions = {
+  ...defaultStormOptions,
+  days: 2,
+  faultsPerDay: 400,
+  noisePerDay: 20_000,
+  concurrentShare: 0.6,
+  sameDatacenterShare: 0.7,
+};
+
+/**
+ * The storm's alerts in delivery order, forever (the storm again once it ends, so the same alerts
+ * are re-sent), without event times (each happens on receipt) and with `tag` on each fingerprint
+ * so that two scenarios post distinct alerts.
+ */
+function* alertStream(estate: Cmdb, tag: string): Generator<AlertInput> {
+  const tier: Tier = { name: 'C', summary: 'pipeline', estate, cmdb: estate, storm: stormOptions };
+  for (;;) {
+    for (const { delivery } of generateStorm(tier)) {
+      const { startsAt: _starts, endsAt: _ends, ...alert } = delivery.alert;
+      yield { ...alert, fingerprint: `${alert.fingerprint ?? 'x'}~${tag}` };
+    }
+  }
+}
+
+function take(stream: Iterator<AlertInput>, n: number): AlertInput[] {
+  return Array.from({ length: n }, () => stream.next().value as AlertInput);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function summarize(values: number[]) {
+  const s = [...values].sort((a, b) => a - b);
+  return {
+    n: s.length,
+    p50: quantile(s, 0.5),
+    p95: quantile(s, 0.95),
+    p99: quantile(s, 0.99),
+    max: s.at(-1) ?? NaN,
+  };
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const num = points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0);
+  const den = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  return num / den;
+}
+
+const id = randomBytes(4).toString('hex');
+const database = `tocsin_bench_${id}`;
+const databaseUrl = `${args['database-server']}/${database}`;
+const prefix = `bench-${id}`;
+const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
+const ingestToken = `tcn_bench_generic_${randomBytes(12).toString('hex')}`;
+const ports = { ingest: 18191, services: 18192, correlator: 18193 };
+const env = (port: number): Record<string, string> => ({
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: args['redis-url'],
+  ELASTICSEARCH_URL: args['elasticsearch-url'],
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  TOCSIN_ADMIN_TOKEN: adminToken,
+  TOCSIN_INGEST_RATE_LIMIT: '0',
+  TOCSIN_INGEST_MAX_BACKLOG: '10000000',
+  TOCSIN_QUEUE_PREFIX: prefix,
+  TOCSIN_INDEX_PREFIX: prefix,
+  LOG_LEVEL: 'warn',
+});
+const admin = { authorization: `Bearer ${adminToken}` };
+
+/**
+ * Posts alerts to `generic`; a connection the server closed as it was reused (the keep-alive
+ * race) is retried, and counted, since the request never reached the handler or lost its answer.
+ */
+async function postAlerts(alerts: AlertInput[]): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports.ingest}/api/v1/ingest/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ingestToken}` },
+        body: JSON.stringify(alerts),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      postRetries++;
+    }
+  }
+}
+
+async function pending(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${ports.services}/api/v1/pipeline`, { headers: admin });
+  if (!res.ok) throw new Error(`GET /api/v1/pipeline answered ${res.status}`);
+  return ((await res.json()) as { pending: number }).pending;
+}
+
+/** Waits for `pending` to reach 0, polling every 100 ms; returns when it was seen at 0. */
+async function untilDrained(deadlineMs: number): Promise<number> {
+  const deadline = Date.now() + deadlineMs;
+  let report = Date.now() + 10_000;
+  for (;;) {
+    const left = await pending();
+    if (left === 0) return performance.now();
+    if (Date.now() > deadline) throw new Error(`pending still ${left}: ${correlator?.output()}`);
+    if (Date.now() > report) {
+      report += 10_000;
+      console.log(`  pending ${left}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Posts the alerts in `batch`-sized arrays over `connections` concurrent senders. */
+async function blast(alerts: AlertInput[]): Promise<{ seconds: number; failed: number }> {
+  const bodies: AlertInput[][] = [];
+  for (let i = 0; i < alerts.length; i += batch) bodies.push(alerts.slice(i, i + batch));
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const status = await postAlerts(body);
+        if (status !== 202) failed += body.length;
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, failed };
+}
+
+async function maxInboxId(pool: ReturnType<typeof createPool>): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    'SELECT coalesce(max(id), 0)::text AS id FROM alert_inbox',
+  );
+  return rows[0]!.id;
+}
+
+/** The correlator's process metrics, from its /metrics (prom-client's default metrics). */
+async function correlatorMemory(): Promise<{ rssMb: number; heapMb: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${ports.correlator}/metrics`)).text();
+  const metric = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? NaN : Number(line.split(' ')[1]) / 1024 / 1024;
+  };
+  return {
+    rssMb: metric('tocsin_process_resident_memory_bytes'),
+    heapMb: metric('tocsin_nodejs_heap_size_used_bytes'),
+  };
+}
+
+type Probe = {
+  fingerprint: string;
+  sentAt: number;
+  ackAt: number | null;
+  visibleAt: number | null;
+};
+
+// Other work on the machine skews every figure here; the load average is kept with them.
+const loadBefore = loadavg();
+const estate = generateEstate(estateOptions);
+await ensureDatabase(databaseUrl);
+const pool = createPool(databaseUrl, 4);
+await migrate(pool);
+await insertToken(pool, {
+  name: 'bench generic',
+  source: 'generic',
+  hash: digest(ingestToken),
+  prefix: ingestToken.slice(0, 12),
+  hmacSecret: null,
+  createdBy: 'bench',
+});
+const importStarted = performance.now();
+const imported = await withTransaction(pool, (tx) =>
+  importCmdb(tx, estate.cis, estate.relationships),
+);
+if (imported.kind !== 'imported')
+  throw new Error(`CMDB import failed: ${JSON.stringify(imported)}`);
+const importSeconds = (performance.now() - importStarted) / 1000;
+console.log(
+  `CMDB: ${estate.cis.length} CIs, ${estate.relationships.length} relationships imported in ${importSeconds.toFixed(1)} s`,
+);
+
+const ingest = startProcess(tsx, ['ingest/main.ts'], env(ports.ingest));
+const services = startProcess(tsx, ['services/main.ts'], env(ports.services));
+let correlator: StartedProcess | null = null;
+const results: Record<string, unknown> = {};
+const memory: { atSeconds: number; rssMb: number; heapMb: number; pending: number }[] = [];
+const probes: Probe[] = [];
+const ingestRtt: number[] = [];
+const pollRtt: number[] = [];
+let pollErrors = 0;
+let postRetries = 0;
+const steady = { ticks: 0, alerts: 0, failed: 0, maxBehindMs: 0, seconds: 0 };
+
+try {
+  await waitUntilUp(`http://127.0.0.1:${ports.ingest}/healthz`, ingest);
+  await waitUntilUp(`http://127.0.0.1:${ports.services}/healthz`, services);
+
+  // (a0) The inbox pre-loaded with the correlator stopped, then drained by the correlator alone.
+  console.log(`(a0) pre-loading ${alertCount} alerts with the correlator stopped…`);
+  const before0 = await maxInboxId(pool);
+  const preload = await blast(take(alertStream(estate, 'a0'), alertCount));
+  const correlatorStarted = performance.now();
+  const profile = args['profile-correlator'];
+  correlator = profile
+    ? startProcess(
+        process.execPath,
+        ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--import', 'tsx', 'correlator/main.ts'],
+        env(ports.correlator),
+      )
+    : startProcess(tsx, ['correlator/main.ts'], env(ports.correlator));
+  await waitUntilUp(`http://127.0.0.1:${ports.correlator}/healthz`, correlator);
+  const memoryAtStart = await correlatorMemory();
+  await untilDrained(30 * 60_000);
+  const drainWall = (performance.now() - correlatorStarted) / 1000;
+  // Each batch is one transaction and now() is its start: between the first and the last batch's
+  // start, every batch but the last was read, correlated and written.
+  const { rows: spans } = await pool.query<{
+    rows: string;
+    last: string;
+    batches: string;
+    span: number;
+  }>(
+    `SELECT count(*) AS rows, count(DISTINCT processed_at) AS batches,
+       count(*) FILTER (WHERE processed_at = (SELECT max(processed_at) FROM alert_inbox WHERE id > $1)) AS last,
+       extract(epoch FROM max(processed_at) - min(processed_at))::float8 AS span
+     FROM alert_inbox WHERE id > $1`,
+    [before0],
+  );
+  const span = spans[0]!;
+  results.a0 = {
+    alerts: alertCount,
+    ingestOnlyAlertsPerSecond: alertCount / preload.seconds,
+    ingestSeconds: preload.seconds,
+    failed: preload.failed,
+    batches: Number(span.batches),
+    correlatorAlertsPerSecond: (Number(span.rows) - Number(span.last)) / span.span,
+    drainSeconds: span.span,
+    startToDrainedSeconds: drainWall,
+    memoryAfterStart: memoryAtStart,
+  };
+  console.log(JSON.stringify(results.a0));
+
+  // (a) Sustained: posted as fast as ingest takes them, the correlator running.
+  console.log(`(a) posting ${alertCount} alerts with the correlator running…`);
+  const sustained = take(alertStream(estate, 'a'), alertCount);
+  const t0 = performance.now();
+  const posted = await blast(sustained);
+  const pendingAfterPost = await pending();
+  const t1 = await untilDrained(30 * 60_000);
+  results.a = {
+    alerts: alertCount,
+    acceptedAlertsPerSecond: alertCount / posted.seconds,
+    postSeconds: posted.seconds,
+    failed: posted.failed,
+    pendingWhenPostingEnded: pendingAfterPost,
+    endToEndSeconds: (t1 - t0) / 1000,
+    endToEndAlertsPerSecond: alertCount / ((t1 - t0) / 1000),
+  };
+  console.log(JSON.stringify(results.a));
+
+  // (b) + (c) A steady rate for `duration` seconds: probe latency and correlator memory.
+  console.log(`(b, c) ${rate} alerts/s for ${duration} s…`);
+  const stream = alertStream(estate, 'b');
+  const inFlight = new Set<Promise<void>>();
+  let polling = 0;
+  const POLL_CONCURRENCY = 32;
+  const watch = async (probe: Probe) => {
+    for (;;) {
+      await sleep(pollMs);
+      while (polling >= POLL_CONCURRENCY) await sleep(1);
+      polling++;
+      const sent = performance.now();
+      try {
+        const res = await fetch(
+          `http://127.0.0.1:${ports.services}/api/v1/alerts?fingerprint=${encodeURIComponent(probe.fingerprint)}`,
+          { headers: admin },
+        );
+        const page = (await res.json()) as { items?: { incidentId: string | null }[] };
+        const now = performance.now();
+        if (page.items?.[0]?.incidentId) {
+          probe.visibleAt = now;
+          pollRtt.push(now - sent);
+          return;
+        }
+      } catch {
+        // A reset keep-alive connection: the next poll asks again.
+        pollErrors++;
+      } finally {
+        polling--;
+      }
+      if (performance.now() - probe.sentAt > 120_000) return;
+    }
+  };
+  const start = performance.now();
+  let nextSample = 0;
+  for (let k = 0; ; k++) {
+    const due = start + k * TICK_MS;
+    // The run ends on the clock: a sender that fell behind the schedule shows as a lower rate.
+    if (performance.now() - start >= duration * 1000) break;
+    await sleep(due - performance.now());
+    if (due - start >= nextSample * 1000) {
+      nextSample += sampleSeconds;
+      const at = (performance.now() - start) / 1000;
+      void Promise.all([correlatorMemory(), pending()])
+        .then(([m, p]) => memory.push({ atSeconds: at, ...m, pending: p }))
+        .catch(() => {});
+    }
+    steady.maxBehindMs = Math.max(steady.maxBehindMs, performance.now() - due);
+    const alerts = take(stream, alertsPerTick);
+    let probe: Probe | null = null;
+    if (k % probeEvery === 0) {
+      probe = {
+        fingerprint: `probe-${id}-${k}`,
+        sentAt: 0,
+        ackAt: null,
+        visibleAt: null,
+      };
+      alerts[alerts.length - 1] = {
+        ...alerts[0]!,
+        status: 'firing',
+        fingerprint: probe.fingerprint,
+      };
+      probes.push(probe);
+    }
+    steady.ticks++;
+    steady.alerts += alerts.length;
+    const sentAt = performance.now();
+    if (probe) probe.sentAt = sentAt;
+    const request: Promise<void> = postAlerts(alerts).then(
+      (status) => {
+        const ackAt = performance.now();
+        ingestRtt.push(ackAt - sentAt);
+        if (status !== 202) {
+          steady.failed += alerts.length;
+          return;
+        }
+        if (probe) {
+          probe.ackAt = ackAt;
+          void watch(probe);
+        }
+      },
+      () => {
+        steady.failed += alerts.length;
+      },
+    );
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  }
+  await Promise.all(inFlight);
+  steady.seconds = (performance.now() - start) / 1000;
+  const deadline = Date.now() + 60_000;
+  while (probes.some((p) => p.ackAt !== null && p.visibleAt === null) && Date.now() < deadline)
+    await sleep(100);
+  memory.push({
+    atSeconds: (performance.now() - start) / 1000,
+    ...(await correlatorMemory()),
+    pending: await pending(),
+  });
+} finally {
+  await Promise.all([ingest, services, correlator].flatMap((p) => (p ? [stop(p.child)] : [])));
+  await pool.end();
+  const adminPool = createPool(`${args['database-server']}/postgres`, 1);
+  await adminPool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await adminPool.end();
+  const redis = new Redis(args['redis-url']);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  const indices = await fetch(`${args['elasticsearch-url']}/_cat/indices/${prefix}-*?h=index`)
+    .then((r) => r.text())
+    .catch(() => '');
+  for (const index of indices.split('\n').filter(Boolean))
+    await fetch(`${args['elasticsearch-url']}/${index}`, { method: 'DELETE' }).catch(() => {});
+}
+
+const a0 = results.a0 as {
+  ingestOnlyAlertsPerSecond: number;
+  correlatorAlertsPerSecond: number;
+  drainSeconds: number;
+  startToDrainedSeconds: number;
+};
+const a = results.a as {
+  acceptedAlertsPerSecond: number;
+  endToEndAlertsPerSecond: number;
+  endToEndSeconds: number;
+  pendingWhenPostingEnded: number;
+};
+const acked = probes.filter((p) => p.ackAt !== null);
+const seen = acked.filter((p) => p.visibleAt !== null);
+const latency = summarize(seen.map((p) => p.visibleAt! - p.ackAt!));
+const ingestLatency = summarize(ingestRtt);
+const pollLatency = summarize(pollRtt);
+const half = memory.filter((m) => m.atSeconds >= duration / 2);
+const mem = {
+  start: memory[0],
+  end: memory.at(-1),
+  maxRssMb: Math.max(...memory.map((m) => m.rssMb)),
+  maxHeapMb: Math.max(...memory.map((m) => m.heapMb)),
+  maxPending: Math.max(...memory.map((m) => m.pending)),
+  rssSlopeMbPerMin: slope(half.map((m) => ({ x: m.atSeconds / 60, y: m.rssMb }))),
+  heapSlopeMbPerMin: slope(half.map((m) => ({ x: m.atSeconds / 60, y: m.heapMb }))),
+};
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n)
+    ? '–'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const table: [string, string, string][] = [
+  [
+    '(a0) ingest alone, correlator stopped (baseline)',
+    `${fmt(a0.ingestOnlyAlertsPerSecond)} alerts/s`,
+    '1.00',
+  ],
+  [
+    '(a0) correlator alone, draining the pre-loaded inbox',
+    `${fmt(a0.correlatorAlertsPerSecond)} alerts/s`,
+    (a0.correlatorAlertsPerSecond / a0.ingestOnlyAlertsPerSecond).toFixed(2),
+  ],
+  [
+    '(a0) correlator start to pending 0 (incl. start-up)',
+    `${fmt(a0.startToDrainedSeconds, 1)} s`,
+    '',
+  ],
+  [
+    '(a) accepted, correlator running',
+    `${fmt(a.acceptedAlertsPerSecond)} alerts/s`,
+    (a.acceptedAlertsPerSecond / a0.ingestOnlyAlertsPerSecond).toFixed(2),
+  ],
+  [
+    '(a) end to end: first post to pending 0',
+    `${fmt(a.endToEndAlertsPerSecond)} alerts/s`,
+    (a.endToEndAlertsPerSecond / a0.ingestOnlyAlertsPerSecond).toFixed(2),
+  ],
+  [
+    `(b) ingest round trip at ${fmt(rate)}/s (202 = in alert_inbox; baseline)`,
+    `p50 ${fmt(ingestLatency.p50, 1)} / p99 ${fmt(ingestLatency.p99, 1)} ms`,
+    '1.00',
+  ],
+  [
+    `(b) 202 → incident visible in API (${seen.length}/${probes.length} probes)`,
+    `p50 ${fmt(latency.p50)} / p95 ${fmt(latency.p95)} / p99 ${fmt(latency.p99)} / max ${fmt(latency.max)} ms`,
+    (latency.p99 / ingestLatency.p99).toFixed(1),
+  ],
+  [
+    `(b) one poll round trip (resolution: + ≤ ${pollMs} ms interval)`,
+    `p50 ${fmt(pollLatency.p50, 1)} / p99 ${fmt(pollLatency.p99, 1)} ms`,
+    '',
+  ],
+  [
+    `(c) correlator RSS start → end (max), ${fmt(steady.seconds)} s`,
+    `${fmt(mem.start?.rssMb)} → ${fmt(mem.end?.rssMb)} (${fmt(mem.maxRssMb)}) MB`,
+    '',
+  ],
+  [
+    '(c) correlator heap used start → end (max)',
+    `${fmt(mem.start?.heapMb)} → ${fmt(mem.end?.heapMb)} (${fmt(mem.maxHeapMb)}) MB`,
+    '',
+  ],
+  [
+    '(c) slope over the second half, RSS / heap',
+    `${fmt(mem.rssSlopeMbPerMin, 2)} / ${fmt(mem.heapSlopeMbPerMin, 2)} MB/min`,
+    '',
+  ],
+];
+const widths = [0, 1, 2].map((i) =>
+  Math.max(...[['measure', 'figure', 'vs baseline'], ...table].map((r) => r[i]!.length)),
+);
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(
+  `\nbench/pipeline: ${estate.cis.length} CIs; ${fmt(alertCount)} alerts in (a0) and (a) ` +
+    `(${batch} per request, ${connections} senders); ${fmt(rate)} alerts/s for ${fmt(steady.seconds)} s in (b, c)`,
+);
+console.log(
+  `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, Node ${process.version}, ` +
+    `load average ${loadBefore[0]!.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n`,
+);
+console.log(line(['measure', 'figure', 'vs baseline']));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of table) console.log(line(r));
+
+const targets = [
+  {
+    target: '(a) ≥ 10,000 alerts/s sustained end to end',
+    met: a.endToEndAlertsPerSecond >= 10_000,
+  },
+  {
+    target: `(b) p99 ≤ 1 s at ${fmt(rate)} alerts/s`,
+    met: latency.p99 <= 1000 && seen.length === acked.length,
+  },
+  {
+    target: '(c) correlator memory flat (RSS slope over the second half ≤ 1 MB/min)',
+    met: mem.rssSlopeMbPerMin <= 1,
+  },
+];
+console.log('\ntargets:');
+for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.target}`);
+console.log(
+  `\nsteady run: ${fmt(steady.alerts)} alerts (${fmt(steady.alerts / steady.seconds)}/s) in ${fmt(steady.ticks)} requests, ${fmt(steady.failed)} not accepted, ` +
+    `sender at most ${fmt(steady.maxBehindMs)} ms behind schedule; pending at most ${fmt(mem.maxPending)}`,
+);
+
+const resultsDir = join(root, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `pipeline-${new Date().toISOString().replaceAll(':', '-')}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      bench: 'pipeline',
+      at: new Date().toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model,
+        cores: availableParallelism(),
+        node: process.version,
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadavg(),
+      },
+      settings: {
+        cis: estate.cis.length,
+        relationships: estate.relationships.length,
+        estateOptions,
+        stormOptions,
+        alerts: alertCount,
+        batch,
+        connections,
+        rate,
+        alertsPerRequest: alertsPerTick,
+        requestEveryMs: TICK_MS,
+        durationSeconds: duration,
+        probeEvery,
+        pollMs,
+        sampleSeconds,
+      },
+      cmdbImportSeconds: importSeconds,
+      postRetries,
+      a0: results.a0,
+      a: results.a,
+      b: {
+        steady,
+        probes: { sent: probes.length, acknowledged: acked.length, visible: seen.length },
+        latencyMs: latency,
+        ingestRoundTripMs: ingestLatency,
+        pollRoundTripMs: pollLatency,
+        pollErrors,
+      },
+      c: { ...mem, samples: memory },
+      targets,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`\nresults: ${file}`);
