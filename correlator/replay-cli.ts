@@ -53,10 +53,10 @@ try {
 const started = performance.now();
 const result = await replay(cmdb, deliveries, config.correlation);
 const seconds = (performance.now() - started) / 1000;
-const alerts = new Set(result.incidents.flatMap((i) => i.alerts.map((a) => a.id))).size;
 console.log(
-  `${deliveries.length} deliveries → ${alerts} alerts → ${result.incidents.length} incidents ` +
-    `(${cmdb.cis.length} CIs; ${Math.round(deliveries.length / seconds)} deliveries/s)`,
+  `${deliveries.length} deliveries → ${new Set(result.incidentOf).size} incidents ` +
+    `(${cmdb.cis.length} CIs; ${Math.round(deliveries.length / seconds)} deliveries/s); ` +
+    `the largest still live at the end:`,
 );
 const biggest = [...result.incidents].sort((a, b) => b.alerts.length - a.alerts.length);
 for (const incident of biggest.slice(0, 10))

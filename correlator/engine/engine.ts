@@ -596,6 +596,9 @@ export class CorrelationEngine {
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
           keep({ incident, hops, path, text, gap, score: this.#weigh(hops, text, gap) });
         }
+    // Text-only candidates can decide nothing unless text alone may attach: the inverted-index
+    // search is the engine's single largest cost, so it runs only then.
+    if (!this.config.textAloneAttaches) return [...found.values()];
     const similar = [
       state.templateId,
       ...this.#texts

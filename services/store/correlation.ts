@@ -465,7 +465,12 @@ export async function linkSuspects(q: Queryable, rows: SuspectsWrite[]): Promise
 }
 
 /** An accepted alert as the correlator took it, for an export to replay. */
-export type CorrelatedDelivery = { id: string; processedAt: string; receivedAt: string; alert: Alert };
+export type CorrelatedDelivery = {
+  id: string;
+  processedAt: string;
+  receivedAt: string;
+  alert: Alert;
+};
 
 const CORRELATED = `
 -- Accepted alerts in the order the correlator took them, received within a span, a page after a
