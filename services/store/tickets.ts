@@ -72,6 +72,8 @@ export const ticketFields = {
     workaround: f('workaround', 'text'),
     resolvesAt: f('resolves_at', 'time'),
     mergedInto: f('merged_into', 'id'),
+    // Why the correlator linked the suspected change and the known error.
+    correlationNotes: f('correlation_notes', 'json'),
   },
   problem: {
     ...base,

@@ -97,6 +97,10 @@ describe('the console, in a real browser', () => {
     );
     expect(alerts).toHaveLength(2);
     expect(alerts.join(' ')).toContain('Replica WAL receiver restarted');
+    // Each alert says why it is in the incident; the incident names its likely cause.
+    expect(alerts.join(' ')).toContain('same CI db-ledger-2');
+    const fields = await page.$eval('dl.fields', (dl) => dl.textContent ?? '');
+    expect(fields).toContain('Likely causedb-ledger-2 — ');
     await page.click('#actions button[data-action="acknowledge"]');
     await expect.poll(() => page.textContent('dl.fields')).toContain('in_progress');
     await expect.poll(() => page.textContent('#history')).toContain('[acknowledge]');

@@ -180,6 +180,21 @@ async function showIncident(id) {
     ],
     ['Opened', when(incident.openedAt)],
     ['Resolved', when(incident.resolvedAt)],
+    // What the correlator found: the likely cause and why, a change made just before, a workaround.
+    [
+      'Likely cause',
+      incident.rootCause && incident.rootCause.length > 0
+        ? incident.rootCause[0].ci + ' — ' + incident.rootCause[0].reason
+        : '—',
+    ],
+    [
+      'Suspected change',
+      incident.suspectedChangeId
+        ? (incident.correlationNotes && incident.correlationNotes.suspectedChange) ||
+          'change ' + incident.suspectedChangeId
+        : '—',
+    ],
+    ['Workaround', incident.workaround || '—'],
   ];
   view().replaceChildren(
     el('h2', { id: 'incident-title', textContent: incident.number + ' — ' + incident.title }),
@@ -199,7 +214,7 @@ async function showIncident(id) {
         el(
           'tr',
           {},
-          ...['Severity', 'Status', 'Title', 'CI', 'Source', 'Count', 'Last'].map((h) =>
+          ...['Severity', 'Status', 'Title', 'CI', 'Source', 'Count', 'Last', 'Why here'].map((h) =>
             el('th', { textContent: h }),
           ),
         ),
@@ -218,6 +233,12 @@ async function showIncident(id) {
             el('td', { textContent: a.source }),
             el('td', { textContent: String(a.count) }),
             el('td', { textContent: when(a.lastReceivedAt) }),
+            el('td', {
+              className: 'why',
+              textContent:
+                (a.flapping ? 'flapping; ' : '') +
+                (a.pinned ? 'put here by a person' : a.explanation ? a.explanation.message : '—'),
+            }),
           ),
         ),
       ),
