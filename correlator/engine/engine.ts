@@ -103,36 +103,36 @@ export type EngineChanges = {
   merged: { from: string; into: string }[];
 };
 
-/** An alert of an incident restored from storage. */
-export type RestoredAlert = {
-  id: string;
-  fingerprint: string;
-  source: string;
+/** An alert of an incident restored from storage: its view, and what the view derives. */
+export type RestoredAlert = Pick<
+  EngineAlert,
+  | 'id'
+  | 'fingerprint'
+  | 'source'
+  | 'service'
+  | 'title'
+  | 'severity'
+  | 'startsAt'
+  | 'firing'
+  | 'flapping'
+  | 'changes'
+  | 'expired'
+  | 'pinned'
+  | 'deliveries'
+> & {
+  /** The CI as the alert named it (resolved against the CMDB again). */
   ci: string | null;
-  service: string | null;
-  title: string;
   description: string | null;
-  severity: Severity;
-  startsAt: number;
-  firing: boolean;
   resolvedAt: number | null;
   lastSeenAt: number;
-  flapping: boolean;
-  changes: number;
-  expired: boolean;
-  pinned: boolean;
-  deliveries: number;
   explanation: Explanation | null;
 };
 
 /** An incident restored from storage, with its alerts. */
-export type RestoredIncident = {
-  firstAt: number;
-  lastAt: number;
-  state: LifecycleState;
-  resolvesAt: number | null;
-  resolvedAt: number | null;
-  reopened: number;
+export type RestoredIncident = Pick<
+  EngineIncidentChange,
+  'firstAt' | 'lastAt' | 'state' | 'resolvesAt' | 'resolvedAt' | 'reopened'
+> & {
   /** A person merged, split or moved alerts of it: never merged by the engine again. */
   manual: boolean;
   alerts: readonly RestoredAlert[];
