@@ -5,6 +5,12 @@
  * deliveries posted in order to POST /api/v1/ingest/generic (HTTP ingest → inbox → queue →
  * correlator → PostgreSQL), then, once GET /api/v1/pipeline says pending 0, the incidents, root
  * causes and (after one run of the problem miner) candidate problems read back from PostgreSQL.
+ *
+ * Where it may differ from the in-process mode, by design: receipt time is the wall clock, not the
+ * storm's `deliveredAt`, and the engine counts an alert's time to live from the later of the two,
+ * so no alert expires during a storm of past event time; and problems come from the live miner
+ * (correlator/problems.ts: class patterns, TOCSIN_PROBLEM_MIN_INCIDENTS), not the engine's own
+ * recurrence groups that the in-process mode reports.
  */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
