@@ -13,9 +13,13 @@
  * per tier (pairwise scores swing with the seed: one seed is an anecdote), and writes
  * bench/results/correlation-<time>.json.
  *
- * `--seeds` (comma-separated) overrides `--seed`; `--engine-config` (JSON) overrides engine settings. The engine runs in two modes: `arrival`, every
- * delivery processed as it arrives (allowedLatenessMs 0, as the live pipeline does), and
- * `buffered`, deliveries put in event-time order behind a 30-minute reorder buffer.
+ * `--seeds` (comma-separated) overrides `--seed`; `--engine-config` (JSON) overrides engine
+ * settings. The engine runs in these modes: `arrival`, every delivery processed as it arrives
+ * (allowedLatenessMs 0, as the live pipeline does); `buffered`, deliveries put in event-time order
+ * behind a 30-minute reorder buffer; and, only when named (`--engines arrival,pipeline`),
+ * `pipeline`: the live pipeline (HTTP ingest → queue → correlator → PostgreSQL) in this process on
+ * a fresh database per tier, on the local PostgreSQL, Redis and Elasticsearch, with its own
+ * settings (`--engine-config` does not reach it; pipeline-correlator.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -25,6 +29,7 @@ import type { EngineConfig } from '../../correlator/engine/config.ts';
 import { baselines } from './baselines.ts';
 import type { Correlator, Delivery, Prediction } from './correlator.ts';
 import { engineInProcess } from './engine-correlator.ts';
+import { enginePipeline } from './pipeline-correlator.ts';
 import { scoreCorrelation, type AlertPrediction, type AlertTruth, type Scores } from './score.ts';
 import { stormArgs, tiersFromArgs } from './settings.ts';
 import { generateStorm, type Tier } from './storms.ts';
@@ -46,7 +51,8 @@ const { values: args } = parseArgs({
 //    to POST /api/v1/ingest/generic in order (write-storm.ts writes them as NDJSON), wait until
 //    GET /api/v1/pipeline says pending 0, then read each alert's incident, root causes and the
 //    candidate problems back from the API.
-// The in-process mode is plugged in; the pipeline mode is not yet.
+// Both are plugged in: `arrival` and `buffered` in process, `pipeline` through the real pipeline
+// (pipeline-correlator.ts), only when `--engines` names it.
 const engineConfig = JSON.parse(args['engine-config']) as Partial<EngineConfig>;
 const engineModes: Record<string, () => Correlator> = {
   // As the live correlator runs it (the default reorderMs 0), and with a 30-minute reorder buffer.
@@ -55,10 +61,13 @@ const engineModes: Record<string, () => Correlator> = {
     ...engineInProcess({ reorderMs: 30 * 60_000, ...engineConfig }),
     name: 'engine (in-process, buffered)',
   }),
+  // The live pipeline: HTTP ingest → queue → correlator → PostgreSQL, with its own settings.
+  pipeline: () => enginePipeline(),
 };
 const engines: Correlator[] = args.engines.split(',').map((mode) => {
   const make = engineModes[mode.trim()];
-  if (make === undefined) throw new Error(`unknown engine mode ${mode} (arrival or buffered)`);
+  if (make === undefined)
+    throw new Error(`unknown engine mode ${mode} (arrival, buffered or pipeline)`);
   return make();
 });
 const seeds = (args.seeds ?? args.seed).split(',').map((s) => s.trim());
