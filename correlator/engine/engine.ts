@@ -243,6 +243,8 @@ export class CorrelationEngine {
   #sweptAt = -Infinity;
   readonly #dirtyAlerts = new Set<AlertState>();
   readonly #dirtyIncidents = new Set<number>();
+  /** Incidents forgotten before their last changes were taken. */
+  readonly #forgottenDirty = new Map<number, Incident>();
   #mergedLog: { from: string; into: string }[] = [];
   #processedLog: { seq: number; alertId: string }[] = [];
 
@@ -321,7 +323,7 @@ export class CorrelationEngine {
     const incidents: EngineIncidentChange[] = [];
     const seen = new Set<number>();
     for (const id of this.#dirtyIncidents) {
-      const incident = this.#incidents.get(this.#find(id));
+      const incident = this.#incidents.get(this.#find(id)) ?? this.#forgottenDirty.get(id);
       if (incident === undefined || seen.has(incident.id)) continue;
       seen.add(incident.id);
       incidents.push(this.#describe(incident));
@@ -329,6 +331,7 @@ export class CorrelationEngine {
     const merged = this.#mergedLog;
     this.#dirtyAlerts.clear();
     this.#dirtyIncidents.clear();
+    this.#forgottenDirty.clear();
     this.#mergedLog = [];
     return { alerts, incidents, merged };
   }
@@ -811,12 +814,13 @@ export class CorrelationEngine {
     const { windowMs, refireGraceMs, maxIncidentAgeMs } = this.config;
     for (const incident of [...this.#incidents.values()]) {
       if (incident.alerts.some((a) => a.view.firing || a.view.flapping)) continue;
-      // Not before its last changes are taken (and stored by the live pipeline).
-      if (this.#dirtyIncidents.has(incident.id)) continue;
       const idle = watermark - incident.lastAt > windowMs + refireGraceMs;
       const old = watermark - incident.firstAt > maxIncidentAgeMs + refireGraceMs;
       const done = incident.state === 'resolved' || incident.state === 'closed';
       if (!(done && idle) && !old) continue;
+      // Its last changes not yet taken are still reported by takeChanges(): when the engine
+      // forgets depends on event time alone, never on how often changes are taken.
+      if (this.#dirtyIncidents.has(incident.id)) this.#forgottenDirty.set(incident.id, incident);
       this.#incidents.delete(incident.id);
       this.#resolving.delete(incident);
       for (const id of incident.absorbed) this.#mergedInto.delete(id);
