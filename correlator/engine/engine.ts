@@ -13,7 +13,7 @@
  * text (see `score`), attached to the best above the threshold, merging incidents it bridges, or
  * opens its own incident. Root causes and problems are computed from the incidents on demand.
  */
-import { severities, type AlertInput, type Severity } from '../alert.ts';
+import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
@@ -850,7 +850,7 @@ export class CorrelationEngine {
     const rootCause = this.#rankRootCauses(incident);
     const firing = incident.alerts.filter((a) => a.view.firing || a.view.flapping);
     const severity = (firing.length > 0 ? firing : incident.alerts).reduce<Severity>(
-      (worst, a) => (severityRank(a.view.severity) < severityRank(worst) ? a.view.severity : worst),
+      (worst, a) => worstSeverity(worst, a.view.severity),
       'info',
     );
     const root = rootCause[0]?.ci;
@@ -1138,10 +1138,6 @@ function emptyExplanation(late: boolean): Explanation {
     late,
     message: 'new incident',
   };
-}
-
-function severityRank(severity: Severity): number {
-  return severities.indexOf(severity);
 }
 
 function incidentName(id: number): string {

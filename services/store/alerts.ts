@@ -103,19 +103,6 @@ export async function getAlerts(q: Queryable, ids: string[]): Promise<AlertRecor
   return rows.map(toAlert);
 }
 
-/** Reads the alert with a fingerprint, locked for update by the caller's transaction. */
-export async function lockAlertByFingerprint(
-  q: Queryable,
-  fingerprint: string,
-): Promise<AlertRecord | null> {
-  const { rows } = await q.query<AlertRow>(
-    `-- The alert with a fingerprint, locked. Params: fingerprint.
-SELECT ${COLUMNS} FROM alerts WHERE fingerprint = $1 FOR UPDATE`,
-    [fingerprint],
-  );
-  return rows[0] ? toAlert(rows[0]) : null;
-}
-
 /** Filters of the alert list. */
 export type AlertFilter = {
   incidentId?: string | undefined;
@@ -179,54 +166,6 @@ RETURNING ${COLUMNS}`,
       alert.endsAt,
       delivery.receivedAt,
       delivery.deliveryId,
-    ],
-  );
-  return toAlert(rows[0]!);
-}
-
-/**
- * Stores a repeat delivery: the latest content, one more in the count. A partial delivery (a
- * state change only) keeps the stored text, severity, CI and service, and merges its labels.
- */
-export async function updateAlert(
-  q: Queryable,
-  id: string,
-  alert: Alert,
-  incidentId: string | null,
-  delivery: { receivedAt: string; deliveryId: string | null },
-): Promise<AlertRecord> {
-  const { rows } = await q.query<AlertRow>(
-    `-- A repeat delivery of a fingerprint.
--- Params: id, incident id, the alert's fields, received at, delivery id, partial.
-UPDATE alerts SET incident_id = $2,
-  ci = CASE WHEN $14 THEN ci ELSE $3 END,
-  title = CASE WHEN $14 THEN title ELSE $4 END,
-  description = CASE WHEN $14 THEN description ELSE $5 END,
-  severity = CASE WHEN $14 THEN severity ELSE $6 END,
-  status = $7,
-  service = CASE WHEN $14 THEN service ELSE $8 END,
-  labels = CASE WHEN $14 THEN labels || $9::jsonb ELSE $9::jsonb END,
-  ends_at = $11,
-  starts_at = CASE WHEN status = 'resolved' AND $7 = 'firing' THEN $10 ELSE LEAST(starts_at, $10) END,
-  last_received_at = GREATEST(last_received_at, $12), last_delivery_id = COALESCE($13, last_delivery_id),
-  count = count + 1, version = version + 1, updated_at = now()
-WHERE id = $1
-RETURNING ${COLUMNS}`,
-    [
-      id,
-      incidentId,
-      alert.ci,
-      alert.title,
-      alert.description,
-      alert.severity,
-      alert.status,
-      alert.service,
-      JSON.stringify(alert.labels),
-      alert.startsAt,
-      alert.endsAt,
-      delivery.receivedAt,
-      delivery.deliveryId,
-      alert.partial === true,
     ],
   );
   return toAlert(rows[0]!);

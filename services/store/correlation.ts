@@ -6,6 +6,7 @@
  */
 import type { Alert, Severity } from '../../correlator/alert.ts';
 import type { Queryable } from './db.ts';
+import { markProcessed } from './inbox.ts';
 import { toJsonb } from './jsonb.ts';
 
 /** An accepted alert waiting for the correlator, in inbox order. */
@@ -293,6 +294,12 @@ export type IncidentWrite = {
   blastRadius: number;
 };
 
+// The incident rows of a batch, as one JSON parameter: what both statements below read.
+const INCIDENT_ROWS = `jsonb_to_recordset($1::jsonb) AS x(id bigint, title text, lifecycle text,
+  severity text, urgency smallint, opened_at timestamptz, last_alert_at timestamptz,
+  resolved_at timestamptz, resolves_at timestamptz, alert_count int, cis text[],
+  root_cause jsonb, root_cause_ci text, template text, signature text, blast_radius int)`;
+
 const INSERT_INCIDENTS = `
 -- Incidents a batch opened. Params: JSON array of rows, the priority matrix (impact × urgency).
 INSERT INTO incidents (id, title, state, severity, urgency, priority, opened_at, last_alert_at,
@@ -304,10 +311,7 @@ SELECT x.id, x.title,
   ($2::jsonb -> 1 ->> (x.urgency - 1))::smallint, x.opened_at, x.last_alert_at,
   CASE WHEN x.lifecycle = 'resolved' THEN x.resolved_at END, x.resolves_at, x.alert_count,
   x.cis, x.root_cause_ci, x.root_cause, x.root_cause_ci, x.template, x.signature, x.blast_radius
-FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, title text, lifecycle text,
-  severity text, urgency smallint, opened_at timestamptz, last_alert_at timestamptz,
-  resolved_at timestamptz, resolves_at timestamptz, alert_count int, cis text[],
-  root_cause jsonb, root_cause_ci text, template text, signature text, blast_radius int)`;
+FROM ${INCIDENT_ROWS}`;
 
 // A person's states are theirs: closed and canceled incidents are never touched; the correlator
 // resolves only open ones and reopens only resolved ones; the title is the correlator's only
@@ -335,10 +339,7 @@ UPDATE incidents i SET
   root_cause = x.root_cause, root_cause_ci = x.root_cause_ci, template = x.template,
   signature = x.signature, blast_radius = x.blast_radius,
   version = i.version + 1, updated_at = now()
-FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, title text, lifecycle text,
-  severity text, urgency smallint, opened_at timestamptz, last_alert_at timestamptz,
-  resolved_at timestamptz, resolves_at timestamptz, alert_count int, cis text[],
-  root_cause jsonb, root_cause_ci text, template text, signature text, blast_radius int)
+FROM ${INCIDENT_ROWS}
 WHERE i.id = x.id AND i.state NOT IN ('closed', 'canceled')`;
 
 const MERGE_INCIDENTS = `
@@ -351,10 +352,6 @@ UPDATE incidents i SET state = 'canceled', merged_into = x."into", resolves_at =
 FROM jsonb_to_recordset($1::jsonb) AS x("from" bigint, "into" bigint)
 JOIN incidents t ON t.id = x."into"
 WHERE i.id = x."from" AND i.state NOT IN ('closed', 'canceled')`;
-
-const MARK_PROCESSED = `
--- Mark inbox rows correlated. Params: ids.
-UPDATE alert_inbox SET processed_at = now() WHERE id = ANY($1::bigint[])`;
 
 /** Everything one correlation batch changed. */
 export type CorrelationWrite = {
@@ -414,7 +411,7 @@ export async function writeCorrelation(q: Queryable, write: CorrelationWrite): P
   if (newAlerts.length > 0) await q.query(INSERT_ALERTS, [toJsonb(newAlerts)]);
   if (changed.length > 0) await q.query(UPDATE_ALERTS, [toJsonb(changed)]);
   if (write.merged.length > 0) await q.query(MERGE_INCIDENTS, [toJsonb(write.merged)]);
-  if (write.inboxIds.length > 0) await q.query(MARK_PROCESSED, [write.inboxIds]);
+  if (write.inboxIds.length > 0) await markProcessed(q, write.inboxIds);
 }
 
 /** What the correlator found for one incident: a suspected change and a known error. */

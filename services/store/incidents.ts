@@ -102,24 +102,6 @@ ORDER BY id DESC LIMIT $3`,
   return toPage(rows, limit, toIncident, (r) => r.id);
 }
 
-/** The open incident on a CI whose last alert is at or after `since`, locked; else null. */
-export async function lockOpenIncidentOnCi(
-  q: Queryable,
-  ci: string,
-  since: string,
-): Promise<IncidentRecord | null> {
-  const { rows } = await q.query<IncidentRow>(
-    `-- The most recent open incident on a CI still inside the window. Params: ci, since.
-SELECT ${COLUMNS} FROM incidents
-WHERE cis @> ARRAY[$1]::text[] AND state IN ('new', 'in_progress', 'on_hold')
-  AND last_alert_at >= $2
-ORDER BY last_alert_at DESC LIMIT 1
-FOR UPDATE`,
-    [ci, since],
-  );
-  return rows[0] ? toIncident(rows[0]) : null;
-}
-
 /** Opens an incident. */
 export async function insertIncident(
   q: Queryable,
@@ -143,48 +125,4 @@ RETURNING ${COLUMNS}`,
     ],
   );
   return toIncident(rows[0]!);
-}
-
-/** Writes an incident's derived fields back after its alerts changed. */
-export async function updateIncident(
-  q: Queryable,
-  incident: Pick<
-    IncidentRecord,
-    'id' | 'state' | 'severity' | 'urgency' | 'priority' | 'lastAlertAt' | 'resolvedAt' | 'cis'
-  >,
-): Promise<void> {
-  await q.query(
-    `-- Store an incident's state derived from its alerts. Params: id, state, severity, priority,
--- last alert at, resolved at, cis, urgency.
-UPDATE incidents SET state = $2, severity = $3, priority = $4, last_alert_at = $5,
-  resolved_at = $6, cis = $7, urgency = $8,
-  alert_count = (SELECT count(*) FROM alerts WHERE incident_id = $1),
-  version = version + 1, updated_at = now()
-WHERE id = $1`,
-    [
-      incident.id,
-      incident.state,
-      incident.severity,
-      incident.priority,
-      incident.lastAlertAt,
-      incident.resolvedAt,
-      incident.cis,
-      incident.urgency,
-    ],
-  );
-}
-
-/** Summary of an incident's alerts: whether any still fires, and the worst severity firing. */
-export async function incidentAlertSummary(
-  q: Queryable,
-  incidentId: string,
-): Promise<{ firing: number; severities: Severity[] }> {
-  const { rows } = await q.query<{ firing: string; severities: Severity[] | null }>(
-    `-- Firing alerts of an incident and their severities. Params: incident id.
-SELECT count(*) FILTER (WHERE status = 'firing') AS firing,
-  array_agg(DISTINCT severity) FILTER (WHERE status = 'firing') AS severities
-FROM alerts WHERE incident_id = $1`,
-    [incidentId],
-  );
-  return { firing: Number(rows[0]?.firing ?? 0), severities: rows[0]?.severities ?? [] };
 }
