@@ -118,7 +118,7 @@ export class LiveCorrelator {
       batchSize: 2000,
       pollMs: 100,
       leaseRetryMs: 1000,
-      idleMs: 10_000,
+      idleMs: 60_000,
       cmdbCheckMs: 0,
       suspects: {},
       ...options,
