@@ -10,6 +10,7 @@
  * holder's connection goes; it then restores the engine from the stored live incidents. Whoever
  * runs it, the same inbox order gives the same incidents.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   withTransaction,
@@ -27,6 +28,7 @@ import {
   readCmdb,
   reserveIds,
   writeCorrelation,
+  type AlertTouch,
   type AlertWrite,
   type IncidentWrite,
   type PendingDelivery,
@@ -112,6 +114,8 @@ export class LiveCorrelator {
   readonly #alertKeys = new Map<string, string>();
   readonly #incidentIds = new Map<string, string>();
   readonly #incidentKeys = new Map<string, string>();
+  /** Per stored alert id, a digest of what was last written of it (see #touchOnly). */
+  readonly #written = new Map<string, string>();
 
   constructor(options: LiveCorrelatorOptions) {
     this.#o = {
@@ -243,6 +247,7 @@ export class LiveCorrelator {
 
   async #release(): Promise<void> {
     this.#engine = null;
+    this.#written.clear();
     this.#alertIds.clear();
     this.#alertKeys.clear();
     this.#incidentIds.clear();
@@ -356,7 +361,10 @@ export class LiveCorrelator {
           status: alert.firing ? 'firing' : 'resolved',
           severity: alert.severity,
           startsAt: new Date(alert.startsAt).toISOString(),
-          endsAt: alert.firing ? null : (row?.alert.endsAt ?? null),
+          endsAt: alert.firing
+            ? null
+            : (row?.alert.endsAt ??
+              (alert.expired ? new Date(engine.watermark).toISOString() : null)),
           template: alert.template,
           explanation: this.#storedExplanation(alert.explanation),
           flapping: alert.flapping,
@@ -380,6 +388,10 @@ export class LiveCorrelator {
             : null,
         };
       });
+      const written = alerts.filter((a) => !this.#touchOnly(a));
+      const touched = alerts
+        .filter((a) => !written.includes(a))
+        .map((a): AlertTouch => ({ id: a.id, count: a.count, receivedAt: a.content!.receivedAt }));
       const insertedIncidents = new Set(newIncidents.map((i) => i.id));
       const incidents = changes.incidents.map((incident) =>
         this.#incidentWrite(incident, insertedIncidents.has(incident.id)),
@@ -393,15 +405,17 @@ export class LiveCorrelator {
       await writeCorrelation(tx, {
         incidents,
         merged,
-        alerts,
+        alerts: written,
+        touched,
         inboxIds: rows.map((r) => r.id),
         priorityMatrix: this.#o.priorityMatrix,
       });
       await this.#linkSuspects(tx, changes.incidents);
+      // A touched alert's search document keeps its count until the alert next changes.
       await enqueueOutbox(
         tx,
         'alert',
-        alerts.map((a) => a.id),
+        written.map((a) => a.id),
       );
       await enqueueOutbox(tx, 'incident', [
         ...incidents.map((i) => i.id),
@@ -419,6 +433,37 @@ export class LiveCorrelator {
       if (id !== undefined) this.#incidentKeys.delete(id);
     }
     this.#prune();
+  }
+
+  /**
+   * Whether this write of an alert is a re-send that changed nothing but its delivery count and
+   * last-received time (most deliveries, in a steady stream of firing alerts): such an alert is
+   * touched, not rewritten, and not re-indexed for search. Compares a digest of everything else
+   * with the last write's; the first write of an alert in this process is always a full one.
+   */
+  #touchOnly(write: AlertWrite): boolean {
+    const c = write.content;
+    const digest = createHash('sha1')
+      .update(
+        JSON.stringify([
+          write.incidentId,
+          write.status,
+          write.severity,
+          write.startsAt,
+          write.endsAt,
+          write.template,
+          write.explanation,
+          write.flapping,
+          write.changes,
+          write.expiredAt,
+          write.pinned,
+          c && [c.ci, c.title, c.description, c.source, c.service, c.labels, c.partial],
+        ]),
+      )
+      .digest('base64');
+    const same = !write.insert && c !== null && this.#written.get(write.id) === digest;
+    this.#written.set(write.id, digest);
+    return same;
   }
 
   /**
@@ -569,6 +614,7 @@ export class LiveCorrelator {
       if (!engine.hasAlert(key)) {
         this.#alertIds.delete(key);
         this.#alertKeys.delete(id);
+        this.#written.delete(id);
       }
     for (const [name, id] of this.#incidentIds)
       if (!engine.hasIncident(name)) {

@@ -249,7 +249,9 @@ const UPDATE_ALERTS = `
 -- explanation, flapping, expiry. Params: JSON array of rows.
 UPDATE alerts a SET incident_id = x.incident_id, severity = CASE WHEN x.content IS NULL
     OR (x.content ->> 'partial')::boolean THEN a.severity ELSE x.severity END,
-  status = x.status, starts_at = x.starts_at, ends_at = x.ends_at, count = x.count,
+  status = x.status, starts_at = x.starts_at,
+  ends_at = CASE WHEN x.status = 'firing' THEN NULL ELSE coalesce(x.ends_at, a.ends_at) END,
+  count = x.count,
   flapping = x.flapping, changes = x.changes, expired_at = x.expired_at, pinned = x.pinned,
   explanation = x.explanation, template = x.template,
   ci = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.ci
@@ -271,6 +273,19 @@ FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, incident_id bigint, severity 
   explanation jsonb, flapping boolean, changes int, expired_at timestamptz, pinned boolean,
   content jsonb)
 WHERE a.id = x.id`;
+
+const TOUCH_ALERTS = `
+-- Re-sends that changed nothing but an alert's delivery count and last-received time: neither
+-- column is in an index, so with the table's free space each is a heap-only update. The stored
+-- raw payload stays the one that last changed the alert. Params: JSON array of rows.
+UPDATE alerts a SET count = x.count,
+  last_received_at = greatest(a.last_received_at, x.received_at),
+  version = a.version + 1, updated_at = now()
+FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, count int, received_at timestamptz)
+WHERE a.id = x.id`;
+
+/** A re-send that changed only an alert's delivery count and last-received time. */
+export type AlertTouch = { id: string; count: number; receivedAt: string };
 
 /** One incident row to insert or update, with what the engine derived. */
 export type IncidentWrite = {
@@ -358,6 +373,8 @@ export type CorrelationWrite = {
   incidents: IncidentWrite[];
   merged: { from: string; into: string }[];
   alerts: AlertWrite[];
+  /** Alerts whose only change is more deliveries (see TOUCH_ALERTS). */
+  touched: AlertTouch[];
   inboxIds: string[];
   /** The priority matrix, rows by impact, columns by urgency. */
   priorityMatrix: readonly (readonly number[])[];
@@ -410,6 +427,12 @@ export async function writeCorrelation(q: Queryable, write: CorrelationWrite): P
   const changed = write.alerts.filter((a) => !a.insert).map(alertRow);
   if (newAlerts.length > 0) await q.query(INSERT_ALERTS, [toJsonb(newAlerts)]);
   if (changed.length > 0) await q.query(UPDATE_ALERTS, [toJsonb(changed)]);
+  if (write.touched.length > 0)
+    await q.query(TOUCH_ALERTS, [
+      JSON.stringify(
+        write.touched.map((t) => ({ id: t.id, count: t.count, received_at: t.receivedAt })),
+      ),
+    ]);
   if (write.merged.length > 0) await q.query(MERGE_INCIDENTS, [toJsonb(write.merged)]);
   if (write.inboxIds.length > 0) await markProcessed(q, write.inboxIds);
 }

@@ -5,12 +5,13 @@ import type { Pool } from './db.ts';
 const BATCH = 5000;
 
 const PRUNE_ALERTS = `
--- Remove a batch of resolved alerts last seen before the cutoff, and note them for the search
--- projection (which deletes what PostgreSQL no longer has). Params: cutoff, batch size.
+-- Remove a batch of resolved alerts that ended and were last seen before the cutoff, and note
+-- them for the search projection (which deletes what PostgreSQL no longer has).
+-- Params: cutoff, batch size.
 WITH gone AS (
   DELETE FROM alerts WHERE id IN (
-    SELECT id FROM alerts WHERE status = 'resolved' AND last_received_at < $1
-    ORDER BY last_received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+    SELECT id FROM alerts WHERE status = 'resolved' AND ends_at < $1 AND last_received_at < $1
+    ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING id
 ), noted AS (
   INSERT INTO search_outbox (record_type, record_id) SELECT 'alert', id FROM gone
@@ -18,11 +19,12 @@ WITH gone AS (
 SELECT count(*)::int AS n FROM gone`;
 
 const PRUNE_INBOX = `
--- Remove a batch of correlated inbox rows received before the cutoff. Params: cutoff, batch size.
+-- Remove a batch of inbox rows correlated (so received) before the cutoff.
+-- Params: cutoff, batch size.
 WITH gone AS (
   DELETE FROM alert_inbox WHERE id IN (
-    SELECT id FROM alert_inbox WHERE processed_at IS NOT NULL AND received_at < $1
-    ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+    SELECT id FROM alert_inbox WHERE processed_at < $1
+    ORDER BY processed_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING 1
 )
 SELECT count(*)::int AS n FROM gone`;

@@ -25,6 +25,10 @@ type Alert = {
   episode: number;
   flapping: boolean;
   expiredAt: string | null;
+  endsAt: string | null;
+  lastReceivedAt: string;
+  description: string | null;
+  severity: string;
   pinned: boolean;
   explanation: Explanation;
 };
@@ -397,6 +401,51 @@ describe('a firing alert never resolved', () => {
     const expired = await alertOf(tocsin, 'ttl-1');
     expect(expired.status).toBe('resolved');
     expect(expired.expiredAt).not.toBeNull();
+    expect(expired.endsAt, 'an expired alert ended when it expired').toBe(expired.expiredAt);
+  });
+});
+
+describe('a firing alert re-sent', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start();
+  });
+  afterAll(() => tocsin.destroy());
+
+  it('counts each delivery and its time, and takes a changed text or severity', async () => {
+    const resend = (seconds: number, more: Record<string, unknown> = {}) => ({
+      title: 'Replication lag above 30 s',
+      description: 'Replica lag is 42 s',
+      severity: 'major',
+      ci: 'db-ledger',
+      fingerprint: 'resend-1',
+      startsAt: at(0),
+      labels: { team: 'dba' },
+      ...more,
+    });
+    await post(tocsin, [resend(0)]);
+    const first = await alertOf(tocsin, 'resend-1');
+    expect(first.count).toBe(1);
+    // Identical re-sends, one delivery each: only the count and the last-received time move.
+    for (let i = 1; i <= 3; i++) await post(tocsin, [resend(i * 60)]);
+    const same = await alertOf(tocsin, 'resend-1');
+    expect(same.id).toBe(first.id);
+    expect(same.count).toBe(4);
+    expect(Date.parse(same.lastReceivedAt)).toBeGreaterThan(Date.parse(first.lastReceivedAt));
+    expect(same.description).toBe('Replica lag is 42 s');
+    expect(same.incidentId).toBe(first.incidentId);
+    // A re-send that says something new is taken whole.
+    await post(tocsin, [resend(300, { severity: 'critical', description: 'Replica lag is 95 s' })]);
+    const changed = await alertOf(tocsin, 'resend-1');
+    expect(changed.count).toBe(5);
+    expect(changed.severity).toBe('critical');
+    expect(changed.description).toBe('Replica lag is 95 s');
+    // And then identical again: counted, the new text kept.
+    await post(tocsin, [resend(360, { severity: 'critical', description: 'Replica lag is 95 s' })]);
+    const after = await alertOf(tocsin, 'resend-1');
+    expect(after.count).toBe(6);
+    expect(after.severity).toBe('critical');
+    expect(after.description).toBe('Replica lag is 95 s');
   });
 });
 

@@ -70,11 +70,13 @@ describe('the retention job', () => {
 
     // Forty days pass for the two old ones.
     await pool.query(
-      `UPDATE alerts SET last_received_at = now() - interval '40 days'
+      `UPDATE alerts SET last_received_at = now() - interval '40 days',
+         ends_at = ends_at - interval '40 days'
        WHERE fingerprint IN ('old-resolved', 'old-firing')`,
     );
     await pool.query(
-      `UPDATE alert_inbox SET received_at = now() - interval '40 days'
+      `UPDATE alert_inbox SET received_at = now() - interval '40 days',
+         processed_at = now() - interval '40 days'
        WHERE alert->>'fingerprint' IN ('old-resolved', 'old-firing')`,
     );
     await pool.query(

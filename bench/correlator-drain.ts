@@ -1,0 +1,254 @@
+/**
+ * bench/correlator-drain: the live correlator alone, in this process, draining an inbox
+ * pre-loaded with bench/pipeline's alert stream on its ~10,000-CI estate — the loop to iterate on
+ * when making the correlator faster, without ingest, services or a load generator on the cores.
+ *
+ *   npm run bench:correlator-drain [-- --alerts 40000 --rate 2000 --batch 2000]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/correlator-drain.ts   (profile)
+ *
+ * The alerts are stored straight into alert_inbox (as ingest's group commit does, 100 per
+ * delivery), with event times `--rate` alerts a second apart, as a steady stream has them. The
+ * figures: alerts correlated per second of wall time, and this process's CPU time per 1,000
+ * alerts (user + system, from process.cpuUsage: less sensitive to other work on the machine than
+ * wall time; PostgreSQL's own CPU is not in it). Baseline, measured in the same run: the same
+ * stream replayed through the engine alone, in memory (no reads or writes), so the ratio is what
+ * the reading and writing cost on top of correlation. Prints a table and writes
+ * bench/results/correlator-drain-<time>.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { Alert, AlertInput } from '../correlator/alert.ts';
+import { createCorrelationEngine } from '../correlator/engine/engine.ts';
+import { LiveCorrelator } from '../correlator/live.ts';
+import { sources } from '../ingest/sources/index.ts';
+import { importCmdb } from '../services/store/cmdb.ts';
+import { readCmdb } from '../services/store/correlation.ts';
+import { createPool, ensureDatabase, withTransaction } from '../services/store/db.ts';
+import { acceptDeliveries } from '../services/store/deliveries.ts';
+import { pendingInbox } from '../services/store/inbox.ts';
+import { migrate } from '../services/store/migrate.ts';
+import { defaultEstateOptions, generateEstate } from './correlation/estate.ts';
+import { defaultStormOptions, generateStorm, type Tier } from './correlation/storms.ts';
+import { root } from './processes.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    alerts: { type: 'string', default: '40000' },
+    rate: { type: 'string', default: '2000' },
+    batch: { type: 'string', default: '2000' },
+    'database-server': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const alertCount = Number(args.alerts);
+const rate = Number(args.rate);
+const batchSize = Number(args.batch);
+
+// bench/pipeline's estate and stream (about 9,900 CIs; tier C-like storms), see that file.
+const estate = generateEstate({
+  ...defaultEstateOptions,
+  datacenters: 4,
+  racksPerDatacenter: 32,
+  serversPerRack: 14,
+  cloudVms: 600,
+  applications: 450,
+  businessServices: 40,
+});
+const tier: Tier = {
+  name: 'C',
+  summary: 'drain',
+  estate,
+  cmdb: estate,
+  storm: {
+    ...defaultStormOptions,
+    days: 2,
+    faultsPerDay: 400,
+    noisePerDay: 20_000,
+    concurrentShare: 0.6,
+    sameDatacenterShare: 0.7,
+  },
+};
+
+/** The storm's alerts without their event times, each given one `rate` per second apart. */
+function stream(): Alert[] {
+  const out: Alert[] = [];
+  const start = Date.parse('2026-11-29T00:00:00.000Z');
+  while (out.length < alertCount) {
+    for (const { delivery } of generateStorm(tier)) {
+      if (out.length >= alertCount) break;
+      const { startsAt: _s, endsAt: _e, ...input } = delivery.alert;
+      const receivedAt = new Date(start + (out.length * 1000) / rate);
+      const normalized = sources.generic.normalize({
+        body: input satisfies AlertInput,
+        receivedAt,
+        header: () => undefined,
+      });
+      if (normalized.kind !== 'alerts') throw new Error(JSON.stringify(normalized));
+      out.push(...normalized.alerts);
+    }
+  }
+  return out;
+}
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+const loadBefore = loadavg()[0]!;
+const alerts = stream();
+const database = `tocsin_bench_${randomBytes(4).toString('hex')}`;
+const databaseUrl = `${args['database-server']}/${database}`;
+await ensureDatabase(databaseUrl);
+const pool = createPool(databaseUrl, 6);
+const log = pino({ level: 'warn' });
+try {
+  await migrate(pool);
+  const imported = await withTransaction(pool, (tx) =>
+    importCmdb(tx, estate.cis, estate.relationships),
+  );
+  if (imported.kind !== 'imported') throw new Error(JSON.stringify(imported));
+  /** Stores alerts in the inbox as ingest does, 100 to a delivery. */
+  const store = async (batch: Alert[]) => {
+    for (let i = 0; i < batch.length; i += 100)
+      await acceptDeliveries(pool, [
+        {
+          source: 'generic',
+          tokenId: null,
+          idempotencyKey: null,
+          contentType: 'application/json',
+          body: '[]',
+          alerts: batch.slice(i, i + 100),
+          notice: null,
+        },
+      ]);
+  };
+  await store(alerts);
+  // The same alerts again after them, firing, a stream's length later: re-sends, as a steady
+  // stream of firing alerts is (Alertmanager re-sends each one every group_interval).
+  const shift = (alerts.length * 1000) / rate;
+  await store(
+    alerts.map((a) => ({ ...a, startsAt: new Date(Date.parse(a.startsAt) + shift).toISOString() })),
+  );
+  await pool.query('VACUUM ANALYZE alert_inbox');
+
+  // Baseline: the engine alone over the same deliveries, in memory.
+  const cmdb = await readCmdb(pool);
+  const engineCpu0 = process.cpuUsage();
+  const engineT0 = performance.now();
+  const engine = await createCorrelationEngine(cmdb, {}, { recordDeliveries: false, evict: true });
+  alerts.forEach((alert, seq) => {
+    engine.push({ seq, deliveredAt: alert.startsAt, alert });
+    if (seq % batchSize === batchSize - 1) engine.takeChanges();
+  });
+  engine.takeChanges();
+  const engineSeconds = (performance.now() - engineT0) / 1000;
+  const engineCpu = cpuMs(process.cpuUsage(engineCpu0));
+
+  // The live correlator draining the inbox: the stream, then the re-sends.
+  const batches: { at: number; alerts: number; cpu: number }[] = [];
+  const cpu0 = process.cpuUsage();
+  const correlator = new LiveCorrelator({
+    pool,
+    engine: {},
+    priorityMatrix: [
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+    ],
+    batchSize,
+    log,
+    onBatch: ({ receivedAt }) =>
+      batches.push({
+        at: performance.now(),
+        alerts: receivedAt.length,
+        cpu: cpuMs(process.cpuUsage(cpu0)),
+      }),
+  });
+  const liveT0 = performance.now();
+  correlator.start();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    if ((await pendingInbox(pool)).pending === 0) break;
+  }
+  const liveSeconds = (performance.now() - liveT0) / 1000;
+  await correlator.close();
+  /** Rate and CPU of the batches after `from` up to `to` (the first is the start line). */
+  function phase(from: number, to: number) {
+    const first = batches[from]!;
+    const last = batches[to]!;
+    const n = batches.slice(from + 1, to + 1).reduce((s, b) => s + b.alerts, 0);
+    return {
+      perSecond: n / ((last.at - first.at) / 1000),
+      cpuPer1000: ((last.cpu - first.cpu) / n) * 1000,
+    };
+  }
+  let boundary = 0;
+  for (let seen = 0; seen < alerts.length; boundary++) seen += batches[boundary]!.alerts;
+  const stream = phase(0, boundary - 1);
+  const resent = phase(boundary - 1, batches.length - 1);
+
+  const rows = [
+    {
+      measure: 'engine alone, in memory (baseline)',
+      perSecond: alerts.length / engineSeconds,
+      cpuPer1000: (engineCpu / alerts.length) * 1000,
+    },
+    {
+      measure: 'live correlator, the stream',
+      ...stream,
+    },
+    {
+      measure: 'live correlator, the same alerts re-sent',
+      ...resent,
+    },
+  ];
+  console.log(
+    `\nbench/correlator-drain: ${estate.cis.length} CIs; ${alerts.length} alerts at ${rate}/s event time; batches of ${batchSize} (${batches.length} written)`,
+  );
+  console.log(
+    `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ')} × ${cpus().length}, Node ${process.version}, load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n`,
+  );
+  console.log(
+    '| measure                                 | alerts/s | CPU ms / 1,000 alerts | vs baseline (CPU) |',
+  );
+  console.log(
+    '| --------------------------------------- | -------- | --------------------- | ----------------- |',
+  );
+  for (const r of rows)
+    console.log(
+      `| ${r.measure.padEnd(39)} | ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} | ${r.cpuPer1000.toFixed(1).padStart(21)} | ${(r.cpuPer1000 / rows[0]!.cpuPer1000).toFixed(2).padStart(17)} |`,
+    );
+  console.log(
+    `\nlive: ${liveSeconds.toFixed(1)} s from start (lease and restore included) to pending 0`,
+  );
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `correlator-drain-${new Date().toISOString().replaceAll(':', '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        bench: 'correlator-drain',
+        at: new Date().toISOString(),
+        machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+        load: { before: loadBefore, after: loadavg()[0] },
+        settings: { alerts: alerts.length, rate, batchSize, cis: estate.cis.length },
+        rows,
+        liveSeconds,
+        batches: batches.length,
+      },
+      null,
+      1,
+    ),
+  );
+  console.log(`results: ${file}`);
+} finally {
+  await pool.end();
+  if (!args.keep) {
+    const admin = createPool(`${args['database-server']}/postgres`, 1);
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  }
+}
