@@ -71,7 +71,7 @@ export type LiveCorrelatorOptions = {
   leaseRetryMs?: number;
   /** After this long with no delivery, event time follows the clock (see advanceTo). */
   idleMs?: number;
-  /** How often the CMDB is checked for changes (0: before every step; the check is two counts). */
+  /** How often the CMDB is checked for changes (0: with every batch read; the check is counts). */
   cmdbCheckMs?: number;
   /** Called after each written batch with its inbox receipt times and touched incident ids. */
   onBatch?: (batch: { receivedAt: string[]; incidents: string[]; alerts: string[] }) => void;
@@ -190,11 +190,13 @@ export class LiveCorrelator {
 
   async #step(): Promise<void> {
     if (this.#engine === null && !(await this.#acquire())) return;
-    if (Date.now() - this.#lastCmdbCheck >= this.#o.cmdbCheckMs) await this.#checkCmdb();
     await this.#retireClosed();
     await this.#applyOverrides();
     for (;;) {
       const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize);
+      // The CMDB after the batch is read, not before: an alert accepted after a CMDB change
+      // committed is then always correlated on the changed CMDB, as a replay over it would be.
+      if (Date.now() - this.#lastCmdbCheck >= this.#o.cmdbCheckMs) await this.#checkCmdb();
       if (rows.length > 0) this.#lastDeliveryAt = Date.now();
       else if (Date.now() - this.#lastDeliveryAt > this.#o.idleMs) {
         // Quiet: event time moves on as fast as the clock from where the stream left it (not to
@@ -296,11 +298,19 @@ export class LiveCorrelator {
     this.#lastCmdbCheck = Date.now();
   }
 
+  /**
+   * Puts a changed CMDB under the running engine. Its state stays: rebuilding it from storage
+   * would lose what storage does not hold (flap times, recently resolved incidents, text
+   * statistics), and the engine would decide differently from one that ran through the change.
+   */
   async #checkCmdb(): Promise<void> {
     this.#lastCmdbCheck = Date.now();
-    if ((await cmdbStamp(this.#o.pool)) === this.#cmdbStamp) return;
+    // The stamp first: a change landing between the two reads is then seen at the next check.
+    const stamp = await cmdbStamp(this.#o.pool);
+    if (stamp === this.#cmdbStamp) return;
     this.#o.log.info('correlator: the CMDB changed; rebuilding topology');
-    await this.#restore();
+    this.#engine!.replaceCmdb(await readCmdb(this.#o.pool));
+    this.#cmdbStamp = stamp;
   }
 
   /** Incidents a person closed or canceled take no new alerts. */

@@ -219,7 +219,7 @@ const SECOND = 1000;
 /** The correlation engine over one CMDB snapshot; see the module comment. */
 export class CorrelationEngine {
   readonly config: Readonly<EngineConfig>;
-  readonly #topology: Topology;
+  #topology: Topology;
   readonly #texts: TemplateIndex;
   readonly #pending: Event[] = [];
   #maxAt = -Infinity;
@@ -258,11 +258,17 @@ export class CorrelationEngine {
     this.config = config;
     this.#mode = mode;
     this.#texts = texts;
-    this.#topology = new Topology(cmdb.cis, cmdb.relationships, {
-      maxHops: config.maxHops,
-      hubDegree: config.hubDegree,
-      dependencyDepth: config.dependencyDepth,
-    });
+    this.#topology = topologyOf(cmdb, config);
+  }
+
+  /**
+   * Takes a new CMDB snapshot (the live pipeline's CMDB changed): alerts from now on are placed
+   * and ranked on it. Everything else the engine holds — incidents, alerts with the CIs they
+   * resolved to on arrival, flap times, text statistics, timers — stays, so a CMDB change never
+   * makes the engine decide differently from one that ran through it.
+   */
+  replaceCmdb(cmdb: EngineCmdb): void {
+    this.#topology = topologyOf(cmdb, this.config);
   }
 
   /**
@@ -1083,6 +1089,14 @@ export async function createCorrelationEngine(
     resolveEngineConfig(config),
     mode,
   );
+}
+
+function topologyOf(cmdb: EngineCmdb, config: Readonly<EngineConfig>): Topology {
+  return new Topology(cmdb.cis, cmdb.relationships, {
+    maxHops: config.maxHops,
+    hubDegree: config.hubDegree,
+    dependencyDepth: config.dependencyDepth,
+  });
 }
 
 function eventTime(delivery: EngineDelivery): number {

@@ -184,6 +184,24 @@ describe('the correlation engine', () => {
     expect(await correlate(stream)).toEqual(await correlate(stream));
   });
 
+  it('takes a new CMDB without forgetting anything: only later alerts are placed on it', async () => {
+    const stream = deliveries(inOrder);
+    const empty = await createCorrelationEngine({ cis: [], relationships: [] });
+    empty.replaceCmdb(cmdb);
+    const changed = await createCorrelationEngine(cmdb);
+    for (const d of stream) {
+      empty.push(d);
+      // The same CMDB again after every delivery: an engine that kept its state decides the same.
+      changed.push(d);
+      changed.replaceCmdb({ cis: [...cmdb.cis], relationships: [...cmdb.relationships] });
+    }
+    empty.flush();
+    changed.flush();
+    const reference = await correlate(stream);
+    expect(empty.result()).toEqual(reference);
+    expect(changed.result()).toEqual(reference);
+  });
+
   it('does not glue unrelated alerts together through a hub', async () => {
     const stream: EngineDelivery[] = [
       alert('f-l1', 'leaf-01', 'Backup job failed on leaf-01', 0),

@@ -1,14 +1,17 @@
 /**
  * Determinism and scale-out: the same stream always gives the same incidents; a replay of what
- * the live pipeline received gives the incidents the live pipeline made; and three correlator
- * processes on one stream give the same incidents as one, and lose nothing when the holder stops.
+ * the live pipeline received gives the incidents the live pipeline made, also across a CMDB
+ * change; and three correlator processes on one stream give the same incidents as one, and lose
+ * nothing when the holder stops.
  */
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEstate } from '../../bench/correlation/estate.ts';
 import { defaultStormOptions, generateStorm, type Tier } from '../../bench/correlation/storms.ts';
+import { LiveCorrelator } from '../../correlator/live.ts';
 import { parseStream, replay, StreamError } from '../../correlator/replay.ts';
 import { correlatedDeliveries, readCmdb } from '../../services/store/correlation.ts';
-import { createPool } from '../../services/store/db.ts';
+import { createPool, type Pool } from '../../services/store/db.ts';
 import { eventually, jsonRequest, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
 // A few hours of tier A's storm on the bench estate: faults cascading along dependencies,
@@ -129,6 +132,133 @@ describe('the live pipeline and a replay of what it received', () => {
     const live = await liveIncidents(tocsin);
     expect(live.length).toBeGreaterThan(10);
     expect(await replayed(tocsin)).toEqual(live);
+  });
+});
+
+/**
+ * The pool with a hook that runs once, right before the next read of the inbox: what it does
+ * lands between the correlator's other reads and that one, however fast or slow the machine.
+ */
+function beforeNextInboxRead(pool: Pool): {
+  pool: Pool;
+  /** Resolves once the hook has run. */
+  arm(hook: () => Promise<void>): Promise<void>;
+} {
+  let armed: (() => Promise<void>) | null = null;
+  const hooked = new Proxy(pool, {
+    get(target, key) {
+      if (key === 'query')
+        return async (text: string, values?: unknown[]) => {
+          if (
+            armed !== null &&
+            /FROM alert_inbox\s+WHERE processed_at IS NULL ORDER BY id/.test(text)
+          ) {
+            const hook = armed;
+            armed = null;
+            await hook();
+          }
+          return target.query(text, values);
+        };
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return {
+    pool: hooked,
+    arm(hook) {
+      return new Promise((resolve, reject) => {
+        armed = () => hook().then(resolve, reject);
+      });
+    },
+  };
+}
+
+describe('a CMDB change that lands just before the correlator reads the alerts after it', () => {
+  let ingest: TestTocsin;
+  let pool: Pool;
+  let correlator: LiveCorrelator | undefined;
+  beforeAll(async () => {
+    ingest = await startTestTocsin({ roles: ['ingest', 'services'] });
+    pool = createPool(ingest.config.databaseUrl, 4);
+  });
+  afterAll(async () => {
+    await correlator?.close();
+    await pool.end();
+    await ingest.destroy();
+  });
+
+  it('correlates those alerts on the changed CMDB, as a replay does', async () => {
+    const inbox = beforeNextInboxRead(pool);
+    correlator = new LiveCorrelator({
+      pool: inbox.pool,
+      engine: {},
+      priorityMatrix: ingest.config.priorityMatrix,
+      log: pino({ level: 'silent' }),
+    });
+    correlator.start();
+    await eventually(() => Promise.resolve(correlator!.leader ? true : undefined), {
+      what: 'the lease',
+    });
+    // It holds the lease on an empty CMDB. The estate is imported and the storm accepted after
+    // it, both after the correlator last looked at the CMDB and before it reads the storm.
+    await inbox.arm(async () => {
+      expect((await ingest.request('/api/v1/cmdb/import', jsonRequest(estate))).status).toBe(200);
+      await postInChunks(ingest, stream);
+    });
+    await drained(ingest);
+    const live = await liveIncidents(ingest);
+    expect(live.length).toBeGreaterThan(10);
+    expect(await replayed(ingest)).toEqual(live);
+  });
+});
+
+describe('a CMDB change while the live pipeline correlates', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await startTestTocsin();
+    const cmdb = {
+      cis: [
+        { name: 'db-ledger', class: 'database' },
+        { name: 'app-billing', class: 'application' },
+      ],
+      relationships: [{ source: 'app-billing', target: 'db-ledger', type: 'depends_on' }],
+    };
+    expect((await tocsin.request('/api/v1/cmdb/import', jsonRequest(cmdb))).status).toBe(200);
+  });
+  afterAll(() => tocsin.destroy());
+
+  it('changes nothing else: an alert flapping across it is still one flapping alert', async () => {
+    const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+    const flap = (status: string, seconds: number) => ({
+      title: 'Interface eth0 down on db-ledger',
+      ci: 'db-ledger',
+      fingerprint: 'flap-across',
+      status,
+      startsAt: new Date(T0 + seconds * 1000).toISOString(),
+      ...(status === 'resolved' ? { endsAt: new Date(T0 + seconds * 1000).toISOString() } : {}),
+    });
+    await postInChunks(tocsin, [
+      flap('firing', 0),
+      flap('resolved', 60),
+      flap('firing', 120),
+      flap('resolved', 180),
+    ]);
+    await drained(tocsin);
+    const unrelated = { cis: [{ name: 'printer-7', class: 'server' }], relationships: [] };
+    expect((await tocsin.request('/api/v1/cmdb/import', jsonRequest(unrelated))).status).toBe(200);
+    // The fourth change within the flap window, after the CMDB changed.
+    await postInChunks(tocsin, [flap('firing', 240)]);
+    await drained(tocsin);
+    const pool = createPool(tocsin.config.databaseUrl, 1);
+    try {
+      const { rows } = await pool.query<{ flapping: boolean; changes: number }>(
+        "SELECT flapping, changes FROM alerts WHERE fingerprint = 'flap-across'",
+      );
+      expect(rows).toEqual([{ flapping: true, changes: 4 }]);
+    } finally {
+      await pool.end();
+    }
+    expect(await replayed(tocsin, 5)).toEqual(await liveIncidents(tocsin));
   });
 });
 
