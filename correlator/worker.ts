@@ -11,8 +11,8 @@ import { queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
 import type { LiveCorrelator } from './live.ts';
 import { runProblemMining, type ProblemMiningSettings } from './problems.ts';
 
-/** What the correlator workers need, injected by the process that runs them. */
-export type CorrelatorDeps = {
+/** What the queue workers need, injected by the process that runs them. */
+export type WorkerDeps = {
   pool: Pool;
   es: SearchClient;
   jobs: Jobs;
@@ -20,8 +20,11 @@ export type CorrelatorDeps = {
   queuePrefix: string;
   indexPrefix: string;
   concurrency: number;
-  /** The live correlator of this process (it correlates only while it holds the lease). */
-  correlator: LiveCorrelator;
+  /**
+   * The live correlator of this process (it correlates only while it holds the lease); null
+   * where no correlator runs, which then serves no correlate queue.
+   */
+  correlator: LiveCorrelator | null;
   /** Resolved alerts and raw deliveries older than this are removed; 0 keeps them for good. */
   retentionDays: number;
   /** How the problem.mine job groups recurring incidents into candidate problems. */
@@ -44,8 +47,19 @@ function isIdList(value: unknown): value is string[] {
   );
 }
 
-/** Starts the workers of both queues; returns a function that closes them gracefully. */
-export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise<void> } {
+/** A queue a process may serve. */
+export type QueueName = (typeof queues)[keyof typeof queues];
+
+/**
+ * Starts workers for the given queues; returns a function that closes them gracefully. A
+ * correlator process serves `correlate` (which only wakes its live correlator) and `maintenance`;
+ * the search projection (`search`) runs where the records API runs, so that it never takes CPU
+ * from the one process that correlates.
+ */
+export function startWorkers(
+  deps: WorkerDeps,
+  serve: readonly QueueName[],
+): { close(): Promise<void> } {
   const { pool, es, jobs, log } = deps;
 
   // A correlate job says that alerts were accepted; the lease holder reads the inbox in order
@@ -53,6 +67,8 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
   function correlate(data: JobCatalog['alert.correlate']['data']): number {
     if (!isIdList(data?.deliveryIds) && !isIdList(data?.inboxIds))
       throw new UnrecoverableError('alert.correlate needs deliveryIds or inboxIds: string[]');
+    if (deps.correlator === null)
+      throw new Error('alert.correlate reached a process without a correlator');
     deps.correlator.wake();
     return 0;
   }
@@ -122,7 +138,7 @@ export function startCorrelatorWorkers(deps: CorrelatorDeps): { close(): Promise
     }
   }
 
-  const workers = Object.values(queues).map((queue) => {
+  const workers = serve.map((queue) => {
     const worker = new Worker(queue, process, {
       connection: deps.connection,
       prefix: deps.queuePrefix,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { startScheduler } from '../correlator/cron.ts';
 import { Jobs, withTimeout } from '../correlator/jobs.ts';
 import { LiveCorrelator } from '../correlator/live.ts';
-import { startCorrelatorWorkers } from '../correlator/worker.ts';
+import { startWorkers, type QueueName } from '../correlator/worker.ts';
 import { createIngestApp, ingestRoutes } from '../ingest/app.ts';
 import { createGroupCommit, type GroupCommit } from '../ingest/group-commit.ts';
 import type { Accept, AcceptResult, Submission } from '../ingest/ingest.ts';
@@ -230,26 +230,36 @@ export async function startTocsin(
       })
     : null;
   correlator?.start();
-  const workers = correlator
-    ? startCorrelatorWorkers({
-        correlator,
-        pool,
-        es,
-        jobs,
-        connection: consumer,
-        queuePrefix: config.queuePrefix,
-        indexPrefix: config.indexPrefix,
-        concurrency: config.correlatorConcurrency,
-        retentionDays: config.alertRetentionDays,
-        problemMining: {
-          lookbackDays: config.problemLookbackDays,
-          minIncidents: config.problemMinIncidents,
-          priorityMatrix: config.priorityMatrix,
-        },
-        metrics,
-        log,
-      })
-    : null;
+  // A correlator process wakes on correlate jobs and runs maintenance; the search projection runs
+  // where the records API does (see correlator/worker.ts).
+  const serve: QueueName[] = [
+    ...(correlator ? (['correlate', 'maintenance'] as const) : []),
+    ...(roles.includes('services') ? (['search'] as const) : []),
+  ];
+  const workers =
+    serve.length > 0
+      ? startWorkers(
+          {
+            correlator,
+            pool,
+            es,
+            jobs,
+            connection: consumer,
+            queuePrefix: config.queuePrefix,
+            indexPrefix: config.indexPrefix,
+            concurrency: config.correlatorConcurrency,
+            retentionDays: config.alertRetentionDays,
+            problemMining: {
+              lookbackDays: config.problemLookbackDays,
+              minIncidents: config.problemMinIncidents,
+              priorityMatrix: config.priorityMatrix,
+            },
+            metrics,
+            log,
+          },
+          serve,
+        )
+      : null;
   const scheduler = roles.includes('correlator')
     ? startScheduler(
         jobs,
