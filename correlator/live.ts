@@ -30,6 +30,7 @@ import {
   writeCorrelation,
   type AlertTouch,
   type AlertWrite,
+  type CorrelationWrite,
   type IncidentWrite,
   type PendingDelivery,
   type StoredIncident,
@@ -89,6 +90,13 @@ const urgencyBySeverity: Record<Severity, number> = {
   info: 3,
 };
 
+/** One batch's effects, built before it is written (see #plan). */
+type BatchWrite = {
+  rows: PendingDelivery[];
+  write: CorrelationWrite;
+  suspects: SuspectQuery[];
+};
+
 /** The live correlator; see the module comment. */
 export class LiveCorrelator {
   readonly #o: Required<Omit<LiveCorrelatorOptions, 'onBatch'>> &
@@ -114,6 +122,10 @@ export class LiveCorrelator {
   readonly #alertKeys = new Map<string, string>();
   readonly #incidentIds = new Map<string, string>();
   readonly #incidentKeys = new Map<string, string>();
+  /** Ids reserved for rows not yet inserted (see #provisionIds). */
+  readonly #freeIds = { alerts: [] as string[], incidents: [] as string[] };
+  /** The latest episode per fingerprint this process wrote or looked up (see #lookUpEpisodes). */
+  readonly #episodes = new Map<string, number>();
   /** Per stored alert id, a digest of what was last written of it (see #touchOnly). */
   readonly #written = new Map<string, string>();
 
@@ -192,27 +204,42 @@ export class LiveCorrelator {
     if (this.#engine === null && !(await this.#acquire())) return;
     await this.#retireClosed();
     await this.#applyOverrides();
-    for (;;) {
-      const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize);
-      // The CMDB after the batch is read, not before: an alert accepted after a CMDB change
-      // committed is then always correlated on the changed CMDB, as a replay over it would be.
-      if (Date.now() - this.#lastCmdbCheck >= this.#o.cmdbCheckMs) await this.#checkCmdb();
-      if (rows.length > 0) this.#lastDeliveryAt = Date.now();
-      else if (Date.now() - this.#lastDeliveryAt > this.#o.idleMs) {
-        // Quiet: event time moves on as fast as the clock from where the stream left it (not to
-        // the clock itself: a stream of old or skewed event times keeps its own time).
-        const quietFor = Date.now() - this.#lastDeliveryAt;
-        const engine = this.#engine!;
-        if (this.#quietFrom === null) this.#quietFrom = engine.latest;
-        engine.advanceTo(this.#quietFrom + quietFor);
+    // One batch is written while the next is read and correlated. A batch's write is built in
+    // full (ids, episodes, rows) before the next batch touches the engine, and starts only once
+    // the previous one committed, so the effects land in stream order, as one at a time would.
+    let writing: { done: Promise<void>; first: string; last: string } | null = null;
+    try {
+      for (;;) {
+        const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize, writing);
+        // The CMDB after the batch is read, not before: an alert accepted after a CMDB change
+        // committed is then always correlated on the changed CMDB, as a replay over it would be.
+        if (Date.now() - this.#lastCmdbCheck >= this.#o.cmdbCheckMs) await this.#checkCmdb();
+        if (rows.length > 0) this.#lastDeliveryAt = Date.now();
+        else if (Date.now() - this.#lastDeliveryAt > this.#o.idleMs) {
+          // Quiet: event time moves on as fast as the clock from where the stream left it (not
+          // to the clock itself: a stream of old or skewed event times keeps its own time).
+          const quietFor = Date.now() - this.#lastDeliveryAt;
+          const engine = this.#engine!;
+          if (this.#quietFrom === null) this.#quietFrom = engine.latest;
+          engine.advanceTo(this.#quietFrom + quietFor);
+        }
+        if (rows.length > 0) this.#quietFrom = null;
+        await this.#provisionIds(rows.length);
+        for (const row of rows) this.#engine!.push(this.#delivery(row));
+        const changes = this.#engine!.takeChanges();
+        if (rows.length === 0 && changes.alerts.length === 0 && changes.incidents.length === 0)
+          return;
+        await this.#lookUpEpisodes(changes);
+        if (writing !== null) await writing.done;
+        this.#prune();
+        const done = this.#commit(this.#plan(rows, changes));
+        // Awaited before the next write or when the step ends; a failure is seen there.
+        done.catch(() => {});
+        writing = { done, first: rows[0]?.id ?? '0', last: rows.at(-1)?.id ?? '0' };
+        if (rows.length < this.#o.batchSize) return;
       }
-      if (rows.length > 0) this.#quietFrom = null;
-      for (const row of rows) this.#engine!.push(this.#delivery(row));
-      const changes = this.#engine!.takeChanges();
-      if (rows.length === 0 && changes.alerts.length === 0 && changes.incidents.length === 0)
-        return;
-      await this.#write(rows, changes);
-      if (rows.length < this.#o.batchSize) return;
+    } finally {
+      if (writing !== null) await writing.done;
     }
   }
 
@@ -250,6 +277,7 @@ export class LiveCorrelator {
   async #release(): Promise<void> {
     this.#engine = null;
     this.#written.clear();
+    this.#episodes.clear();
     this.#alertIds.clear();
     this.#alertKeys.clear();
     this.#incidentIds.clear();
@@ -329,120 +357,166 @@ export class LiveCorrelator {
     this.#incidentKeys.set(id, name);
   }
 
-  async #write(rows: PendingDelivery[], changes: EngineChanges): Promise<void> {
+  /** Tops up the ids reserved for new alerts and incidents: a batch makes at most one each per row. */
+  async #provisionIds(rows: number): Promise<void> {
+    const want = 2 * Math.max(rows, this.#o.batchSize);
+    const [alerts, incidents] = await Promise.all([
+      this.#freeIds.alerts.length < rows
+        ? reserveIds(this.#o.pool, 'alerts', want - this.#freeIds.alerts.length)
+        : [],
+      this.#freeIds.incidents.length < rows
+        ? reserveIds(this.#o.pool, 'incidents', want - this.#freeIds.incidents.length)
+        : [],
+    ]);
+    this.#freeIds.alerts.push(...alerts);
+    this.#freeIds.incidents.push(...incidents);
+  }
+
+  /**
+   * The latest stored episode of each new alert's fingerprint, from what this process wrote or
+   * looked up before, else from the database. A fingerprint this process wrote stays known until
+   * its write has committed (#prune runs only between writes), so a write still in flight is
+   * never missed.
+   */
+  async #lookUpEpisodes(changes: EngineChanges): Promise<void> {
+    const unknown = new Set<string>();
+    for (const { alert } of changes.alerts)
+      if (!this.#alertIds.has(alert.id) && !this.#episodes.has(alert.fingerprint))
+        unknown.add(alert.fingerprint);
+    if (unknown.size === 0) return;
+    const stored = await latestEpisodes(this.#o.pool, [...unknown]);
+    for (const fingerprint of unknown)
+      this.#episodes.set(fingerprint, stored.get(fingerprint) ?? 0);
+  }
+
+  /** A batch's write, built in full from the engine's changes; links new ids as it goes. */
+  #plan(rows: PendingDelivery[], changes: EngineChanges): BatchWrite {
     const engine = this.#engine!;
-    const { pool } = this.#o;
     // The latest delivery of each touched alert in this batch, and the first receipt of new ones.
     const latest = new Map<string, PendingDelivery>();
     const first = new Map<string, PendingDelivery>();
-    const processed = engine.takeProcessed();
-    for (const { seq, alertId } of processed) {
+    for (const { seq, alertId } of engine.takeProcessed()) {
       const row = rows[seq - (this.#seq - rows.length)];
       if (row === undefined) continue;
       latest.set(alertId, row);
       if (!first.has(alertId)) first.set(alertId, row);
     }
-    await withTransaction(pool, async (tx) => {
-      await setActor(tx, 'correlator');
-      const newIncidents = changes.incidents.filter((i) => !this.#incidentIds.has(i.id));
-      const incidentIds = await reserveIds(tx, 'incidents', newIncidents.length);
-      newIncidents.forEach((incident, i) => this.#link(incident.id, incidentIds[i]!));
-      const newAlerts = changes.alerts.filter((a) => !this.#alertIds.has(a.alert.id));
-      const [alertIds, episodes] = await Promise.all([
-        reserveIds(tx, 'alerts', newAlerts.length),
-        latestEpisodes(tx, [...new Set(newAlerts.map((a) => a.alert.fingerprint))]),
-      ]);
-      newAlerts.forEach(({ alert }, i) => {
-        const episode = (episodes.get(alert.fingerprint) ?? 0) + 1;
-        episodes.set(alert.fingerprint, episode);
-        this.#alertIds.set(alert.id, { id: alertIds[i]!, episode });
-        this.#alertKeys.set(alertIds[i]!, alert.id);
-      });
-      const inserted = new Set(newAlerts.map((a) => a.alert.id));
-      const alerts = changes.alerts.map(({ alert, incident }): AlertWrite => {
-        const stored = this.#alertIds.get(alert.id)!;
-        const row = latest.get(alert.id);
-        return {
-          id: stored.id,
-          insert: inserted.has(alert.id),
-          fingerprint: alert.fingerprint,
-          episode: stored.episode,
-          incidentId: this.#incidentIds.get(incident)!,
-          status: alert.firing ? 'firing' : 'resolved',
-          severity: alert.severity,
-          startsAt: new Date(alert.startsAt).toISOString(),
-          endsAt: alert.firing
-            ? null
-            : (row?.alert.endsAt ??
-              (alert.expired ? new Date(engine.watermark).toISOString() : null)),
-          template: alert.template,
-          explanation: this.#storedExplanation(alert.explanation),
-          flapping: alert.flapping,
-          changes: alert.changes,
-          expiredAt: alert.expired ? new Date(engine.watermark).toISOString() : null,
-          pinned: alert.pinned,
-          count: alert.deliveries,
-          content: row
-            ? {
-                ci: row.alert.ci,
-                title: row.alert.title,
-                description: row.alert.description,
-                source: row.alert.source,
-                service: row.alert.service,
-                labels: row.alert.labels,
-                receivedAt: row.receivedAt,
-                firstReceivedAt: (first.get(alert.id) ?? row).receivedAt,
-                deliveryId: row.deliveryId,
-                partial: row.alert.partial === true,
-              }
-            : null,
-        };
-      });
-      const written = alerts.filter((a) => !this.#touchOnly(a));
-      const touched = alerts
-        .filter((a) => !written.includes(a))
-        .map((a): AlertTouch => ({ id: a.id, count: a.count, receivedAt: a.content!.receivedAt }));
-      const insertedIncidents = new Set(newIncidents.map((i) => i.id));
-      const incidents = changes.incidents.map((incident) =>
-        this.#incidentWrite(incident, insertedIncidents.has(incident.id)),
-      );
-      const merged = changes.merged
-        .map(({ from, into }) => ({
-          from: this.#incidentIds.get(from),
-          into: this.#incidentIds.get(into),
-        }))
-        .filter((m): m is { from: string; into: string } => !!m.from && !!m.into);
-      await writeCorrelation(tx, {
+    const take = (free: string[]) => {
+      const id = free.pop();
+      if (id === undefined) throw new Error('correlator: ran out of reserved ids');
+      return id;
+    };
+    const insertedIncidents = new Set<string>();
+    for (const incident of changes.incidents)
+      if (!this.#incidentIds.has(incident.id)) {
+        this.#link(incident.id, take(this.#freeIds.incidents));
+        insertedIncidents.add(incident.id);
+      }
+    const inserted = new Set<string>();
+    for (const { alert } of changes.alerts)
+      if (!this.#alertIds.has(alert.id)) {
+        const episode = (this.#episodes.get(alert.fingerprint) ?? 0) + 1;
+        this.#episodes.set(alert.fingerprint, episode);
+        const id = take(this.#freeIds.alerts);
+        this.#alertIds.set(alert.id, { id, episode });
+        this.#alertKeys.set(id, alert.id);
+        inserted.add(alert.id);
+      }
+    const written: AlertWrite[] = [];
+    const touched: AlertTouch[] = [];
+    for (const { alert, incident } of changes.alerts) {
+      const stored = this.#alertIds.get(alert.id)!;
+      const row = latest.get(alert.id);
+      const write: AlertWrite = {
+        id: stored.id,
+        insert: inserted.has(alert.id),
+        fingerprint: alert.fingerprint,
+        episode: stored.episode,
+        incidentId: this.#incidentIds.get(incident)!,
+        status: alert.firing ? 'firing' : 'resolved',
+        severity: alert.severity,
+        startsAt: new Date(alert.startsAt).toISOString(),
+        endsAt: alert.firing
+          ? null
+          : (row?.alert.endsAt ??
+            (alert.expired ? new Date(engine.watermark).toISOString() : null)),
+        template: alert.template,
+        explanation: this.#storedExplanation(alert.explanation),
+        flapping: alert.flapping,
+        changes: alert.changes,
+        expiredAt: alert.expired ? new Date(engine.watermark).toISOString() : null,
+        pinned: alert.pinned,
+        count: alert.deliveries,
+        content: row
+          ? {
+              ci: row.alert.ci,
+              title: row.alert.title,
+              description: row.alert.description,
+              source: row.alert.source,
+              service: row.alert.service,
+              labels: row.alert.labels,
+              receivedAt: row.receivedAt,
+              firstReceivedAt: (first.get(alert.id) ?? row).receivedAt,
+              deliveryId: row.deliveryId,
+              partial: row.alert.partial === true,
+            }
+          : null,
+      };
+      if (this.#touchOnly(write))
+        touched.push({ id: write.id, count: write.count, receivedAt: write.content!.receivedAt });
+      else written.push(write);
+    }
+    const incidents = changes.incidents.map((incident) =>
+      this.#incidentWrite(incident, insertedIncidents.has(incident.id)),
+    );
+    const merged = changes.merged
+      .map(({ from, into }) => ({
+        from: this.#incidentIds.get(from),
+        into: this.#incidentIds.get(into),
+      }))
+      .filter((m): m is { from: string; into: string } => !!m.from && !!m.into);
+    const suspects = this.#suspectQueries(changes.incidents);
+    for (const { from } of changes.merged) {
+      const id = this.#incidentIds.get(from);
+      this.#incidentIds.delete(from);
+      if (id !== undefined) this.#incidentKeys.delete(id);
+    }
+    return {
+      rows,
+      write: {
         incidents,
         merged,
         alerts: written,
         touched,
         inboxIds: rows.map((r) => r.id),
         priorityMatrix: this.#o.priorityMatrix,
-      });
-      await this.#linkSuspects(tx, changes.incidents);
+      },
+      suspects,
+    };
+  }
+
+  /** Writes a planned batch in one transaction. */
+  async #commit({ rows, write, suspects }: BatchWrite): Promise<void> {
+    await withTransaction(this.#o.pool, async (tx) => {
+      await setActor(tx, 'correlator');
+      await writeCorrelation(tx, write);
+      if (suspects.length > 0) await this.#linkSuspects(tx, suspects);
       // A touched alert's search document keeps its count until the alert next changes.
       await enqueueOutbox(
         tx,
         'alert',
-        written.map((a) => a.id),
+        write.alerts.map((a) => a.id),
       );
       await enqueueOutbox(tx, 'incident', [
-        ...incidents.map((i) => i.id),
-        ...merged.map((m) => m.from),
+        ...write.incidents.map((i) => i.id),
+        ...write.merged.map((m) => m.from),
       ]);
       this.#o.onBatch?.({
         receivedAt: rows.map((r) => r.receivedAt),
-        incidents: incidents.map((i) => i.id),
-        alerts: alerts.map((a) => a.id),
+        incidents: write.incidents.map((i) => i.id),
+        alerts: [...write.alerts.map((a) => a.id), ...write.touched.map((t) => t.id)],
       });
     });
-    for (const { from } of changes.merged) {
-      const id = this.#incidentIds.get(from);
-      this.#incidentIds.delete(from);
-      if (id !== undefined) this.#incidentKeys.delete(id);
-    }
-    this.#prune();
   }
 
   /**
@@ -477,10 +551,10 @@ export class LiveCorrelator {
   }
 
   /**
-   * Seeks a suspected change and a known error for the incidents that are new or whose root
-   * cause or CIs changed since they were last sought.
+   * What to seek a suspected change and a known error for: the incidents that are new or whose
+   * root cause or CIs changed since they were last sought.
    */
-  async #linkSuspects(tx: Queryable, incidents: readonly EngineIncidentChange[]): Promise<void> {
+  #suspectQueries(incidents: readonly EngineIncidentChange[]): SuspectQuery[] {
     const engine = this.#engine!;
     const queries: SuspectQuery[] = [];
     for (const incident of incidents) {
@@ -501,7 +575,11 @@ export class LiveCorrelator {
         templates: [...new Set(incident.alerts.map((a) => a.template))].slice(0, 20),
       });
     }
-    if (queries.length === 0) return;
+    return queries;
+  }
+
+  /** Seeks and links a suspected change and a known error for these incidents. */
+  async #linkSuspects(tx: Queryable, queries: SuspectQuery[]): Promise<void> {
     const found = await this.#suspects.find(tx, queries);
     await linkSuspects(
       tx,
@@ -625,6 +703,7 @@ export class LiveCorrelator {
         this.#alertIds.delete(key);
         this.#alertKeys.delete(id);
         this.#written.delete(id);
+        this.#episodes.delete(key.slice(0, key.lastIndexOf('#')));
       }
     for (const [name, id] of this.#incidentIds)
       if (!engine.hasIncident(name)) {

@@ -18,19 +18,27 @@ export type PendingDelivery = {
 };
 
 const PENDING = `
--- The next accepted alerts not yet correlated, in inbox order; only the correlator holding the
--- lease reads them, so nothing is locked. Params: limit.
+-- The next accepted alerts not yet correlated, in inbox order, but for the id range of a batch
+-- being written; only the correlator holding the lease reads them, so nothing is locked.
+-- Params: limit, first and last id of the batch being written (or none: 0, 0).
 SELECT id, received_at, delivery_id, alert FROM alert_inbox
-WHERE processed_at IS NULL ORDER BY id LIMIT $1`;
+WHERE processed_at IS NULL AND NOT (id BETWEEN $2 AND $3) ORDER BY id LIMIT $1`;
 
-/** The next uncorrelated inbox rows, oldest first. */
-export async function nextDeliveries(q: Queryable, limit: number): Promise<PendingDelivery[]> {
+/**
+ * The next uncorrelated inbox rows, oldest first, leaving out the id range of a batch whose write
+ * has not committed yet (a row in that range committed late is read once that write is done).
+ */
+export async function nextDeliveries(
+  q: Queryable,
+  limit: number,
+  writing: { first: string; last: string } | null = null,
+): Promise<PendingDelivery[]> {
   const { rows } = await q.query<{
     id: string;
     received_at: string;
     delivery_id: string | null;
     alert: Alert;
-  }>(PENDING, [limit]);
+  }>(PENDING, [limit, writing?.first ?? '0', writing?.last ?? '0']);
   return rows.map((r) => ({
     id: r.id,
     receivedAt: r.received_at,

@@ -151,7 +151,7 @@ function beforeNextInboxRead(pool: Pool): {
         return async (text: string, values?: unknown[]) => {
           if (
             armed !== null &&
-            /FROM alert_inbox\s+WHERE processed_at IS NULL ORDER BY id/.test(text)
+            /FROM alert_inbox\s+WHERE processed_at IS NULL AND NOT \(id BETWEEN/.test(text)
           ) {
             const hook = armed;
             armed = null;
