@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     'database-server': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+    /** Writes a CPU profile of Tocsin's ingest process (node --cpu-prof) into this folder. */
+    'profile-ingest': { type: 'string' },
   },
 });
 const duration = Number(args.duration);
@@ -188,19 +190,26 @@ for (const scenario of scenarios) {
 const barePort = 18180;
 const tocsinPort = 18181;
 const bare = startProcess(tsx, ['bench/bare-server.ts', String(barePort)], {});
-const tocsin = startProcess(tsx, ['ingest/main.ts'], {
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: args['redis-url'],
-  // The ingest role needs no Elasticsearch; an unused port keeps the bench out of a dev node.
-  ELASTICSEARCH_URL: 'http://127.0.0.1:9',
-  PORT: String(tocsinPort),
-  HOST: '127.0.0.1',
-  TOCSIN_ADMIN_TOKEN: `bench-admin-${randomBytes(8).toString('hex')}`,
-  TOCSIN_INGEST_RATE_LIMIT: '0',
-  TOCSIN_QUEUE_PREFIX: prefix,
-  TOCSIN_INDEX_PREFIX: prefix,
-  LOG_LEVEL: 'warn',
-});
+const profile = args['profile-ingest'];
+const tocsin = startProcess(
+  profile ? process.execPath : tsx,
+  profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--import', 'tsx', 'ingest/main.ts']
+    : ['ingest/main.ts'],
+  {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: args['redis-url'],
+    // The ingest role needs no Elasticsearch; an unused port keeps the bench out of a dev node.
+    ELASTICSEARCH_URL: 'http://127.0.0.1:9',
+    PORT: String(tocsinPort),
+    HOST: '127.0.0.1',
+    TOCSIN_ADMIN_TOKEN: `bench-admin-${randomBytes(8).toString('hex')}`,
+    TOCSIN_INGEST_RATE_LIMIT: '0',
+    TOCSIN_QUEUE_PREFIX: prefix,
+    TOCSIN_INDEX_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  },
+);
 
 try {
   await waitUntilUp(`http://127.0.0.1:${barePort}/`, bare);

@@ -239,6 +239,8 @@ export class CorrelationEngine {
   readonly #firing = new Set<AlertState>();
   readonly #flapping = new Set<AlertState>();
   readonly #resolving = new Set<Incident>();
+  /** The earliest resolvesAt in #resolving, or later: before it, the sweep has nothing to resolve. */
+  #resolveDue = Infinity;
   /** The watermark at the last sweep of timers and state. */
   #sweptAt = -Infinity;
   readonly #dirtyAlerts = new Set<AlertState>();
@@ -756,6 +758,7 @@ export class CorrelationEngine {
       incident.state = 'resolving';
       incident.resolvesAt = lastResolved + this.config.resolveGraceMs;
       this.#resolving.add(incident);
+      this.#resolveDue = Math.min(this.#resolveDue, incident.resolvesAt);
     } else if (firing && before !== 'open') {
       if (before === 'resolved') incident.reopened++;
       incident.state = 'open';
@@ -773,14 +776,18 @@ export class CorrelationEngine {
    * per event-time second; the full scans at most once per event-time minute.
    */
   #sweep(watermark: number): void {
-    for (const incident of this.#resolving)
-      if (incident.resolvesAt !== null && incident.resolvesAt <= watermark) {
-        incident.state = 'resolved';
-        incident.resolvedAt = incident.resolvesAt;
-        incident.resolvesAt = null;
-        this.#resolving.delete(incident);
-        this.#dirtyIncidents.add(incident.id);
-      }
+    if (watermark >= this.#resolveDue) {
+      let due = Infinity;
+      for (const incident of this.#resolving)
+        if (incident.resolvesAt !== null && incident.resolvesAt <= watermark) {
+          incident.state = 'resolved';
+          incident.resolvedAt = incident.resolvesAt;
+          incident.resolvesAt = null;
+          this.#resolving.delete(incident);
+          this.#dirtyIncidents.add(incident.id);
+        } else if (incident.resolvesAt !== null) due = Math.min(due, incident.resolvesAt);
+      this.#resolveDue = due;
+    }
     if (watermark - this.#sweptAt < 60 * SECOND) return;
     this.#sweptAt = watermark;
     for (const state of this.#firing) {
@@ -900,7 +907,10 @@ export class CorrelationEngine {
         reopened: restored.reopened,
         manual: restored.manual,
       });
-      if (restored.state === 'resolving') this.#resolving.add(incident);
+      if (restored.state === 'resolving') {
+        this.#resolving.add(incident);
+        this.#resolveDue = Math.min(this.#resolveDue, incident.resolvesAt ?? -Infinity);
+      }
       for (const a of restored.alerts) {
         const text = a.description ? `${a.title}\n${a.description}` : a.title;
         const templateId = this.#texts.add(text, a.ci);
