@@ -1041,12 +1041,16 @@ export class CorrelationEngine {
     if (alerting.length === 0) return [];
     const first = alerting[0]![0];
     const dependents = new Map<string, string[]>();
+    const cover = (ci: string, by: string) => {
+      const covered = dependents.get(ci);
+      if (covered === undefined) dependents.set(ci, [by]);
+      else covered.push(by);
+    };
     for (const [ci] of alerting) {
-      dependents.set(ci, [...(dependents.get(ci) ?? []), ci]);
-      for (const dependency of this.#topology.dependencies(ci).keys())
-        dependents.set(dependency, [...(dependents.get(dependency) ?? []), ci]);
+      cover(ci, ci);
+      for (const dependency of this.#topology.dependencies(ci).keys()) cover(dependency, ci);
     }
-    const ranked: (RootCauseCandidate & { at: number })[] = [];
+    const ranked: { ci: string; score: number; at: number; covered: string[] }[] = [];
     for (const [ci, covered] of dependents) {
       const at = incident.cis.get(ci);
       if (at === undefined && covered.length < 2) continue;
@@ -1055,23 +1059,24 @@ export class CorrelationEngine {
         share +
         (at === undefined ? 0 : this.config.alertingBonus) +
         (ci === first ? this.config.firstAlertBonus : 0);
+      ranked.push({ ci, score: round(score), at: at ?? Infinity, covered });
+    }
+    ranked.sort((a, b) => b.score - a.score || a.at - b.at || byName(a.ci, b.ci));
+    // The reasons of the candidates kept only: an incident's CIs may have thousands.
+    return ranked.slice(0, this.config.rootCauseCandidates).map(({ ci, score, at, covered }) => {
       const others = covered.filter((c) => c !== ci);
       const reason =
         `${others.length} of ${alerting.length} alerting CIs depend on it` +
         (others.length > 0
           ? ` (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''})`
           : '') +
-        (at === undefined
+        (at === Infinity
           ? '; not alerting itself'
           : ci === first
             ? '; alerted first'
             : '; alerting');
-      ranked.push({ ci, score: round(score), reason, at: at ?? Infinity });
-    }
-    ranked.sort((a, b) => b.score - a.score || a.at - b.at || byName(a.ci, b.ci));
-    return ranked
-      .slice(0, this.config.rootCauseCandidates)
-      .map(({ ci, score, reason }) => ({ ci, score, reason }));
+      return { ci, score, reason };
+    });
   }
 
   /**
