@@ -19,6 +19,7 @@ import {
   type Queryable,
 } from '../services/store/db.ts';
 import {
+  beginCorrelationBatch,
   cmdbStamp,
   incidentsClosedSince,
   latestEpisodes,
@@ -41,7 +42,6 @@ import {
   type CorrelationOverride,
 } from '../services/store/correlation-overrides.ts';
 import { enqueueOutbox } from '../services/store/outbox.ts';
-import { setActor } from '../services/store/tickets.ts';
 import type { PriorityMatrix } from '../services/store/workflows.ts';
 import type { Severity } from './alert.ts';
 import type { EngineConfig } from './engine/config.ts';
@@ -498,7 +498,7 @@ export class LiveCorrelator {
   /** Writes a planned batch in one transaction. */
   async #commit({ rows, write, suspects }: BatchWrite): Promise<void> {
     await withTransaction(this.#o.pool, async (tx) => {
-      await setActor(tx, 'correlator');
+      await beginCorrelationBatch(tx);
       await writeCorrelation(tx, write);
       if (suspects.length > 0) await this.#linkSuspects(tx, suspects);
       // A touched alert's search document keeps its count until the alert next changes.

@@ -388,6 +388,21 @@ export type CorrelationWrite = {
   priorityMatrix: readonly (readonly number[])[];
 };
 
+/**
+ * Opens a correlation batch's transaction: the audit trail's actor, and an asynchronous commit.
+ * What a batch writes is a function of inbox rows that are already durable, and it marks them
+ * processed in the same transaction, so a commit that a PostgreSQL crash loses takes its marks
+ * with it and the rows are correlated again: waiting for the WAL flush buys nothing here.
+ * (Ingest's commit, which the 202 stands on, stays synchronous.)
+ */
+export async function beginCorrelationBatch(q: Queryable): Promise<void> {
+  await q.query(
+    `-- A correlation batch's actor and commit mode. Params: none.
+SELECT set_config('tocsin.actor', 'correlator', true), set_config('tocsin.action', '', true),
+  set_config('synchronous_commit', 'off', true)`,
+  );
+}
+
 /** Writes a batch's effects in the caller's transaction: incidents first, then alerts. */
 export async function writeCorrelation(q: Queryable, write: CorrelationWrite): Promise<void> {
   const matrix = JSON.stringify(write.priorityMatrix);
