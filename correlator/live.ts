@@ -19,9 +19,11 @@ import {
   type Queryable,
 } from '../services/store/db.ts';
 import {
+  alertTemplates,
   cmdbStamp,
   incidentsClosedSince,
   latestEpisodes,
+  latestEventTime,
   linkSuspects,
   liveIncidents,
   nextDeliveries,
@@ -266,7 +268,11 @@ export class LiveCorrelator {
     }
   }
 
-  /** Builds the engine on the current CMDB and restores the live incidents into it. */
+  /**
+   * Builds the engine on the current CMDB and restores into it, at the event time the last
+   * holder's engine had reached, the incidents it may still hold and its text statistics: the
+   * restored engine decides as the last holder's would have (see the restore tests).
+   */
   async #restore(): Promise<void> {
     // The stamp first: a change landing between the two reads is then seen at the next check.
     const stamp = await cmdbStamp(this.#o.pool);
@@ -275,13 +281,18 @@ export class LiveCorrelator {
       recordDeliveries: false,
       evict: true,
     });
-    const since = new Date(Date.now() - engine.config.refireGraceMs - engine.config.windowMs);
-    const stored = await liveIncidents(this.#o.pool, since.toISOString());
-    const watermark = Math.max(
-      -Infinity,
-      ...stored.map((i) => Date.parse(i.lastAlertAt) - engine.config.allowedLatenessMs),
+    // Event time, never the clock: a stream of past (or skewed) event times restores as well.
+    const latestAt = await latestEventTime(this.#o.pool);
+    const latest = latestAt === null ? -Infinity : Date.parse(latestAt);
+    const since = Number.isFinite(latest) ? engine.restoreHorizon(latest) : -Infinity;
+    const stored = await liveIncidents(
+      this.#o.pool,
+      Number.isFinite(since) ? new Date(since).toISOString() : '-infinity',
     );
-    const names = engine.restore(stored.map(restored), Number.isFinite(watermark) ? watermark : 0);
+    const names = engine.restore(stored.map(restored), {
+      latest,
+      templates: await alertTemplates(this.#o.pool),
+    });
     this.#alertIds.clear();
     this.#alertKeys.clear();
     this.#incidentIds.clear();
@@ -359,45 +370,47 @@ export class LiveCorrelator {
         this.#alertKeys.set(alertIds[i]!, alert.id);
       });
       const inserted = new Set(newAlerts.map((a) => a.alert.id));
-      const alerts = changes.alerts.map(({ alert, incident }): AlertWrite => {
-        const stored = this.#alertIds.get(alert.id)!;
-        const row = latest.get(alert.id);
-        return {
-          id: stored.id,
-          insert: inserted.has(alert.id),
-          fingerprint: alert.fingerprint,
-          episode: stored.episode,
-          incidentId: this.#incidentIds.get(incident)!,
-          status: alert.firing ? 'firing' : 'resolved',
-          severity: alert.severity,
-          startsAt: new Date(alert.startsAt).toISOString(),
-          endsAt: alert.firing
-            ? null
-            : (row?.alert.endsAt ??
-              (alert.expired ? new Date(engine.watermark).toISOString() : null)),
-          template: alert.template,
-          explanation: this.#storedExplanation(alert.explanation),
-          flapping: alert.flapping,
-          changes: alert.changes,
-          expiredAt: alert.expired ? new Date(engine.watermark).toISOString() : null,
-          pinned: alert.pinned,
-          count: alert.deliveries,
-          content: row
-            ? {
-                ci: row.alert.ci,
-                title: row.alert.title,
-                description: row.alert.description,
-                source: row.alert.source,
-                service: row.alert.service,
-                labels: row.alert.labels,
-                receivedAt: row.receivedAt,
-                firstReceivedAt: (first.get(alert.id) ?? row).receivedAt,
-                deliveryId: row.deliveryId,
-                partial: row.alert.partial === true,
-              }
-            : null,
-        };
-      });
+      const alerts = changes.alerts.map(
+        ({ alert, incident, resolvedAt, recentChanges }): AlertWrite => {
+          const stored = this.#alertIds.get(alert.id)!;
+          const row = latest.get(alert.id);
+          return {
+            id: stored.id,
+            insert: inserted.has(alert.id),
+            fingerprint: alert.fingerprint,
+            episode: stored.episode,
+            incidentId: this.#incidentIds.get(incident)!,
+            status: alert.firing ? 'firing' : 'resolved',
+            severity: alert.severity,
+            startsAt: new Date(alert.startsAt).toISOString(),
+            // When the engine took it as resolved (the source's endsAt, or when it expired): what
+            // a successor restores it with.
+            endsAt: alert.firing ? null : iso(resolvedAt),
+            template: alert.template,
+            explanation: this.#storedExplanation(alert.explanation),
+            flapping: alert.flapping,
+            changes: alert.changes,
+            recentChanges: recentChanges.map((t) => new Date(t).toISOString()),
+            expiredAt: alert.expired ? iso(resolvedAt) : null,
+            pinned: alert.pinned,
+            count: alert.deliveries,
+            content: row
+              ? {
+                  ci: row.alert.ci,
+                  title: row.alert.title,
+                  description: row.alert.description,
+                  source: row.alert.source,
+                  service: row.alert.service,
+                  labels: row.alert.labels,
+                  receivedAt: row.receivedAt,
+                  firstReceivedAt: (first.get(alert.id) ?? row).receivedAt,
+                  deliveryId: row.deliveryId,
+                  partial: row.alert.partial === true,
+                }
+              : null,
+          };
+        },
+      );
       const written = alerts.filter((a) => !this.#touchOnly(a));
       const touched = alerts
         .filter((a) => !written.includes(a))
@@ -418,6 +431,7 @@ export class LiveCorrelator {
         alerts: written,
         touched,
         inboxIds: rows.map((r) => r.id),
+        latestEventAt: Number.isFinite(engine.latest) ? iso(engine.latest) : null,
         priorityMatrix: this.#o.priorityMatrix,
       });
       await this.#linkSuspects(tx, changes.incidents);
@@ -666,7 +680,10 @@ function restored(incident: StoredIncident): RestoredIncident {
     resolvesAt: incident.resolvesAt === null ? null : Date.parse(incident.resolvesAt),
     resolvedAt: incident.resolvedAt === null ? null : Date.parse(incident.resolvedAt),
     reopened: incident.reopenCount,
-    manual: incident.createdBy !== 'correlator' || incident.alerts.some((a) => a.pinned),
+    manual:
+      incident.createdBy !== 'correlator' ||
+      incident.corrected ||
+      incident.alerts.some((a) => a.pinned),
     alerts: incident.alerts.map((a) => ({
       id: `db:${a.id}`,
       fingerprint: a.fingerprint,
@@ -678,15 +695,19 @@ function restored(incident: StoredIncident): RestoredIncident {
       severity: a.severity,
       startsAt: Date.parse(a.startsAt),
       firing: a.status === 'firing',
+      // ends_at is written as the engine's own resolution time (older rows may lack it).
       resolvedAt:
-        a.status === 'firing' ? null : Date.parse(a.expiredAt ?? a.endsAt ?? a.lastReceivedAt),
-      lastSeenAt: Date.parse(a.lastReceivedAt),
+        a.status === 'firing' ? null : Date.parse(a.endsAt ?? a.expiredAt ?? a.lastReceivedAt),
+      // The engine's is the latest receipt or event time; the store keeps receipts only.
+      lastSeenAt: Math.max(Date.parse(a.lastReceivedAt), Date.parse(a.startsAt)),
       flapping: a.flapping,
       changes: a.changes,
       expired: a.expiredAt !== null,
       pinned: a.pinned,
       deliveries: a.count,
       explanation: (a.explanation as Explanation | null) ?? null,
+      template: a.template,
+      recentChanges: a.recentChanges.map((t) => Date.parse(t)),
     })),
   };
 }
