@@ -115,7 +115,8 @@ export type StoredIncident = {
 // Every incident the engine may still hold, in the order they were made (ties between equal
 // scores go to the older incident): open ones, any with an alert still firing or flapping (a
 // person may close an incident whose alerts fire on), and any whose last alert came after the
-// horizon (resolved or closed ones are forgotten only once idle that long).
+// horizon (resolved or closed ones are forgotten only once idle that long). The IN is one hashed
+// pass over the alerts, not a probe per stored incident; this runs on taking the lease only.
 const LIVE_INCIDENTS = `
 -- The incidents the correlator may still change, with their alerts. Params: last alert since.
 SELECT i.id, i.state, i.opened_at, i.last_alert_at, i.resolved_at, i.resolves_at,
@@ -133,8 +134,8 @@ SELECT i.id, i.state, i.opened_at, i.last_alert_at, i.resolved_at, i.resolves_at
 FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id
 WHERE i.merged_into IS NULL
   AND (i.state IN ('new', 'in_progress', 'on_hold') OR i.last_alert_at >= $1
-    OR i.resolved_at >= $1 OR EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id
-      AND (f.status = 'firing' OR f.flapping)))
+    OR i.resolved_at >= $1
+    OR i.id IN (SELECT incident_id FROM alerts WHERE status = 'firing' OR flapping))
 GROUP BY i.id ORDER BY i.id`;
 
 /** The incidents to restore the correlator's state from (see LIVE_INCIDENTS). */
