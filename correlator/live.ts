@@ -19,10 +19,12 @@ import {
   type Queryable,
 } from '../services/store/db.ts';
 import {
+  alertTemplates,
   beginCorrelationBatch,
   cmdbStamp,
   incidentsClosedSince,
   latestEpisodes,
+  latestEventTime,
   linkSuspects,
   liveIncidents,
   nextDeliveries,
@@ -122,8 +124,11 @@ export class LiveCorrelator {
   readonly #alertKeys = new Map<string, string>();
   readonly #incidentIds = new Map<string, string>();
   readonly #incidentKeys = new Map<string, string>();
-  /** Ids reserved for rows not yet inserted (see #provisionIds). */
-  readonly #freeIds = { alerts: [] as string[], incidents: [] as string[] };
+  /**
+   * Ids reserved for rows not yet inserted (see #provisionIds), ascending: rows get them in the
+   * order the engine made them, which is the order a restore reads them back in.
+   */
+  readonly #freeIds = { alerts: new IdBlock(), incidents: new IdBlock() };
   /** The latest episode per fingerprint this process wrote or looked up (see #lookUpEpisodes). */
   readonly #episodes = new Map<string, number>();
   /** Per stored alert id, a digest of what was last written of it (see #touchOnly). */
@@ -294,7 +299,11 @@ export class LiveCorrelator {
     }
   }
 
-  /** Builds the engine on the current CMDB and restores the live incidents into it. */
+  /**
+   * Builds the engine on the current CMDB and restores into it, at the event time the last
+   * holder's engine had reached, the incidents it may still hold and its text statistics: the
+   * restored engine decides as the last holder's would have (see the restore tests).
+   */
   async #restore(): Promise<void> {
     // The stamp first: a change landing between the two reads is then seen at the next check.
     const stamp = await cmdbStamp(this.#o.pool);
@@ -303,13 +312,18 @@ export class LiveCorrelator {
       recordDeliveries: false,
       evict: true,
     });
-    const since = new Date(Date.now() - engine.config.refireGraceMs - engine.config.windowMs);
-    const stored = await liveIncidents(this.#o.pool, since.toISOString());
-    const watermark = Math.max(
-      -Infinity,
-      ...stored.map((i) => Date.parse(i.lastAlertAt) - engine.config.allowedLatenessMs),
+    // Event time, never the clock: a stream of past (or skewed) event times restores as well.
+    const latestAt = await latestEventTime(this.#o.pool);
+    const latest = latestAt === null ? -Infinity : Date.parse(latestAt);
+    const since = Number.isFinite(latest) ? engine.restoreHorizon(latest) : -Infinity;
+    const stored = await liveIncidents(
+      this.#o.pool,
+      Number.isFinite(since) ? new Date(since).toISOString() : '-infinity',
     );
-    const names = engine.restore(stored.map(restored), Number.isFinite(watermark) ? watermark : 0);
+    const names = engine.restore(stored.map(restored), {
+      latest,
+      templates: await alertTemplates(this.#o.pool),
+    });
     this.#alertIds.clear();
     this.#alertKeys.clear();
     this.#incidentIds.clear();
@@ -361,15 +375,15 @@ export class LiveCorrelator {
   async #provisionIds(rows: number): Promise<void> {
     const want = 2 * Math.max(rows, this.#o.batchSize);
     const [alerts, incidents] = await Promise.all([
-      this.#freeIds.alerts.length < rows
-        ? reserveIds(this.#o.pool, 'alerts', want - this.#freeIds.alerts.length)
+      this.#freeIds.alerts.size < rows
+        ? reserveIds(this.#o.pool, 'alerts', want - this.#freeIds.alerts.size)
         : [],
-      this.#freeIds.incidents.length < rows
-        ? reserveIds(this.#o.pool, 'incidents', want - this.#freeIds.incidents.length)
+      this.#freeIds.incidents.size < rows
+        ? reserveIds(this.#o.pool, 'incidents', want - this.#freeIds.incidents.size)
         : [],
     ]);
-    this.#freeIds.alerts.push(...alerts);
-    this.#freeIds.incidents.push(...incidents);
+    this.#freeIds.alerts.add(alerts);
+    this.#freeIds.incidents.add(incidents);
   }
 
   /**
@@ -401,11 +415,7 @@ export class LiveCorrelator {
       latest.set(alertId, row);
       if (!first.has(alertId)) first.set(alertId, row);
     }
-    const take = (free: string[]) => {
-      const id = free.pop();
-      if (id === undefined) throw new Error('correlator: ran out of reserved ids');
-      return id;
-    };
+    const take = (free: IdBlock) => free.take();
     const insertedIncidents = new Set<string>();
     for (const incident of changes.incidents)
       if (!this.#incidentIds.has(incident.id)) {
@@ -424,7 +434,7 @@ export class LiveCorrelator {
       }
     const written: AlertWrite[] = [];
     const touched: AlertTouch[] = [];
-    for (const { alert, incident } of changes.alerts) {
+    for (const { alert, incident, resolvedAt, recentChanges } of changes.alerts) {
       const stored = this.#alertIds.get(alert.id)!;
       const row = latest.get(alert.id);
       const write: AlertWrite = {
@@ -436,15 +446,15 @@ export class LiveCorrelator {
         status: alert.firing ? 'firing' : 'resolved',
         severity: alert.severity,
         startsAt: new Date(alert.startsAt).toISOString(),
-        endsAt: alert.firing
-          ? null
-          : (row?.alert.endsAt ??
-            (alert.expired ? new Date(engine.watermark).toISOString() : null)),
+        // When the engine took it as resolved (the source's endsAt, or when it expired): what
+        // a successor restores it with.
+        endsAt: alert.firing ? null : iso(resolvedAt),
         template: alert.template,
         explanation: this.#storedExplanation(alert.explanation),
         flapping: alert.flapping,
         changes: alert.changes,
-        expiredAt: alert.expired ? new Date(engine.watermark).toISOString() : null,
+        recentChanges: recentChanges.map((t) => new Date(t).toISOString()),
+        expiredAt: alert.expired ? iso(resolvedAt) : null,
         pinned: alert.pinned,
         count: alert.deliveries,
         content: row
@@ -489,6 +499,7 @@ export class LiveCorrelator {
         alerts: written,
         touched,
         inboxIds: rows.map((r) => r.id),
+        latestEventAt: Number.isFinite(engine.latest) ? iso(engine.latest) : null,
         priorityMatrix: this.#o.priorityMatrix,
       },
       suspects,
@@ -724,6 +735,27 @@ export class LiveCorrelator {
   }
 }
 
+/** Reserved ids, handed out in the order they were reserved (sequence order: ascending). */
+class IdBlock {
+  #ids: string[] = [];
+  #next = 0;
+
+  get size(): number {
+    return this.#ids.length - this.#next;
+  }
+
+  add(ids: readonly string[]): void {
+    this.#ids = [...this.#ids.slice(this.#next), ...ids];
+    this.#next = 0;
+  }
+
+  take(): string {
+    const id = this.#ids[this.#next++];
+    if (id === undefined) throw new Error('correlator: ran out of reserved ids');
+    return id;
+  }
+}
+
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -745,7 +777,10 @@ function restored(incident: StoredIncident): RestoredIncident {
     resolvesAt: incident.resolvesAt === null ? null : Date.parse(incident.resolvesAt),
     resolvedAt: incident.resolvedAt === null ? null : Date.parse(incident.resolvedAt),
     reopened: incident.reopenCount,
-    manual: incident.createdBy !== 'correlator' || incident.alerts.some((a) => a.pinned),
+    manual:
+      incident.createdBy !== 'correlator' ||
+      incident.corrected ||
+      incident.alerts.some((a) => a.pinned),
     alerts: incident.alerts.map((a) => ({
       id: `db:${a.id}`,
       fingerprint: a.fingerprint,
@@ -757,15 +792,19 @@ function restored(incident: StoredIncident): RestoredIncident {
       severity: a.severity,
       startsAt: Date.parse(a.startsAt),
       firing: a.status === 'firing',
+      // ends_at is written as the engine's own resolution time (older rows may lack it).
       resolvedAt:
-        a.status === 'firing' ? null : Date.parse(a.expiredAt ?? a.endsAt ?? a.lastReceivedAt),
-      lastSeenAt: Date.parse(a.lastReceivedAt),
+        a.status === 'firing' ? null : Date.parse(a.endsAt ?? a.expiredAt ?? a.lastReceivedAt),
+      // The engine's is the latest receipt or event time; the store keeps receipts only.
+      lastSeenAt: Math.max(Date.parse(a.lastReceivedAt), Date.parse(a.startsAt)),
       flapping: a.flapping,
       changes: a.changes,
       expired: a.expiredAt !== null,
       pinned: a.pinned,
       deliveries: a.count,
       explanation: (a.explanation as Explanation | null) ?? null,
+      template: a.template,
+      recentChanges: a.recentChanges.map((t) => Date.parse(t)),
     })),
   };
 }

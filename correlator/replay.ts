@@ -14,6 +14,7 @@ import type { EngineConfig } from './engine/config.ts';
 import {
   createCorrelationEngine,
   type EngineCmdb,
+  type EngineAlert,
   type EngineDelivery,
   type EngineIncident,
 } from './engine/engine.ts';
@@ -71,6 +72,8 @@ export function parseStream(text: string): EngineDelivery[] {
 export type Replay = {
   /** The incident of each delivery, by its position in the stream. */
   incidentOf: string[];
+  /** The alert (episode) of each delivery as it stands at the end, with why it is where it is. */
+  alertOf: EngineAlert[];
   /** The incidents still live at the end (those long resolved are forgotten, as live). */
   incidents: EngineIncident[];
 };
@@ -95,5 +98,9 @@ export async function replay(
   }
   engine.flush();
   const result = engine.result();
-  return { incidentOf: result.incidentOf.map((i) => i ?? ''), incidents: result.incidents };
+  return {
+    incidentOf: result.incidentOf.map((i) => i ?? ''),
+    alertOf: result.alertOf.map((a) => a!),
+    incidents: result.incidents,
+  };
 }

@@ -96,9 +96,19 @@ export type EngineIncidentChange = {
   template: string | null;
 };
 
+/** A touched alert, with what the engine keeps of it beyond its view, for storage. */
+export type EngineAlertChange = {
+  alert: EngineAlert;
+  incident: string;
+  /** Event time it resolved (by its source, or by expiry); null while firing. */
+  resolvedAt: number | null;
+  /** Event times of its latest firing/resolved changes (at most flapChanges): its flap history. */
+  recentChanges: readonly number[];
+};
+
 /** What changed since the last call of takeChanges(). */
 export type EngineChanges = {
-  alerts: { alert: EngineAlert; incident: string }[];
+  alerts: EngineAlertChange[];
   incidents: EngineIncidentChange[];
   merged: { from: string; into: string }[];
 };
@@ -126,6 +136,10 @@ export type RestoredAlert = Pick<
   resolvedAt: number | null;
   lastSeenAt: number;
   explanation: Explanation | null;
+  /** The template the engine made of its first text; null: made again from title and description. */
+  template: string | null;
+  /** Event times of its latest firing/resolved changes, as takeChanges() reported them. */
+  recentChanges: readonly number[];
 };
 
 /** An incident restored from storage, with its alerts. */
@@ -136,6 +150,20 @@ export type RestoredIncident = Pick<
   /** A person merged, split or moved alerts of it: never merged by the engine again. */
   manual: boolean;
   alerts: readonly RestoredAlert[];
+};
+
+/**
+ * What a restore needs besides the incidents, for the restored engine to decide as one that never
+ * stopped: where event time stood, and the text statistics' history.
+ */
+export type RestoreContext = {
+  /** The latest event time the engine had seen (its `latest`), ms. */
+  latest: number;
+  /**
+   * Templates of every alert the engine made, each once, in the order first made: added again in
+   * that order, they rebuild the text statistics (template ids, IDF epochs) as they were.
+   */
+  templates: Iterable<string>;
 };
 
 /** How the engine keeps state: the bench keeps everything; the live pipeline evicts. */
@@ -178,7 +206,7 @@ type AlertState = {
   /** Latest event or receipt time of a delivery of it, for its time to live. */
   lastSeenAt: number;
   templateId: number;
-  /** Event times of its firing/resolved changes, within the flap window. */
+  /** Event times of its latest firing/resolved changes within the flap window (flapChanges at most). */
   changes: number[];
 };
 
@@ -215,6 +243,15 @@ type Scored = {
 type CiEntry = { firstAt: number; lastAt: number; templates: Set<number> };
 
 const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/**
+ * The event time of the last timer scan at a watermark: scans run on a grid of event-time minutes,
+ * so when they run is a function of the watermark alone, never of the deliveries' history.
+ */
+function scanTick(watermark: number): number {
+  return Math.floor(watermark / MINUTE) * MINUTE;
+}
 
 /** The correlation engine over one CMDB snapshot; see the module comment. */
 export class CorrelationEngine {
@@ -324,9 +361,11 @@ export class CorrelationEngine {
 
   /** What changed since the last call: touched alerts and incidents, and merges. */
   takeChanges(): EngineChanges {
-    const alerts = [...this.#dirtyAlerts].map((state) => ({
+    const alerts = [...this.#dirtyAlerts].map((state): EngineAlertChange => ({
       alert: state.view,
       incident: incidentName(this.#find(state.incident)),
+      resolvedAt: state.resolvedAt,
+      recentChanges: [...state.changes],
     }));
     const incidents: EngineIncidentChange[] = [];
     const seen = new Set<number>();
@@ -513,7 +552,10 @@ export class CorrelationEngine {
     if (firing) this.#firing.add(state);
     else this.#firing.delete(state);
     const from = at - this.config.flapWindowMs;
-    state.changes = [...state.changes.filter((t) => t >= from), at];
+    // Only the latest flapChanges times can decide: flapping is that many within the window.
+    state.changes = [...state.changes.filter((t) => t >= from), at].slice(
+      -Math.max(1, this.config.flapChanges),
+    );
     if (state.changes.length >= this.config.flapChanges) view.flapping = true;
     if (view.flapping && !firing) this.#flapping.add(state);
     const incident = this.#incidents.get(this.#find(state.incident));
@@ -772,8 +814,9 @@ export class CorrelationEngine {
   /**
    * Runs the timers up to the watermark — incidents whose grace has passed resolve; firing alerts
    * past their time to live expire; flapping alerts quiet for a flap window stop flapping — and,
-   * in the live mode, forgets what the watermark has left behind. Timers are checked at most once
-   * per event-time second; the full scans at most once per event-time minute.
+   * in the live mode, forgets what the watermark has left behind. Incidents resolve as soon as the
+   * watermark passes their time; the full scans run once per event-time minute, at the minute
+   * (see scanTick), so that a restored engine scans when and as one that never stopped does.
    */
   #sweep(watermark: number): void {
     if (watermark >= this.#resolveDue) {
@@ -788,8 +831,14 @@ export class CorrelationEngine {
         } else if (incident.resolvesAt !== null) due = Math.min(due, incident.resolvesAt);
       this.#resolveDue = due;
     }
-    if (watermark - this.#sweptAt < 60 * SECOND) return;
-    this.#sweptAt = watermark;
+    const tick = scanTick(watermark);
+    if (!(tick > this.#sweptAt)) return;
+    this.#sweptAt = tick;
+    this.#scan(tick);
+  }
+
+  /** The once-a-minute scans, at the minute's event time: expiry, flapping cool-down, eviction. */
+  #scan(watermark: number): void {
     for (const state of this.#firing) {
       const ttl = this.config.alertTtlBySourceMs[state.view.source] ?? this.config.alertTtlMs;
       if (state.lastSeenAt + ttl > watermark) continue;
@@ -889,13 +938,28 @@ export class CorrelationEngine {
   }
 
   /**
-   * Restores incidents and their alerts from storage (the live pipeline after a restart or a
-   * change of leader), with the watermark they were at. Returns each incident's engine id, in
-   * order. Restored state is not reported by takeChanges().
+   * The earliest last-alert time of an incident that an engine restored at this latest event time
+   * may still hold: an incident with nothing firing is forgotten once resolved (or closed) and idle
+   * for windowMs + refireGraceMs at a scan (see #evict). Incidents still open, or with an alert
+   * firing or flapping, it holds whatever their age; restore() forgets again what it need not hold.
    */
-  restore(incidents: readonly RestoredIncident[], watermark: number): string[] {
-    this.#maxAt = Math.max(this.#maxAt, watermark + this.config.allowedLatenessMs);
-    this.#sweptAt = watermark;
+  restoreHorizon(latest: number): number {
+    const { allowedLatenessMs, windowMs, refireGraceMs } = this.config;
+    return scanTick(latest - allowedLatenessMs) - windowMs - refireGraceMs;
+  }
+
+  /**
+   * Restores incidents and their alerts from storage (the live pipeline after a restart or a
+   * change of leader), at the latest event time the engine had seen, with the text statistics
+   * rebuilt from the templates' history. Returns each incident's engine id, in order (give them
+   * in the order they were made: ties between equal scores go to the older incident). Restored
+   * state is not reported by takeChanges(). An engine that forgets then forgets at once what one
+   * that never stopped had forgotten at its last scan (a restore may offer more).
+   */
+  restore(incidents: readonly RestoredIncident[], context: RestoreContext): string[] {
+    for (const template of context.templates) this.#texts.add(template);
+    this.#maxAt = Math.max(this.#maxAt, context.latest);
+    this.#sweptAt = Math.max(this.#sweptAt, scanTick(this.watermark));
     const names: string[] = [];
     for (const restored of incidents) {
       const incident = this.#open(restored.firstAt);
@@ -912,15 +976,18 @@ export class CorrelationEngine {
         this.#resolveDue = Math.min(this.#resolveDue, incident.resolvesAt ?? -Infinity);
       }
       for (const a of restored.alerts) {
+        const ci = this.#topology.resolve(a.ci) ?? this.#topology.resolve(a.service) ?? a.ci;
         const text = a.description ? `${a.title}\n${a.description}` : a.title;
-        const templateId = this.#texts.add(text, a.ci);
+        // The stored template is the text as first seen, masked; toTemplate leaves it as it is.
+        const templateId =
+          a.template !== null ? this.#texts.add(a.template) : this.#texts.add(text, a.ci ?? ci);
         const state: AlertState = {
           view: {
             id: a.id,
             fingerprint: a.fingerprint,
             source: a.source,
             service: a.service,
-            ci: this.#topology.resolve(a.ci) ?? this.#topology.resolve(a.service) ?? a.ci,
+            ci,
             title: a.title,
             severity: a.severity,
             template: this.#texts.template(templateId) ?? '',
@@ -937,7 +1004,7 @@ export class CorrelationEngine {
           resolvedAt: a.resolvedAt,
           lastSeenAt: a.lastSeenAt,
           templateId,
-          changes: [],
+          changes: [...a.recentChanges],
         };
         const known = this.#byFingerprint.get(a.fingerprint);
         if (known === undefined || known.view.startsAt <= a.startsAt)
@@ -950,8 +1017,10 @@ export class CorrelationEngine {
       }
       names.push(incidentName(incident.id));
     }
+    if (this.#mode.evict && Number.isFinite(this.#sweptAt)) this.#evict(this.#sweptAt);
     this.#dirtyAlerts.clear();
     this.#dirtyIncidents.clear();
+    this.#forgottenDirty.clear();
     return names;
   }
 

@@ -101,6 +101,8 @@ export type StoredAlert = {
   pinned: boolean;
   count: number;
   explanation: unknown;
+  template: string | null;
+  recentChanges: string[];
 };
 
 /** A live incident with its alerts. */
@@ -113,30 +115,41 @@ export type StoredIncident = {
   resolvesAt: string | null;
   reopenCount: number;
   createdBy: string;
+  /** A person merged, split or moved alerts of it (a correlation override names it). */
+  corrected: boolean;
   alerts: StoredAlert[];
 };
 
+// Every incident the engine may still hold, in the order they were made (ties between equal
+// scores go to the older incident): open ones, any with an alert still firing or flapping (a
+// person may close an incident whose alerts fire on), and any whose last alert came after the
+// horizon (resolved or closed ones are forgotten only once idle that long). The IN is one hashed
+// pass over the alerts, not a probe per stored incident; this runs on taking the lease only.
 const LIVE_INCIDENTS = `
--- The incidents the correlator may still change: open ones, and those resolved recently enough
--- for an alert to fire again in them, with their alerts. Params: resolved since.
+-- The incidents the correlator may still change, with their alerts. Params: last alert since.
 SELECT i.id, i.state, i.opened_at, i.last_alert_at, i.resolved_at, i.resolves_at,
   i.reopen_count, i.created_by,
+  EXISTS (SELECT 1 FROM correlation_overrides o WHERE i.id::text IN (o.payload ->> 'into',
+    o.payload ->> 'from', o.payload ->> 'incidentId')) AS corrected,
   coalesce(jsonb_agg(jsonb_build_object('id', a.id::text, 'fingerprint', a.fingerprint,
     'source', a.source, 'ci', a.ci, 'service', a.service, 'title', a.title,
     'description', a.description, 'severity', a.severity, 'status', a.status,
     'startsAt', a.starts_at, 'endsAt', a.ends_at, 'lastReceivedAt', a.last_received_at,
     'flapping', a.flapping, 'changes', a.changes, 'expiredAt', a.expired_at, 'pinned', a.pinned,
-    'count', a.count, 'explanation', a.explanation) ORDER BY a.id)
+    'count', a.count, 'explanation', a.explanation, 'template', a.template,
+    'recentChanges', a.recent_changes) ORDER BY a.id)
     FILTER (WHERE a.id IS NOT NULL), '[]') AS alerts
 FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id
 WHERE i.merged_into IS NULL
-  AND (i.state IN ('new', 'in_progress', 'on_hold') OR (i.state = 'resolved' AND i.resolved_at >= $1))
-GROUP BY i.id ORDER BY i.opened_at, i.id`;
+  AND (i.state IN ('new', 'in_progress', 'on_hold') OR i.last_alert_at >= $1
+    OR i.resolved_at >= $1
+    OR i.id IN (SELECT incident_id FROM alerts WHERE status = 'firing' OR flapping))
+GROUP BY i.id ORDER BY i.id`;
 
-/** The incidents to restore the correlator's state from. */
+/** The incidents to restore the correlator's state from (see LIVE_INCIDENTS). */
 export async function liveIncidents(
   q: Queryable,
-  resolvedSince: string,
+  lastAlertSince: string,
 ): Promise<StoredIncident[]> {
   const { rows } = await q.query<{
     id: string;
@@ -147,8 +160,9 @@ export async function liveIncidents(
     resolves_at: string | null;
     reopen_count: number;
     created_by: string;
+    corrected: boolean;
     alerts: StoredAlert[];
-  }>(LIVE_INCIDENTS, [resolvedSince]);
+  }>(LIVE_INCIDENTS, [lastAlertSince]);
   return rows.map((r) => ({
     id: r.id,
     state: r.state,
@@ -158,8 +172,32 @@ export async function liveIncidents(
     resolvesAt: r.resolves_at,
     reopenCount: r.reopen_count,
     createdBy: r.created_by,
+    corrected: r.corrected,
     alerts: r.alerts,
   }));
+}
+
+/** The latest event time the correlator had seen at its last written batch (null: none yet). */
+export async function latestEventTime(q: Queryable): Promise<string | null> {
+  const { rows } = await q.query<{ latest_event_at: string | null }>(
+    `-- Where the correlator's event time stood. Params: none.
+SELECT latest_event_at FROM correlator_state`,
+  );
+  return rows[0]?.latest_event_at ?? null;
+}
+
+/**
+ * The distinct templates of the stored alerts, in the order the engine made them (alert ids are
+ * reserved in that order): what rebuilds its text statistics. Reads every alert once; run on
+ * taking the lease only.
+ */
+export async function alertTemplates(q: Queryable): Promise<string[]> {
+  const { rows } = await q.query<{ template: string }>(
+    `-- Each alert template once, by its first alert. Params: none.
+SELECT template FROM alerts WHERE template IS NOT NULL
+GROUP BY template ORDER BY min(id)`,
+  );
+  return rows.map((r) => r.template);
 }
 
 /** Incidents a person closed or canceled since a time: the correlator stops feeding them. */
@@ -217,6 +255,8 @@ export type AlertWrite = {
   explanation: unknown;
   flapping: boolean;
   changes: number;
+  /** Event times of its latest firing/resolved changes (the engine's flap history). */
+  recentChanges: string[];
   expiredAt: string | null;
   pinned: boolean;
   count: number;
@@ -239,28 +279,29 @@ const INSERT_ALERTS = `
 -- New alert episodes of a batch. Params: JSON array of rows.
 INSERT INTO alerts (id, fingerprint, episode, incident_id, ci, title, description, severity,
   status, source, service, labels, starts_at, ends_at, first_received_at, last_received_at,
-  last_delivery_id, count, template, explanation, flapping, changes, expired_at, pinned)
+  last_delivery_id, count, template, explanation, flapping, changes, recent_changes, expired_at,
+  pinned)
 OVERRIDING SYSTEM VALUE
 SELECT x.id, x.fingerprint, x.episode, x.incident_id, x.content ->> 'ci', x.content ->> 'title',
   x.content ->> 'description', x.severity, x.status, x.content ->> 'source',
   x.content ->> 'service', coalesce(x.content -> 'labels', '{}'), x.starts_at, x.ends_at,
   (x.content ->> 'firstReceivedAt')::timestamptz, (x.content ->> 'receivedAt')::timestamptz,
   (x.content ->> 'deliveryId')::bigint, x.count, x.template, x.explanation, x.flapping, x.changes,
-  x.expired_at, x.pinned
+  x.recent_changes, x.expired_at, x.pinned
 FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, fingerprint text, episode int,
   incident_id bigint, severity text, status text, starts_at timestamptz, ends_at timestamptz,
   count int, template text, explanation jsonb, flapping boolean, changes int,
-  expired_at timestamptz, pinned boolean, content jsonb)`;
+  recent_changes timestamptz[], expired_at timestamptz, pinned boolean, content jsonb)`;
 
 const UPDATE_ALERTS = `
 -- Alerts a batch changed: a re-send's content (a partial one keeps the text), status, incident,
--- explanation, flapping, expiry. Params: JSON array of rows.
+-- explanation, flapping and flap history, expiry. Params: JSON array of rows.
 UPDATE alerts a SET incident_id = x.incident_id, severity = CASE WHEN x.content IS NULL
     OR (x.content ->> 'partial')::boolean THEN a.severity ELSE x.severity END,
   status = x.status, starts_at = x.starts_at,
   ends_at = CASE WHEN x.status = 'firing' THEN NULL ELSE coalesce(x.ends_at, a.ends_at) END,
-  count = x.count,
-  flapping = x.flapping, changes = x.changes, expired_at = x.expired_at, pinned = x.pinned,
+  count = x.count, flapping = x.flapping, changes = x.changes,
+  recent_changes = x.recent_changes, expired_at = x.expired_at, pinned = x.pinned,
   explanation = x.explanation, template = x.template,
   ci = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.ci
     ELSE x.content ->> 'ci' END,
@@ -278,8 +319,8 @@ UPDATE alerts a SET incident_id = x.incident_id, severity = CASE WHEN x.content 
   version = a.version + 1, updated_at = now()
 FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, incident_id bigint, severity text,
   status text, starts_at timestamptz, ends_at timestamptz, count int, template text,
-  explanation jsonb, flapping boolean, changes int, expired_at timestamptz, pinned boolean,
-  content jsonb)
+  explanation jsonb, flapping boolean, changes int, recent_changes timestamptz[],
+  expired_at timestamptz, pinned boolean, content jsonb)
 WHERE a.id = x.id`;
 
 const TOUCH_ALERTS = `
@@ -384,6 +425,8 @@ export type CorrelationWrite = {
   /** Alerts whose only change is more deliveries (see TOUCH_ALERTS). */
   touched: AlertTouch[];
   inboxIds: string[];
+  /** The latest event time the engine has seen, for a successor to restore it at (null: none). */
+  latestEventAt: string | null;
   /** The priority matrix, rows by impact, columns by urgency. */
   priorityMatrix: readonly (readonly number[])[];
 };
@@ -442,6 +485,7 @@ export async function writeCorrelation(q: Queryable, write: CorrelationWrite): P
     explanation: a.explanation,
     flapping: a.flapping,
     changes: a.changes,
+    recent_changes: a.recentChanges,
     expired_at: a.expiredAt,
     pinned: a.pinned,
     content: a.content,
@@ -458,6 +502,12 @@ export async function writeCorrelation(q: Queryable, write: CorrelationWrite): P
     ]);
   if (write.merged.length > 0) await q.query(MERGE_INCIDENTS, [toJsonb(write.merged)]);
   if (write.inboxIds.length > 0) await markProcessed(q, write.inboxIds);
+  if (write.latestEventAt !== null)
+    await q.query(
+      `-- Where the correlator's event time stands after a batch. Params: latest event time.
+UPDATE correlator_state SET latest_event_at = $1, updated_at = now()`,
+      [write.latestEventAt],
+    );
 }
 
 /** What the correlator found for one incident: a suspected change and a known error. */

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { generateEstate } from '../../bench/correlation/estate.ts';
+import { defaultStormOptions, generateStorm } from '../../bench/correlation/storms.ts';
 import type { AlertInput } from '../../correlator/alert.ts';
 import type { EngineConfig } from '../../correlator/engine/config.ts';
 import {
   createCorrelationEngine,
+  type CorrelationEngine,
+  type EngineAlert,
   type EngineCmdb,
   type EngineDelivery,
+  type EngineIncidentChange,
   type EngineResult,
+  type RestoredIncident,
 } from '../../correlator/engine/engine.ts';
 
 // A database two applications depend on, the hosts under them, a switch, a core router that is a
@@ -209,5 +215,341 @@ describe('the correlation engine', () => {
     ].map((a, seq) => ({ seq, deliveredAt: a.startsAt!, alert: a }));
     const result = await correlate(stream);
     expect(result.incidentOf[0]).not.toBe(result.incidentOf[1]);
+  });
+});
+
+/** An alert row as the live correlator stores it (correlator/live.ts #write). */
+type StoredAlertRow = {
+  key: string;
+  incident: string;
+  view: EngineAlert;
+  resolvedAt: number | null;
+  recentChanges: readonly number[];
+  /** The CI and description as the latest delivery named them. */
+  ci: string | null;
+  description: string | null;
+  lastSeenAt: number;
+};
+
+/** An incident row as the live correlator stores it. */
+type StoredIncidentRow = Pick<
+  EngineIncidentChange,
+  'firstAt' | 'lastAt' | 'state' | 'resolvesAt' | 'resolvedAt' | 'reopened'
+> & { mergedInto: string | null };
+
+/** What a restore is given; each part can be left out to measure what it is worth. */
+type RestoreParts = { templates: boolean; flapHistory: boolean; horizon: 'event' | 'open-only' };
+
+const faithful: RestoreParts = { templates: true, flapHistory: true, horizon: 'event' };
+
+/**
+ * What the live correlator keeps in PostgreSQL of an engine's changes, written batch by batch as
+ * live.ts writes them (stored ids for alerts, by fingerprint and episode, and for incidents), and
+ * restored into a new engine as live.ts restores it. No database: the rows are the columns.
+ */
+class Storage {
+  readonly alerts = new Map<string, StoredAlertRow>();
+  readonly incidents = new Map<string, StoredIncidentRow>();
+  latest = -Infinity;
+  readonly #alertKeys = new Map<string, string>();
+  readonly #incidentIds = new Map<string, string>();
+  readonly #episodes = new Map<string, number>();
+
+  write(engine: CorrelationEngine, batch: readonly EngineDelivery[]): void {
+    const bySeq = new Map(batch.map((d) => [d.seq, d]));
+    const latest = new Map<string, EngineDelivery>();
+    for (const { seq, alertId } of engine.takeProcessed()) latest.set(alertId, bySeq.get(seq)!);
+    const changes = engine.takeChanges();
+    for (const incident of changes.incidents) {
+      const id = this.#incidentIds.get(incident.id) ?? `I${this.incidents.size + 1}`;
+      this.#incidentIds.set(incident.id, id);
+      const { firstAt, lastAt, state, resolvesAt, resolvedAt, reopened } = incident;
+      const mergedInto = this.incidents.get(id)?.mergedInto ?? null;
+      this.incidents.set(id, {
+        firstAt,
+        lastAt,
+        state,
+        resolvesAt,
+        resolvedAt,
+        reopened,
+        mergedInto,
+      });
+    }
+    for (const { alert, incident, resolvedAt, recentChanges } of changes.alerts) {
+      let key = this.#alertKeys.get(alert.id);
+      if (key === undefined) {
+        const episode = (this.#episodes.get(alert.fingerprint) ?? 0) + 1;
+        this.#episodes.set(alert.fingerprint, episode);
+        key = `${alert.fingerprint}/${episode}`;
+        this.#alertKeys.set(alert.id, key);
+      }
+      const before = this.alerts.get(key);
+      const delivery = latest.get(alert.id);
+      this.alerts.set(key, {
+        key,
+        incident: this.#incidentIds.get(incident)!,
+        view: { ...alert },
+        resolvedAt,
+        recentChanges: [...recentChanges],
+        ci: delivery ? (delivery.alert.ci ?? null) : (before?.ci ?? null),
+        description: delivery
+          ? (delivery.alert.description ?? null)
+          : (before?.description ?? null),
+        lastSeenAt: Math.max(
+          before?.lastSeenAt ?? -Infinity,
+          delivery ? Date.parse(delivery.deliveredAt) : -Infinity,
+        ),
+      });
+    }
+    for (const { from, into } of changes.merged) {
+      // One made and merged within a batch was never stored.
+      const merged = this.incidents.get(this.#incidentIds.get(from) ?? '');
+      if (merged !== undefined) merged.mergedInto = this.#incidentIds.get(into)!;
+      this.#incidentIds.delete(from);
+    }
+    if (Number.isFinite(engine.latest)) this.latest = engine.latest;
+  }
+
+  /** Restores the incidents the engine may still hold into a new engine, as live.ts does. */
+  restore(engine: CorrelationEngine, parts: RestoreParts = faithful): void {
+    const horizon = engine.restoreHorizon(this.latest);
+    const byIncident = new Map<string, StoredAlertRow[]>();
+    for (const row of this.alerts.values())
+      byIncident.set(row.incident, [...(byIncident.get(row.incident) ?? []), row]);
+    const held = [...this.incidents].filter(([id, i]) => {
+      if (i.mergedInto !== null) return false;
+      if (i.state === 'open' || i.state === 'resolving') return true;
+      if (parts.horizon === 'open-only') return false;
+      const alerts = byIncident.get(id) ?? [];
+      return (
+        i.lastAt >= horizon ||
+        (i.resolvedAt ?? -Infinity) >= horizon ||
+        alerts.some((a) => a.view.firing || a.view.flapping)
+      );
+    });
+    const restored = held.map(([id, i]): RestoredIncident => ({
+      firstAt: i.firstAt,
+      lastAt: i.lastAt,
+      state: i.state,
+      resolvesAt: i.resolvesAt,
+      resolvedAt: i.resolvedAt,
+      reopened: i.reopened,
+      manual: false,
+      alerts: (byIncident.get(id) ?? []).map((row) => ({
+        ...row.view,
+        id: `db:${row.key}`,
+        ci: row.ci,
+        description: row.description,
+        resolvedAt: row.resolvedAt,
+        lastSeenAt: row.lastSeenAt,
+        explanation: row.view.explanation,
+        template: parts.templates ? row.view.template : null,
+        recentChanges: parts.flapHistory ? row.recentChanges : [],
+      })),
+    }));
+    const templates = parts.templates
+      ? new Set([...this.alerts.values()].map((row) => row.view.template))
+      : [];
+    const names = engine.restore(restored, { latest: this.latest, templates });
+    this.#incidentIds.clear();
+    this.#alertKeys.clear();
+    held.forEach(([id], i) => this.#incidentIds.set(names[i]!, id));
+    for (const key of this.alerts.keys()) this.#alertKeys.set(`db:${key}`, key);
+  }
+
+  /**
+   * Every alert row as it decides: its incident, state and why it is there (less the engine's
+   * incident names in the explanation's words), by stored key.
+   */
+  decisions(): Record<string, unknown> {
+    return Object.fromEntries(
+      [...this.alerts].map(([key, row]) => {
+        const { id: _id, explanation, ...view } = row.view;
+        const { message: _message, merged, ...why } = explanation;
+        return [
+          key,
+          {
+            incident: row.incident,
+            ...view,
+            ...why,
+            merged: merged.length,
+            resolvedAt: row.resolvedAt,
+            recentChanges: row.recentChanges,
+          },
+        ];
+      }),
+    );
+  }
+}
+
+// Tier A's storms on the bench estate: cascades, noise, re-sends, flaps, late deliveries. A busy
+// quarter of a day (the replay tests' stream), and a quieter day and a quarter in which alerts
+// that never resolve expire and incidents long resolved are forgotten.
+const stormEstate = generateEstate();
+function stormOf(days: number, faultsPerDay: number, noisePerDay: number): EngineDelivery[] {
+  const options = { ...defaultStormOptions, start: '2026-11-02T08:00:00.000Z' };
+  const storm = { ...options, days, faultsPerDay, noisePerDay };
+  const tier = {
+    name: 'A' as const,
+    summary: 'test',
+    estate: stormEstate,
+    cmdb: stormEstate,
+    storm,
+  };
+  return [...generateStorm(tier)].map((e) => e.delivery);
+}
+const storms = { busy: stormOf(0.25, 60, 400), long: stormOf(1.25, 30, 150) };
+
+/** Nine cuts on batch boundaries, at every tenth of a stream. */
+function cutsOf(stream: readonly EngineDelivery[]): number[] {
+  return Array.from({ length: 9 }, (_, i) => Math.round((stream.length * (i + 1)) / 10 / 25) * 25);
+}
+
+/**
+ * The stream through one engine as the live correlator runs it, stored batch by batch; at each
+ * cut (a delivery index on a batch boundary) a new engine is restored from storage and goes on.
+ */
+async function stored(
+  stream: readonly EngineDelivery[],
+  cuts: readonly number[],
+  options: { parts?: RestoreParts; cmdb?: EngineCmdb; batch?: number } = {},
+): Promise<Storage> {
+  const { parts = faithful, cmdb: on = stormEstate, batch: size = 25 } = options;
+  const mode = { recordDeliveries: false, evict: true };
+  const storage = new Storage();
+  let engine = await createCorrelationEngine(on, {}, mode);
+  for (let from = 0; from < stream.length; from += size) {
+    if (cuts.includes(from)) {
+      engine = await createCorrelationEngine(on, {}, mode);
+      storage.restore(engine, parts);
+    }
+    const batch = stream.slice(from, from + size);
+    for (const d of batch) engine.push(d);
+    storage.write(engine, batch);
+  }
+  return storage;
+}
+
+/** How many stored alerts decide differently from the reference, and in which fields. */
+function differences(reference: Storage, other: Storage): Record<string, number> {
+  const left = reference.decisions();
+  const right = other.decisions();
+  const fields: Record<string, number> = {};
+  for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) {
+    const l = (left[key] ?? {}) as Record<string, unknown>;
+    const r = (right[key] ?? {}) as Record<string, unknown>;
+    const differing = [...new Set([...Object.keys(l), ...Object.keys(r)])].filter(
+      (f) => JSON.stringify(l[f]) !== JSON.stringify(r[f]),
+    );
+    if (differing.length > 0) fields.alerts = (fields.alerts ?? 0) + 1;
+    for (const f of differing) fields[f] = (fields[f] ?? 0) + 1;
+  }
+  return fields;
+}
+
+describe('an engine restored mid-stream from what the live correlator stores', () => {
+  it.each([
+    { name: 'busy', stream: storms.busy, expired: 0 },
+    { name: 'long', stream: storms.long, expired: 1 },
+  ])(
+    'decides every later alert and incident as the engine that never stopped ($name storm, at every tenth)',
+    async ({ stream, expired }) => {
+      const uninterrupted = await stored(stream, []);
+      const alerts = [...uninterrupted.alerts.values()].map((row) => row.view);
+      // The stream has what a restore must carry over: attaches, flaps, expiries.
+      expect(alerts.filter((a) => a.explanation.decision === 'attach').length).toBeGreaterThan(20);
+      expect(alerts.filter((a) => a.changes >= 4).length).toBeGreaterThan(0);
+      expect(alerts.filter((a) => a.expired).length).toBeGreaterThanOrEqual(expired);
+      const cuts = cutsOf(stream);
+      for (const cut of cuts) {
+        const restored = await stored(stream, [cut]);
+        expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(
+          uninterrupted.decisions(),
+        );
+        expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
+      }
+      // A restored engine restored again.
+      const twice = await stored(stream, [cuts[2]!, cuts[6]!]);
+      expect(twice.decisions()).toEqual(uninterrupted.decisions());
+    },
+    60_000,
+  );
+
+  it('decides differently without the text statistics or the incidents resolved recently', async () => {
+    // What each part is worth on the busy stream: leave it out and later decisions change.
+    const stream = storms.busy;
+    const uninterrupted = await stored(stream, []);
+    const without = async (parts: Partial<RestoreParts>) => {
+      const total: Record<string, number> = {};
+      for (const cut of cutsOf(stream)) {
+        const other = await stored(stream, [cut], { parts: { ...faithful, ...parts } });
+        for (const [field, n] of Object.entries(differences(uninterrupted, other)))
+          total[field] = (total[field] ?? 0) + n;
+      }
+      return total;
+    };
+    const noTexts = await without({ templates: false });
+    expect(noTexts.text).toBeGreaterThan(0);
+    expect(noTexts.score).toBeGreaterThan(0);
+    const openOnly = await without({ horizon: 'open-only' });
+    expect(openOnly.incident).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('keeps an alert flapping across a restore: its change times are stored', async () => {
+    const flap = (status: 'firing' | 'resolved', seconds: number): EngineDelivery => ({
+      seq: seconds / 60,
+      deliveredAt: at(seconds + 5),
+      alert: alert('f-db', 'db-ledger', 'Interface eth0 down on db-ledger', seconds, {
+        status,
+        ...(status === 'resolved' ? { endsAt: at(seconds) } : {}),
+      }),
+    });
+    // Three changes before the restore, the fourth within the flap window after it.
+    const stream = [
+      flap('firing', 0),
+      flap('resolved', 60),
+      flap('firing', 120),
+      flap('resolved', 180),
+      flap('firing', 240),
+    ];
+    const options = { cmdb, batch: 1 };
+    const uninterrupted = await stored(stream, [], options);
+    expect(uninterrupted.alerts.get('f-db/1')?.view).toMatchObject({ flapping: true, changes: 4 });
+    expect((await stored(stream, [4], options)).decisions()).toEqual(uninterrupted.decisions());
+    const forgetful = await stored(stream, [4], {
+      ...options,
+      parts: { ...faithful, flapHistory: false },
+    });
+    expect(forgetful.alerts.get('f-db/1')?.view).toMatchObject({ flapping: false, changes: 4 });
+  });
+
+  it('reopens an incident resolved just before a restore, in a stream of past event times', async () => {
+    const stream: EngineDelivery[] = [
+      { deliveredAfter: 5, alert: alert('f-db', 'db-ledger', 'Database db-ledger down', 0) },
+      {
+        deliveredAfter: 65,
+        alert: alert('f-db', 'db-ledger', 'Database db-ledger down', 0, {
+          status: 'resolved',
+          endsAt: at(60),
+        }),
+      },
+      // Far away and later: event time passes the incident's resolve grace (60 s + 5 min).
+      { deliveredAfter: 705, alert: alert('f-far', 'cache-far', 'Disk full on cache-far', 700) },
+      // Within the refire grace of its resolution: the same alert flaps, its incident reopens.
+      { deliveredAfter: 905, alert: alert('f-db', 'db-ledger', 'Database db-ledger down', 900) },
+    ].map((d, seq) => ({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }));
+    const options = { cmdb, batch: 1 };
+    const uninterrupted = await stored(stream, [], options);
+    expect(uninterrupted.incidents.get('I1')).toMatchObject({ state: 'open', reopened: 1 });
+    expect(uninterrupted.alerts.size).toBe(2);
+    const restored = await stored(stream, [3], options);
+    expect(restored.incidents).toEqual(uninterrupted.incidents);
+    expect(restored.decisions()).toEqual(uninterrupted.decisions());
+    // Restoring only open incidents (what a wall-clock cut-off gave a past stream): a new episode.
+    const openOnly = await stored(stream, [3], {
+      ...options,
+      parts: { ...faithful, horizon: 'open-only' },
+    });
+    expect(openOnly.alerts.size).toBe(3);
   });
 });
