@@ -14,7 +14,7 @@ try {
   console.log(
     `read ${result.incidentsRead} incidents opened ${result.since} – ${result.until}; ` +
       `${result.patterns.length} recurring pattern${result.patterns.length === 1 ? '' : 's'} ` +
-      `(at least ${config.problemMinIncidents} incidents)`,
+      `(at least ${config.problemMinIncidents} occurrences each, unlikely by chance)`,
   );
   for (const p of result.patterns) {
     const { direction, earlier, later } = p.trend;

@@ -1,25 +1,40 @@
 /**
  * Candidate problems mined from recurring incidents. Over the incidents opened within a look-back
- * (not linked to a problem, not merged or canceled), a pattern is a group of incidents with the
- * same signature:
+ * (not linked to a problem, not merged or canceled), a pattern is a failure that comes back:
  *
  * - a CI pattern: one root-cause CI, and dominant templates that are the same failure (text
  *   similarity at least `textThreshold`, single-link, so two tools' wordings count once);
- * - a class pattern: the same template cluster on at least `classMinCis` CIs of one CMDB class
- *   ("disk full" on 12 hosts). It is mined first and covers its incidents: their CIs' own CI
- *   patterns are not proposed beside it, unless it was rejected or canceled.
+ * - a class pattern: the same failure recurring on each of at least `classMinCis` CIs of one CMDB
+ *   class ("disk full" twice or more on each of 4 hosts), made only of what no CI pattern took.
  *
- * A pattern recurs at `minIncidents` incidents. Its signature is `ci:<name>|<template>` or
- * `class:<class>|<template>`, with the cluster's representative template (most incidents, then the
- * earliest, then the first in code-point order), so mining twice proposes nothing new. A pattern
- * that already is a problem in any state — one of its templates' signatures, or its scope with one
- * of its templates in the evidence — is never proposed again: a candidate's evidence takes the new
- * incidents; a rejected (or accepted) problem is left alone. Accepting a candidate links its
- * evidence's incidents (services/api/problems.ts).
+ * Recurrence is counted in occurrences, not incidents: an incident opened within `quietMinutes`
+ * of the last alert of the one before it is the same occurrence going on (a re-fire, or an
+ * incident the correlator split), not the failure coming back. A pattern needs `minIncidents`
+ * occurrences, and must be unlikely to be chance. The peers of a CI are the CIs of its class; the
+ * null hypothesis is that the class's occurrences of this failure (its "like" occurrences:
+ * templates similar to the pattern's) fell on its CIs at random, each CI as likely as any other.
+ *
+ * - A CI pattern is proposed when the expected number of CIs of the class with as many
+ *   occurrences by chance, n·P(Binomial(N, 1/n) ≥ k), is at most `chance` (n CIs, N like
+ *   occurrences, k on this CI). A common failure on a big class (high CPU on 1,200 VMs) needs
+ *   many more occurrences on one CI than a rare one. A CI without a class has no peers to compare
+ *   with: the minimum count alone decides.
+ * - A class pattern is proposed when the class's like occurrences fell on so few distinct CIs
+ *   that chance, P(D ≤ d | N balls in n bins), is at most `chance`. Its evidence is the incidents
+ *   of the CIs that recur, so a fleet of one-offs (one alert on each of 500 app instances) is
+ *   not a problem, nor does it hide a CI that really recurs.
+ *
+ * Its signature is `ci:<name>|<template>` or `class:<class>|<template>`, with the cluster's
+ * representative template (most incidents, then the earliest, then the first in code-point order),
+ * so mining twice proposes nothing new. A pattern that already is a problem in any state — one of
+ * its templates' signatures, or its scope with one of its templates in the evidence — is never
+ * proposed again: a candidate's evidence takes the new incidents; a rejected (or accepted) problem
+ * is left alone. Accepting a candidate links its evidence's incidents (services/api/problems.ts).
  */
 import type { Logger } from 'pino';
 import { lockKeys, withTransaction, type Pool, type Queryable } from '../services/store/db.ts';
 import {
+  classSizes,
   insertCandidateProblem,
   problemsOfPattern,
   recurrenceIncidents,
@@ -44,19 +59,27 @@ export type ProblemMiningSettings = {
   classMinCis?: number;
   /** Cosine similarity at which two templates are one failure. Default 0.6. */
   textThreshold?: number;
+  /** An incident opened within this long of its pattern's last alert is the same occurrence. */
+  quietMinutes?: number;
+  /** How many patterns like it chance may make before one is not proposed. Default 0.05. */
+  chance?: number;
 };
 
 /**
- * The defaults: a month of incidents, three of them make a pattern (two may be chance), a class
- * pattern spans three CIs, and templates are one failure at the correlation engine's
- * text-candidate threshold (0.6: "disk <pct> full on <ci>" and "disk usage on <ci> is <pct> full"
- * score 0.76; a disk and a CPU alert on one CI 0.23).
+ * The defaults: a month of incidents, three occurrences make a pattern, a class pattern spans
+ * three CIs, and templates are one failure at the correlation engine's text-candidate threshold
+ * (0.6: "disk <pct> full on <ci>" and "disk usage on <ci> is <pct> full" score 0.76; a disk and
+ * a CPU alert on one CI 0.23). An hour without an alert ends an occurrence: longer than the
+ * correlator's window and re-fire grace (15 minutes), shorter than any daily job. Chance 0.05 is
+ * the usual significance level, here as the expected number of chance patterns per pattern tested.
  */
 export const problemMiningDefaults = {
   lookbackDays: 30,
   minIncidents: 3,
   classMinCis: 3,
   textThreshold: 0.6,
+  quietMinutes: 60,
+  chance: 0.05,
 } as const;
 
 // A candidate waits for a person's review: medium impact, low urgency (priority 4 by default).
@@ -99,6 +122,12 @@ export type ProblemEvidence = {
   cis: string[];
   incidents: EvidenceIncident[];
   count: number;
+  /** Occurrences: incidents more than `quietMinutes` apart (see the module comment). */
+  occurrences: number;
+  /** CIs of the class the recurrence was weighed against; null: a CI without a class. */
+  peers: number | null;
+  /** Patterns like this one that chance alone would make (see the module comment); null: no peers. */
+  chance: number | null;
   firstAt: string;
   lastAt: string;
   lookbackDays: number;
@@ -133,7 +162,8 @@ export type MiningResult = {
   patterns: MinedPattern[];
 };
 
-type Pattern = {
+/** A recurring pattern: its scope, its failure's templates, its incidents and why it is one. */
+export type Pattern = {
   kind: 'ci' | 'class';
   /** The CI name or the class name. */
   value: string;
@@ -141,7 +171,16 @@ type Pattern = {
   template: string;
   templates: string[];
   incidents: RecurrenceIncident[];
+  occurrences: number;
+  peers: number | null;
+  chance: number | null;
 };
+
+/** What recurringPatterns() needs of the settings. */
+export type PatternSettings = Pick<
+  Required<ProblemMiningSettings>,
+  'minIncidents' | 'classMinCis' | 'textThreshold' | 'quietMinutes' | 'chance'
+>;
 
 /**
  * Mines the incidents of the look-back ending at `now` for recurring patterns, proposes each new
@@ -154,30 +193,24 @@ export async function mineProblems(
   now: Date = new Date(),
 ): Promise<MiningResult> {
   const options = { ...problemMiningDefaults, ...settings };
-  if (!(options.lookbackDays > 0) || !(options.minIncidents >= 2))
-    throw new RangeError('problem mining needs lookbackDays > 0 and minIncidents >= 2');
+  if (
+    !(options.lookbackDays > 0) ||
+    !(options.minIncidents >= 2) ||
+    !(options.quietMinutes >= 0) ||
+    !(options.chance > 0)
+  )
+    throw new RangeError(
+      'problem mining needs lookbackDays > 0, minIncidents >= 2, quietMinutes >= 0 and chance > 0',
+    );
   const since = new Date(now.getTime() - options.lookbackDays * DAY_MS);
   return withTransaction(pool, async (tx) => {
     await lockKeys(tx, ['problem.mine']);
     await setActor(tx, 'correlator', 'propose');
     const incidents = await recurrenceIncidents(tx, since, now);
     const index = await createTemplateIndex();
-    for (const template of [...new Set(incidents.map((i) => i.template))].sort()) {
-      index.add(template);
-    }
     const patterns: MinedPattern[] = [];
-    const covered = new Set<string>();
-
-    for (const pattern of classPatterns(incidents, index, options)) {
-      const mined = await settle(tx, pattern, options, now);
-      patterns.push(mined);
-      if (!(mined.outcome === 'held' && ['rejected', 'canceled'].includes(mined.state)))
-        for (const i of pattern.incidents) covered.add(i.id);
-    }
-    for (const pattern of ciPatterns(incidents, index, options)) {
-      if (pattern.incidents.every((i) => covered.has(i.id))) continue;
+    for (const pattern of recurringPatterns(incidents, index, await classSizes(tx), options))
       patterns.push(await settle(tx, pattern, options, now));
-    }
     return {
       since: since.toISOString(),
       until: now.toISOString(),
@@ -214,7 +247,13 @@ async function settle(
       ...new Set([...old.templates, ...pattern.templates, ...rows.map((r) => r.template)]),
     ].sort();
     const proposal = candidateOf(
-      { ...pattern, template, templates, incidents: rows },
+      {
+        ...pattern,
+        template,
+        templates,
+        incidents: rows,
+        occurrences: occurrences(rows, options.quietMinutes * 60_000, pattern.kind === 'class'),
+      },
       options,
       now,
     );
@@ -288,7 +327,10 @@ export async function runProblemMining(
 }
 
 /** Groups incidents by a key, keeping their order. */
-function groupBy<K>(items: RecurrenceIncident[], key: (i: RecurrenceIncident) => K | null) {
+function groupBy<K>(
+  items: readonly RecurrenceIncident[],
+  key: (i: RecurrenceIncident) => K | null,
+) {
   const groups = new Map<K, RecurrenceIncident[]>();
   for (const item of items) {
     const k = key(item);
@@ -305,7 +347,7 @@ function groupBy<K>(items: RecurrenceIncident[], key: (i: RecurrenceIncident) =>
  * names each cluster by its representative: most incidents, then earliest, then code-point order.
  */
 export function clusterByTemplate(
-  incidents: RecurrenceIncident[],
+  incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
   threshold: number,
 ): { template: string; templates: string[]; incidents: RecurrenceIncident[] }[] {
@@ -340,33 +382,310 @@ export function clusterByTemplate(
   });
 }
 
-function classPatterns(
-  incidents: RecurrenceIncident[],
+/**
+ * The recurring patterns among the incidents, as the module comment defines them: CI patterns
+ * first (by CI name), then class patterns made of what they left (by class name). Pure: the live
+ * miner and the bench's in-process mode run the same rule.
+ */
+export function recurringPatterns(
+  incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
-  o: Required<ProblemMiningSettings>,
+  classCis: ReadonlyMap<string, number>,
+  o: PatternSettings,
 ): Pattern[] {
-  const byClass = groupBy(incidents, (i) => i.ciClass);
-  return [...byClass.keys()].sort().flatMap((ciClass) =>
-    clusterByTemplate(byClass.get(ciClass)!, index, o.textThreshold)
-      .filter(
-        (c) =>
-          c.incidents.length >= o.minIncidents &&
-          new Set(c.incidents.map((i) => i.rootCauseCi)).size >= o.classMinCis,
-      )
-      .map((c) => ({ kind: 'class' as const, value: ciClass, scope: `class:${ciClass}`, ...c })),
-  );
+  const quietMs = o.quietMinutes * 60_000;
+  for (const template of [...new Set(incidents.map((i) => i.template))].sort()) index.add(template);
+  const peers = createPeers(incidents, index, classCis, o.textThreshold, quietMs);
+
+  const found: Pattern[] = [];
+  const left = new Map<string, Candidate[]>();
+  const byCi = groupBy(incidents, (i) => i.rootCauseCi);
+  for (const ci of [...byCi.keys()].sort()) {
+    const rows = byCi.get(ci)!;
+    const ciClass = rows[0]!.ciClass;
+    for (const cluster of clusterByTemplate(rows, index, o.textThreshold)) {
+      const k = occurrences(cluster.incidents, quietMs);
+      if (k < 2) continue;
+      const like = ciClass === null ? null : peers.like(ciClass, cluster.templates);
+      // P(a given CI has k or more of the class's N like occurrences), were they placed at random.
+      const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
+      // Expected CIs of the class that would show as many by chance: placed on any CI of the
+      // class, or (a template only some CIs can raise) at the rate its other CIs repeat it.
+      const chance =
+        like === null || tail === null
+          ? null
+          : Math.max(like.cis * tail, repeatChance(like.counts, ci, k));
+      if (k >= o.minIncidents && (chance === null || chance <= o.chance)) {
+        found.push({
+          kind: 'ci',
+          value: ci,
+          scope: `ci:${ci}`,
+          ...cluster,
+          occurrences: k,
+          peers: like?.cis ?? null,
+          chance,
+        });
+      } else if (ciClass !== null && like !== null && k >= o.minIncidents && tail! <= o.chance) {
+        // Recurring, and unusual for one CI, not enough alone: material for a class pattern.
+        left.set(ciClass, [...(left.get(ciClass) ?? []), { ci, ...cluster, like }]);
+      }
+    }
+  }
+
+  for (const ciClass of [...left.keys()].sort())
+    for (const group of groupCandidates(left.get(ciClass)!, index, o.textThreshold)) {
+      const cis = new Set(group.map((c) => c.ci));
+      const rows = group.flatMap((c) => c.incidents);
+      const k = occurrences(rows, quietMs, true);
+      if (cis.size < o.classMinCis || k < o.minIncidents) continue;
+      // Each CI's like occurrences were placed at random: how many CIs of the class would be as
+      // unusual (a tail of at most `chance`) by chance, and how likely are this many or more?
+      const chance = Math.max(
+        ...group.map(({ like }) => {
+          const p = 1 / like.cis;
+          let least = 2;
+          while (least <= like.total && binomialTail(like.total, p, least) > o.chance) least++;
+          return binomialTail(like.cis, binomialTail(like.total, p, least), cis.size);
+        }),
+      );
+      if (chance > o.chance) continue;
+      rows.sort((x, y) => x.openedAt.localeCompare(y.openedAt) || Number(x.id) - Number(y.id));
+      found.push({
+        kind: 'class',
+        value: ciClass,
+        scope: `class:${ciClass}`,
+        template: representative(rows),
+        templates: [...new Set(group.flatMap((c) => c.templates))].sort(),
+        incidents: rows,
+        occurrences: k,
+        peers: group[0]!.like.cis,
+        chance,
+      });
+    }
+  return found;
 }
 
-function ciPatterns(
-  incidents: RecurrenceIncident[],
+/** A CI's cluster that did not make a CI pattern but recurs: a class pattern's material. */
+type Candidate = {
+  ci: string;
+  template: string;
+  templates: string[];
+  incidents: RecurrenceIncident[];
+  like: Like;
+};
+
+/**
+ * Occurrences of a failure: its incidents, oldest first, less those opened within `quietMs` of
+ * the latest alert before them (on the same CI, when counted across CIs).
+ */
+export function occurrences(
+  incidents: readonly RecurrenceIncident[],
+  quietMs: number,
+  perCi = false,
+): number {
+  const lastOf = new Map<string, number>();
+  let count = 0;
+  for (const i of [...incidents].sort((x, y) => x.openedAt.localeCompare(y.openedAt))) {
+    const key = perCi ? i.rootCauseCi : '';
+    const opened = Date.parse(i.openedAt);
+    const last = lastOf.get(key);
+    if (last === undefined || opened - last > quietMs) count++;
+    lastOf.set(key, Math.max(last ?? -Infinity, Date.parse(i.lastAlertAt) || opened, opened));
+  }
+  return count;
+}
+
+/** Like occurrences of a failure on the CIs of one class: how many, on how many CIs, of how many. */
+type Like = {
+  total: number;
+  distinct: number;
+  cis: number;
+  /** Occurrences per CI that had any. */
+  counts: ReadonlyMap<string, number>;
+};
+
+/**
+ * The peers of each class: its CIs (the CMDB's count, or those seen if more) and their incidents
+ * by template, to count the occurrences of templates like a pattern's. Null for a class of one.
+ */
+function createPeers(
+  incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
-  o: Required<ProblemMiningSettings>,
-): Pattern[] {
-  const byCi = groupBy(incidents, (i) => i.rootCauseCi);
-  return [...byCi.keys()].sort().flatMap((ci) =>
-    clusterByTemplate(byCi.get(ci)!, index, o.textThreshold)
-      .filter((c) => c.incidents.length >= o.minIncidents)
-      .map((c) => ({ kind: 'ci' as const, value: ci, scope: `ci:${ci}`, ...c })),
+  classCis: ReadonlyMap<string, number>,
+  threshold: number,
+  quietMs: number,
+) {
+  type Peers = {
+    cis: number;
+    /** The class's incidents by template id. */
+    rows: Map<number, RecurrenceIncident[]>;
+    /** Per template id asked about: the class's template ids at least `threshold` similar. */
+    near: Map<number, number[]>;
+    /** Answers by the like templates' ids. */
+    answers: Map<string, Like>;
+  };
+  const classes = new Map<string, Peers>();
+  const seen = new Map<string, Set<string>>();
+  for (const i of incidents) {
+    if (i.ciClass === null) continue;
+    const peers: Peers = classes.get(i.ciClass) ?? {
+      cis: 0,
+      rows: new Map<number, RecurrenceIncident[]>(),
+      near: new Map<number, number[]>(),
+      answers: new Map<string, Like>(),
+    };
+    classes.set(i.ciClass, peers);
+    const id = index.add(i.template);
+    peers.rows.set(id, [...(peers.rows.get(id) ?? []), i]);
+    seen.set(i.ciClass, (seen.get(i.ciClass) ?? new Set<string>()).add(i.rootCauseCi));
+  }
+  for (const [name, peers] of classes)
+    peers.cis = Math.max(classCis.get(name) ?? 0, seen.get(name)!.size);
+  return {
+    like(ciClass: string, templates: readonly string[]): Like | null {
+      const peers = classes.get(ciClass);
+      if (peers === undefined || peers.cis < 2) return null;
+      const like = new Set<number>();
+      for (const template of templates) {
+        const id = index.add(template);
+        let near = peers.near.get(id);
+        if (near === undefined) {
+          near = [...peers.rows.keys()].filter(
+            (other) => other === id || index.similarity(id, other) >= threshold,
+          );
+          peers.near.set(id, near);
+        }
+        for (const other of near) like.add(other);
+      }
+      const key = [...like].sort((a, b) => a - b).join(',');
+      const known = peers.answers.get(key);
+      if (known !== undefined) return known;
+      const byCi = groupBy(
+        [...like].flatMap((id) => peers.rows.get(id)!),
+        (r) => r.rootCauseCi,
+      );
+      const counts = new Map<string, number>();
+      for (const [ci, list] of byCi) counts.set(ci, occurrences(list, quietMs));
+      let total = 0;
+      for (const n of counts.values()) total += n;
+      const answer = { total, distinct: byCi.size, cis: peers.cis, counts };
+      peers.answers.set(key, answer);
+      return answer;
+    },
+  };
+}
+
+/** Groups candidates whose templates are one failure (single-link at `threshold`). */
+function groupCandidates(
+  candidates: readonly Candidate[],
+  index: TemplateIndex,
+  threshold: number,
+): Candidate[][] {
+  const ids = candidates.map((c) => c.templates.map((t) => index.add(t)));
+  const parent = candidates.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  for (let a = 0; a < candidates.length; a++)
+    for (let b = a + 1; b < candidates.length; b++)
+      if (ids[a]!.some((x) => ids[b]!.some((y) => x === y || index.similarity(x, y) >= threshold)))
+        parent[root(b)] = root(a);
+  const groups = new Map<number, Candidate[]>();
+  candidates.forEach((c, i) => groups.set(root(i), [...(groups.get(root(i)) ?? []), c]));
+  return [...groups.values()];
+}
+
+/** The representative template of incidents: most incidents, then earliest, then code-point. */
+function representative(rows: readonly RecurrenceIncident[]): string {
+  const byTemplate = groupBy([...rows], (r) => r.template);
+  return [...byTemplate.entries()].sort(
+    ([a, x], [b, y]) =>
+      y.length - x.length || x[0]!.openedAt.localeCompare(y[0]!.openedAt) || (a < b ? -1 : 1),
+  )[0]![0];
+}
+
+/**
+ * Expected CIs with k or more occurrences among those that raise this failure at all, from how
+ * often the other CIs that had it had it again: their counts are a zero-truncated Poisson whose
+ * rate solves λ / (1 - e^-λ) = mean. 0 when fewer than two other CIs had it (nothing to learn).
+ */
+export function repeatChance(counts: ReadonlyMap<string, number>, ci: string, k: number): number {
+  let cis = 0;
+  let total = 0;
+  for (const [other, n] of counts)
+    if (other !== ci && n > 0) {
+      cis++;
+      total += n;
+    }
+  if (cis < 2) return 0;
+  const mean = total / cis;
+  let lo = 0;
+  let hi = mean;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid / -Math.expm1(-mid) < mean) lo = mid;
+    else hi = mid;
+  }
+  const rate = (lo + hi) / 2;
+  if (rate === 0) return 0;
+  return (cis + 1) * Math.min(1, poissonTail(rate, k) / -Math.expm1(-rate));
+}
+
+/** P(X ≥ k) for X ~ Poisson(rate), summed from the tail. */
+export function poissonTail(rate: number, k: number): number {
+  if (k <= 0) return 1;
+  let log = -rate;
+  for (let i = 1; i <= k; i++) log += Math.log(rate) - Math.log(i);
+  let sum = 0;
+  for (let i = k; ; i++) {
+    const term = Math.exp(log);
+    sum += term;
+    if (term < sum * 1e-12 || i > k + 10_000) break;
+    log += Math.log(rate) - Math.log(i + 1);
+  }
+  return Math.min(1, sum);
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, p), summed from the tail in log space (exact for small tails). */
+export function binomialTail(n: number, p: number, k: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (p >= 1) return 1;
+  let logC = 0;
+  for (let i = 0; i < k; i++) logC += Math.log(n - i) - Math.log(i + 1);
+  let log = logC + k * Math.log(p) + (n - k) * Math.log1p(-p);
+  let sum = 0;
+  for (let i = k; i <= n; i++) {
+    const term = Math.exp(log);
+    sum += term;
+    if (term < sum * 1e-12) break;
+    log += Math.log(n - i) - Math.log(i + 1) + Math.log(p) - Math.log1p(-p);
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * P(D ≤ d) for D the number of distinct bins that `balls` thrown at random into `bins` bins hit
+ * (the occupancy distribution), by dynamic programming over the balls.
+ */
+export function fewDistinct(balls: number, bins: number, d: number): number {
+  if (d >= Math.min(balls, bins)) return 1;
+  let dist = new Float64Array(d + 1);
+  dist[0] = 1;
+  for (let t = 0; t < balls; t++) {
+    const next = new Float64Array(d + 1);
+    for (let j = 0; j <= d; j++) {
+      const p = dist[j]!;
+      if (p === 0) continue;
+      next[j]! += (p * j) / bins;
+      if (j < d) next[j + 1]! += (p * (bins - j)) / bins;
+    }
+    dist = next;
+  }
+  return Math.min(
+    1,
+    dist.reduce((a, b) => a + b, 0),
   );
 }
 
@@ -421,6 +740,9 @@ function candidateOf(
       template: r.template,
     })),
     count: rows.length,
+    occurrences: pattern.occurrences,
+    peers: pattern.peers,
+    chance: pattern.chance === null ? null : Number(pattern.chance.toPrecision(3)),
     firstAt: first.openedAt,
     lastAt: last.openedAt,
     lookbackDays: o.lookbackDays,

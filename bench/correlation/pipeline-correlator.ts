@@ -8,9 +8,9 @@
  *
  * Where it may differ from the in-process mode, by design: receipt time is the wall clock, not the
  * storm's `deliveredAt`, and the engine counts an alert's time to live from the later of the two,
- * so no alert expires during a storm of past event time; and problems come from the live miner
- * (correlator/problems.ts: class patterns, TOCSIN_PROBLEM_MIN_INCIDENTS), not the engine's own
- * recurrence groups that the in-process mode reports.
+ * so no alert expires during a storm of past event time. Problems come from the live miner
+ * (correlator/problems.ts, with TOCSIN_PROBLEM_MIN_INCIDENTS) over the stored incidents; the
+ * in-process mode runs the same rule (recurringPatterns) over the engine's incidents.
  */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
@@ -209,11 +209,15 @@ async function readPrediction(
 
   // Candidate problems: the miner once, as its cron would run it just after the storm, with the
   // live settings (look-back widened to cover the whole storm).
-  const times = stream
-    .map((d) => Date.parse(d.alert.startsAt ?? d.deliveredAt))
-    .filter(Number.isFinite);
-  const first = Math.min(...times);
-  const last = Math.max(...times);
+  // A loop, not Math.min(...times): tier C's 300,000 deliveries overflow the call stack.
+  let first = Infinity;
+  let last = -Infinity;
+  for (const d of stream) {
+    const t = Date.parse(d.alert.startsAt ?? d.deliveredAt);
+    if (!Number.isFinite(t)) continue;
+    first = Math.min(first, t);
+    last = Math.max(last, t);
+  }
   const now = new Date(last + DAY_MS);
   await mineProblems(
     pool,

@@ -1,17 +1,18 @@
 /**
  * The in-process correlation engine: deliveries in, incidents with explanations, root causes and
- * candidate problems out. No database and no wall clock: deliveries are buffered and processed in
- * event-time order (a firing alert's `startsAt`, a resolved one's `endsAt`) behind a watermark
- * (the latest event time seen minus the allowed lateness); a delivery later than that is processed
- * on arrival. Ties go by delivery order, ids are counters, and every map is read in insertion
- * order, so the same stream always gives the same answer, and an out-of-order delivery within the
- * lateness gives the same answer as in order.
+ * dominant templates out (correlator/problems.ts mines recurring problems from incidents). No
+ * database and no wall clock: deliveries are buffered and processed in event-time order (a firing
+ * alert's `startsAt`, a resolved one's `endsAt`) behind a watermark (the latest event time seen
+ * minus the allowed lateness); a delivery later than that is processed on arrival. Ties go by
+ * delivery order, ids are counters, and every map is read in insertion order, so the same stream
+ * always gives the same answer, and an out-of-order delivery within the lateness gives the same
+ * answer as in order.
  *
  * Per event: deduplication by fingerprint (a re-send updates the alert; a fingerprint firing
  * again soon after it resolved is a flap of the same alert, marked flapping past N changes, and
  * stays where it is); a new alert is scored against the live incidents near it in the CMDB or in
  * text (see `score`), attached to the best above the threshold, merging incidents it bridges, or
- * opens its own incident. Root causes and problems are computed from the incidents on demand.
+ * opens its own incident. Root causes are computed from the incidents on demand.
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
@@ -184,8 +185,8 @@ export type EngineIncident = {
   lastAt: number;
   alerts: readonly EngineAlert[];
   rootCause: readonly RootCauseCandidate[];
-  /** The candidate problem it recurs in, if any. */
-  problem: string | null;
+  /** The dominant template of its root-cause CI's alerts (of all, when that CI is silent). */
+  template: string | null;
 };
 
 /** What the engine made of the stream so far (call after flush() for the whole stream). */
@@ -195,8 +196,6 @@ export type EngineResult = {
   /** The alert of each processed delivery, by seq, with its explanation; null while buffered. */
   alertOf: (EngineAlert | null)[];
   incidents: EngineIncident[];
-  /** Candidate problems: signature (root CI and template) → incident ids, first seen first. */
-  problems: Map<string, string[]>;
 };
 
 type AlertState = {
@@ -422,44 +421,27 @@ export class CorrelationEngine {
 
   /** The incidents, their root causes and the candidate problems, as they stand. */
   result(): EngineResult {
-    const incidents = new Map<number, EngineIncident>();
-    for (const incident of this.#incidents.values())
-      incidents.set(incident.id, {
+    const incidents: EngineIncident[] = [];
+    for (const incident of this.#incidents.values()) {
+      const rootCause = this.#rankRootCauses(incident);
+      incidents.push({
         id: incidentName(incident.id),
         firstAt: incident.firstAt,
         lastAt: incident.lastAt,
         alerts: incident.alerts.map((a) => a.view),
-        rootCause: this.#rankRootCauses(incident),
-        problem: null,
+        rootCause,
+        template:
+          incident.alerts.length === 0
+            ? null
+            : (this.#texts.template(this.#dominantTemplate(incident, rootCause[0]?.ci ?? '')) ??
+              null),
       });
-    // Recurrence: the same top root-cause CI with a similar dominant template (by the similarity
-    // the text signal uses, so one failure reported by different tools still counts as one).
-    const groups = new Map<string, { templateId: number; ids: string[] }[]>();
-    for (const [id, incident] of incidents) {
-      const root = incident.rootCause[0]?.ci;
-      if (root === undefined) continue;
-      const templateId = this.#dominantTemplate(this.#incidents.get(id)!, root);
-      const clusters = groups.get(root) ?? [];
-      groups.set(root, clusters);
-      const same = clusters.find(
-        (c) =>
-          this.#texts.similarity(c.templateId, templateId) >= this.config.textCandidateThreshold,
-      );
-      if (same) same.ids.push(incident.id);
-      else clusters.push({ templateId, ids: [incident.id] });
     }
-    const problems = new Map<string, string[]>();
-    for (const [root, clusters] of groups)
-      for (const { templateId, ids } of clusters) {
-        if (ids.length < 2) continue;
-        problems.set(`${root}\u0000${this.#texts.template(templateId) ?? templateId}`, ids);
-        for (const id of ids) incidents.get(incidentNumber(id))!.problem = `P-${ids[0]!}`;
-      }
     const incidentOf = this.#deliveryAlert.map((state) =>
       state === undefined ? null : incidentName(this.#find(state.incident)),
     );
     const alertOf = this.#deliveryAlert.map((state) => state?.view ?? null);
-    return { incidentOf, alertOf, incidents: [...incidents.values()], problems };
+    return { incidentOf, alertOf, incidents };
   }
 
   #process(event: Event): void {

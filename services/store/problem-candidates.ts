@@ -12,6 +12,8 @@ export type RecurrenceIncident = {
   id: string;
   number: string;
   openedAt: string;
+  /** Its latest alert: with openedAt, the span a re-fire of the same failure must leave. */
+  lastAlertAt: string;
   rootCauseCi: string;
   /** The CI's class in the CMDB; null when the CI is not in it. */
   ciClass: string | null;
@@ -22,6 +24,7 @@ type RecurrenceRow = {
   id: string;
   number: string;
   opened_at: string;
+  last_alert_at: string;
   root_cause_ci: string;
   ci_class: string | null;
   template: string;
@@ -31,22 +34,27 @@ const toRecurrence = (r: RecurrenceRow): RecurrenceIncident => ({
   id: r.id,
   number: r.number,
   openedAt: r.opened_at,
+  lastAlertAt: r.last_alert_at,
   rootCauseCi: r.root_cause_ci,
   ciClass: r.ci_class,
   template: r.template,
 });
 
-const RECURRENCE_COLUMNS = `i.id, i.number, i.opened_at, i.root_cause_ci, ci.class AS ci_class,
-  i.template`;
+const RECURRENCE_COLUMNS = `i.id, i.number, i.opened_at, i.last_alert_at, i.root_cause_ci,
+  ci.class AS ci_class, i.template`;
 
 // Merged incidents are canceled and counted in the incident they went into; canceled ones were
-// raised in error; linked ones already belong to a problem.
+// raised in error; linked ones already belong to a problem. The root-cause CI must have alerted
+// itself (be among the incident's alerting CIs): otherwise the dominant template is another CI's
+// symptom, and "this CI failing this way" is not what the incident says.
 const MINEABLE = `i.problem_id IS NULL AND i.merged_into IS NULL AND i.state <> 'canceled'
-  AND i.root_cause_ci IS NOT NULL AND i.template IS NOT NULL AND i.template <> ''`;
+  AND i.root_cause_ci IS NOT NULL AND i.template IS NOT NULL AND i.template <> ''
+  AND i.root_cause_ci = ANY (i.cis)`;
 
 const RECURRENCE_SINCE = `
 -- Incidents the problem miner may group: opened in the look-back, not linked to a problem, not
--- merged or canceled, with a root-cause CI and a dominant template. Params: since, until.
+-- merged or canceled, with a root-cause CI that alerted and a dominant template. Params: since,
+-- until.
 SELECT ${RECURRENCE_COLUMNS}
 FROM incidents i LEFT JOIN configuration_items ci ON ci.name = i.root_cause_ci
 WHERE i.opened_at >= $1 AND i.opened_at <= $2 AND ${MINEABLE}
@@ -81,6 +89,19 @@ export async function recurrenceIncidentsById(
   if (ids.length === 0) return [];
   const { rows } = await q.query<RecurrenceRow>(RECURRENCE_BY_ID, [ids]);
   return rows.map(toRecurrence);
+}
+
+const CLASS_SIZES = `
+-- How many CIs of each class could have failed (all but the retired), the peers a CI's recurrence
+-- is weighed against. Params: none.
+SELECT class, count(*)::int AS cis FROM configuration_items
+WHERE lifecycle_status <> 'retired'
+GROUP BY class`;
+
+/** CIs per CMDB class, retired ones left out. */
+export async function classSizes(q: Queryable): Promise<Map<string, number>> {
+  const { rows } = await q.query<{ class: string; cis: number }>(CLASS_SIZES);
+  return new Map(rows.map((r) => [r.class, r.cis]));
 }
 
 /** A problem that a mined pattern already is: its state decides what the miner may do. */

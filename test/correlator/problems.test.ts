@@ -60,6 +60,15 @@ async function incident(
 
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * DAY);
 
+/** CIs `<prefix>-1` … `<prefix>-<n>` of one class in the CMDB: the peers of each other. */
+async function fleet(ciClass: string, prefix: string, n: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO configuration_items (name, class)
+     SELECT $1 || '-' || g, $2 FROM generate_series(1, $3::int) g`,
+    [prefix, ciClass, n],
+  );
+}
+
 type ProblemRow = {
   id: string;
   number: string;
@@ -195,24 +204,74 @@ describe('mining recurring incidents', () => {
     expect(problem!.evidence.trend).toMatchObject({ direction: 'steady', earlier: 2, later: 2 });
   });
 
-  it('proposes a class pattern for the same failure on several CIs of one class, instead of one per CI', async () => {
+  it('does not make a class problem of a fleet of one-off failures', async () => {
     const now = sliceClock();
-    await pool.query(
-      `INSERT INTO configuration_items (name, class) VALUES
-         ('cache-1', 'cache'), ('cache-2', 'cache'), ('cache-3', 'cache'), ('cache-4', 'cache')`,
-    );
+    await fleet('app_instance', 'web-fleet', 40);
+    const errors = 'error rate above threshold on <ci>';
+    // One incident on each of 30 of the 40 CIs: the class fails this way, no CI recurs.
+    for (let n = 1; n <= 30; n++)
+      await incident(`web-fleet-${n}`, errors, daysBefore(now, (n * 29) / 30));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.incidentsRead).toBe(30);
+    expect(result.patterns).toEqual([]);
+    expect(await problemsLike('%web%')).toEqual([]);
+  });
+
+  it('proposes a CI failing the same way repeatedly, amid the one-offs of its class', async () => {
+    const now = sliceClock();
+    await fleet('container', 'api-fleet', 40);
+    const errors = 'error rate above threshold on <ci>';
+    for (let n = 1; n <= 30; n++)
+      await incident(`api-fleet-${n}`, errors, daysBefore(now, (n * 29) / 30));
+    const ids = [];
+    for (const d of [26, 19, 12, 6, 2])
+      ids.push((await incident('api-fleet-7', errors, daysBefore(now, d + 0.5))).id);
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.kind, p.signature, p.outcome])).toEqual([
+      ['ci', `ci:api-fleet-7|${errors}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('ci:api-fleet-7|%');
+    // Its own one-off among the 30 is the same failure too: six occurrences.
+    expect(problem!.evidence).toMatchObject({ kind: 'ci', count: 6, occurrences: 6, peers: 40 });
+    expect(problem!.evidence.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(expect.arrayContaining(ids));
+    expect(await problemsLike('class:%')).toEqual([]);
+  });
+
+  it('does not propose a CI whose count is common for its class', async () => {
+    const now = sliceClock();
+    await fleet('server', 'batch-fleet', 10);
+    const slow = 'job <quoted> slower than usual on <ci>';
+    // Three each on every CI of the class: the class's normal, not one CI's problem.
+    for (let n = 1; n <= 10; n++)
+      for (const d of [24, 14, 4])
+        await incident(`batch-fleet-${n}`, slow, daysBefore(now, d + n / 20));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.filter((p) => p.kind === 'ci')).toEqual([]);
+  });
+
+  it('proposes a class pattern where several CIs of one class each recur, and not the one-offs', async () => {
+    const now = sliceClock();
+    await fleet('cache', 'cache', 20);
     const evicting = 'evicting keys: memory <pct> of maxmemory on <ci>';
-    const ids = [
-      (await incident('cache-1', evicting, daysBefore(now, 27))).id,
-      (await incident('cache-1', evicting, daysBefore(now, 18))).id,
-      (await incident('cache-2', evicting, daysBefore(now, 12))).id,
-      (await incident('cache-1', evicting, daysBefore(now, 8))).id,
-      (await incident('cache-3', evicting, daysBefore(now, 1))).id,
-    ];
-    // Two CIs only: no class pattern for this one.
-    await incident('cache-2', 'connection refused to <ci> port <num>', daysBefore(now, 9));
-    await incident('cache-4', 'connection refused to <ci> port <num>', daysBefore(now, 7));
-    await incident('cache-4', 'connection refused to <ci> port <num>', daysBefore(now, 5));
+    const ids: string[] = [];
+    // Four caches of twenty, three times each: too few for one cache alone, not for four.
+    for (const [n, days] of [
+      [1, [27, 18, 8]],
+      [2, [25, 12, 3]],
+      [3, [22, 15, 1]],
+      [4, [20, 10, 5]],
+    ] as const)
+      for (const d of days)
+        ids.push((await incident(`cache-${n}`, evicting, daysBefore(now, d))).id);
+    // A one-off on a fifth: not part of it.
+    const oneOff = await incident('cache-9', evicting, daysBefore(now, 9));
 
     const result = await mineProblems(pool, settings, now);
 
@@ -221,20 +280,52 @@ describe('mining recurring incidents', () => {
     ]);
     const [problem] = await problemsLike('class:cache|%');
     expect(problem).toMatchObject({
-      title: `Recurring on 3 cache CIs: ${evicting} (5 incidents in 30 days)`,
-      cis: ['cache-1', 'cache-2', 'cache-3'],
+      title: `Recurring on 4 cache CIs: ${evicting} (12 incidents in 30 days)`,
+      cis: ['cache-1', 'cache-2', 'cache-3', 'cache-4'],
       primary_ci: null,
     });
     expect(problem!.evidence).toMatchObject({
       kind: 'class',
       class: 'cache',
       ci: null,
-      count: 5,
-      cis: ['cache-1', 'cache-2', 'cache-3'],
+      count: 12,
+      occurrences: 12,
+      peers: 20,
+      cis: ['cache-1', 'cache-2', 'cache-3', 'cache-4'],
     });
-    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(ids);
-    // cache-1's own three incidents are covered by the class pattern.
+    expect(problem!.evidence.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+    expect(problem!.evidence.incidents.map((i) => i.id)).not.toContain(oneOff.id);
     expect(await problemsLike('ci:cache-%')).toEqual([]);
+  });
+
+  it('counts incidents opened within the quiet gap of the one before as one occurrence', async () => {
+    const now = sliceClock();
+    const template = 'replication lag <duration> on <ci>';
+    // One long failure the correlator split in three, then once more: two occurrences.
+    const start = daysBefore(now, 10).getTime();
+    for (const minutes of [0, 40, 95])
+      await incident('db-split', template, new Date(start + minutes * 60_000));
+    await incident('db-split', template, daysBefore(now, 2));
+    expect((await mineProblems(pool, settings, now)).patterns).toEqual([]);
+
+    await incident('db-split', template, daysBefore(now, 1));
+    const result = await mineProblems(pool, settings, new Date(now.getTime() + 1000));
+    expect(result.patterns.map((p) => [p.outcome, p.count])).toEqual([['proposed', 5]]);
+    const [problem] = await problemsLike('ci:db-split|%');
+    expect(problem!.evidence).toMatchObject({ count: 5, occurrences: 3 });
+  });
+
+  it('does not mine an incident whose root-cause CI did not alert itself', async () => {
+    const now = sliceClock();
+    const template = 'host <ci> unreachable';
+    for (const d of [20, 12, 4]) {
+      const { id } = await incident('sw-silent', template, daysBefore(now, d));
+      await pool.query(`UPDATE incidents SET cis = ARRAY['host-a', 'host-b'] WHERE id = $1`, [id]);
+    }
+    const result = await mineProblems(pool, settings, now);
+    expect(result.incidentsRead).toBe(0);
+    expect(result.patterns).toEqual([]);
   });
 
   it('proposes nothing new when run twice, and adds new incidents to the candidate', async () => {
@@ -406,9 +497,10 @@ describe('the problem.mine job', () => {
     try {
       const insert = (ci: string, days: number) =>
         own.query(
-          `INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, root_cause_ci,
-             template, state)
-           VALUES ('t', 'major', 3, now() - $1 * interval '1 day', now(), $2, $3, 'resolved')`,
+          `INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, cis,
+             root_cause_ci, template, state)
+           VALUES ('t', 'major', 3, now() - $1 * interval '1 day',
+             now() - $1 * interval '1 day', ARRAY[$2], $2, $3, 'resolved')`,
           [days, ci, DISK],
         );
       // Three incidents are below this installation's minimum of four; four reach it. Both are
