@@ -232,7 +232,8 @@ type Event = { seq: number; at: number; delivery: EngineDelivery };
 type Scored = {
   incident: Incident;
   hops: number | null;
-  path: readonly string[];
+  /** The incident's CI it is near (its path is worked out for the chosen candidate only). */
+  near: string | null;
   score: number;
   text: number;
   gap: number;
@@ -583,17 +584,19 @@ export class CorrelationEngine {
     }
     this.#join(best.incident, state, at);
     const secondsSinceFirst = Math.round((at - best.incident.firstAt) / SECOND);
+    const path =
+      best.near === null ? [] : (this.#topology.path(state.view.ci!, best.near) ?? [best.near]);
     const where =
       best.hops === null
         ? 'not near in the CMDB'
         : best.hops === 0
-          ? `same CI ${best.path[0]!}`
-          : `${best.path.join(' – ')} (${best.hops} hop${best.hops === 1 ? '' : 's'})`;
+          ? `same CI ${path[0]!}`
+          : `${path.join(' – ')} (${best.hops} hop${best.hops === 1 ? '' : 's'})`;
     state.view.explanation = {
       decision: merged.length > 0 ? 'merge' : 'attach',
       score: round(best.score),
       hops: best.hops,
-      path: best.path,
+      path,
       text: round(best.text),
       secondsSinceFirst,
       merged,
@@ -622,14 +625,14 @@ export class CorrelationEngine {
     };
     const ci = state.view.ci;
     if (ci !== null)
-      for (const [near, { hops, path }] of this.#topology.neighbourhood(ci))
+      for (const [near, hops] of this.#topology.neighbourhood(ci))
         for (const [id, entry] of this.#recentByCi.get(near) ?? []) {
           const incident = this.#live(id, at);
           if (incident === null) continue;
           const gap = gapTo(at, entry.firstAt, entry.lastAt);
           if (gap > this.config.windowMs) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          keep({ incident, hops, path, text, gap, score: this.#weigh(hops, text, gap) });
+          keep({ incident, hops, near, text, gap, score: this.#weigh(hops, text, gap) });
         }
     // Text-only candidates can decide nothing unless text alone may attach: the inverted-index
     // search is the engine's single largest cost, so it runs only then.
@@ -647,7 +650,7 @@ export class CorrelationEngine {
         if (incident === null || found.get(incident.id)?.hops != null) continue;
         const gap = Math.abs(at - lastAt);
         if (gap > this.config.windowMs) continue;
-        keep({ incident, hops: null, path: [], text, gap, score: this.#weigh(null, text, gap) });
+        keep({ incident, hops: null, near: null, text, gap, score: this.#weigh(null, text, gap) });
       }
     }
     return [...found.values()];

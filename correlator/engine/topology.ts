@@ -37,7 +37,7 @@ export class Topology {
   readonly #adjacent = new Map<string, string[]>();
   /** What each CI needs directly (impact direction), sorted by name. */
   readonly #needs = new Map<string, string[]>();
-  readonly #near = new Map<string, Map<string, Nearby>>();
+  readonly #near = new Map<string, Map<string, number>>();
   readonly #dependencies = new Map<string, Map<string, number>>();
 
   /** Indexes a CMDB snapshot; nothing is searched until asked. */
@@ -80,35 +80,71 @@ export class Topology {
     return (this.#adjacent.get(ci)?.length ?? 0) > this.options.hubDegree;
   }
 
-  /** Every CI within maxHops of one (itself at 0 hops), with a shortest path; cached. */
-  neighbourhood(ci: string): ReadonlyMap<string, Nearby> {
+  /**
+   * Every CI within maxHops of one (itself at 0 hops), with the hops to it; cached. Hops only:
+   * paths for every pair would be most of the engine's memory, and only the chosen candidate's
+   * is ever shown (see path()).
+   */
+  neighbourhood(ci: string): ReadonlyMap<string, number> {
     const known = this.#near.get(ci);
     if (known) return known;
     // A CI the CMDB lacks is near only itself; not cached, so unknown names cost no memory.
-    if (!this.#adjacent.has(ci)) return new Map([[ci, { hops: 0, path: [ci] }]]);
-    const found = new Map<string, Nearby>([[ci, { hops: 0, path: [ci] }]]);
+    if (!this.#adjacent.has(ci)) return new Map([[ci, 0]]);
+    const found = this.#search(ci, null).hops;
+    this.#near.set(ci, found);
+    return found;
+  }
+
+  /**
+   * The shortest path from one CI to another that neighbourhood() finds (the same search, so the
+   * same path every time), first CI to last; null when not within maxHops.
+   */
+  path(from: string, to: string): string[] | null {
+    if (from === to) return [from];
+    if (!this.#adjacent.has(from)) return null;
+    const { parent } = this.#search(from, to);
+    if (!parent.has(to)) return null;
+    const path = [to];
+    for (let x = to; x !== from;) {
+      x = parent.get(x)!;
+      path.push(x);
+    }
+    return path.reverse();
+  }
+
+  /**
+   * Breadth-first from a CI within maxHops, neighbours in name order, hubs reached but not
+   * crossed (the start may be a hub: its own alerts still find their neighbours); stops once
+   * `stopAt` is found.
+   */
+  #search(
+    ci: string,
+    stopAt: string | null,
+  ): { hops: Map<string, number>; parent: Map<string, string> } {
+    const hops = new Map<string, number>([[ci, 0]]);
+    const parent = new Map<string, string>();
     let frontier = [ci];
-    for (let hops = 1; hops <= this.options.maxHops && frontier.length > 0; hops++) {
+    for (let h = 1; h <= this.options.maxHops && frontier.length > 0; h++) {
       const next: string[] = [];
       for (const x of frontier) {
-        // The start may be a hub (its own alerts still find their neighbours); others are not crossed.
         if (x !== ci && this.isHub(x)) continue;
-        const path = found.get(x)!.path;
         for (const y of this.#adjacent.get(x) ?? [])
-          if (!found.has(y)) {
-            found.set(y, { hops, path: [...path, y] });
+          if (!hops.has(y)) {
+            hops.set(y, h);
+            parent.set(y, x);
+            if (y === stopAt) return { hops, parent };
             next.push(y);
           }
       }
       frontier = next;
     }
-    this.#near.set(ci, found);
-    return found;
+    return { hops, parent };
   }
 
   /** How far two CIs are (undirected, bounded, hubs not crossed); null when not within maxHops. */
   distance(a: string, b: string): Nearby | null {
-    return this.neighbourhood(a).get(b) ?? null;
+    const hops = this.neighbourhood(a).get(b);
+    return hops === undefined ? null : { hops, path: this.path(a, b)! };
   }
 
   /**
