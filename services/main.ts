@@ -1,4 +1,4 @@
-/** The services process: the ITSM records API and the web console. */
+/** The services process: the ITSM records API, the web console and the search projection (the `search` queue). */
 import { runProcess } from '../runtime/run.ts';
 
 await runProcess('services', ['services', 'web']);
