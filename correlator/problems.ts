@@ -5,7 +5,8 @@
  * - a CI pattern: one root-cause CI, and dominant templates that are the same failure (text
  *   similarity at least `textThreshold`, single-link, so two tools' wordings count once);
  * - a class pattern: the same failure recurring on each of at least `classMinCis` CIs of one CMDB
- *   class ("disk full" twice or more on each of 4 hosts), made only of what no CI pattern took.
+ *   class that share a CI in the CMDB, their anchor (crash loops on 4 instances of one
+ *   application, "disk full" on 4 VMs of one storage array), made only of what no CI pattern took.
  *
  * Recurrence is counted in occurrences, not incidents: an incident opened within `quietMinutes`
  * of the last alert of the one before it is the same occurrence going on (a re-fire, or an
@@ -19,12 +20,21 @@
  *   occurrences, k on this CI). A common failure on a big class (high CPU on 1,200 VMs) needs
  *   many more occurrences on one CI than a rare one. A CI without a class has no peers to compare
  *   with: the minimum count alone decides.
- * - A class pattern is proposed when the class's like occurrences fell on so few distinct CIs
- *   that chance, P(D ≤ d | N balls in n bins), is at most `chance`. Its evidence is the incidents
- *   of the CIs that recur, so a fleet of one-offs (one alert on each of 500 app instances) is
- *   not a problem, nor does it hide a CI that really recurs.
+ * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
+ *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
+ *   their wording; CIs next to one CI (a relationship either way: the application they are
+ *   instances of, the host, switch, cluster or store they share) may fail for it. It is proposed
+ *   when the anchor's CIs got more of the class's like occurrences than chance would give them:
+ *   N occurrences placed at random on the d CIs that had the failure at all, the s of them next
+ *   to the anchor getting this many or more, P(Binomial(N, s/d) ≥ m), times the anchors tested
+ *   (every CI next to one that had it), at most `chance`. The null is over the CIs that had the
+ *   failure, not the whole class: a wording only some CIs can raise (an application's own
+ *   error text, a JVM's heap alert) says nothing about the others, and weighed against the whole
+ *   class the instances of one application always look alike. Its evidence is the incidents of
+ *   the anchor's CIs that recur, so a fleet of one-offs (one alert on each of 500 app instances)
+ *   is not a problem, nor does it hide a CI that really recurs.
  *
- * Its signature is `ci:<name>|<template>` or `class:<class>|<template>`, with the cluster's
+ * Its signature is `ci:<name>|<template>` or `class:<class>@<anchor>|<template>`, with the cluster's
  * representative template (most incidents, then the earliest, then the first in code-point order),
  * so mining twice proposes nothing new. A pattern that already is a problem in any state — one of
  * its templates' signatures, or its scope with one of its templates in the evidence — is never
@@ -34,6 +44,7 @@
 import type { Logger } from 'pino';
 import { lockKeys, withTransaction, type Pool, type Queryable } from '../services/store/db.ts';
 import {
+  ciAnchors,
   classSizes,
   insertCandidateProblem,
   problemsOfPattern,
@@ -41,6 +52,7 @@ import {
   recurrenceIncidentsById,
   updateCandidateEvidence,
   type CandidateProblem,
+  type CiAnchor,
   type RecurrenceIncident,
 } from '../services/store/problem-candidates.ts';
 import { setActor } from '../services/store/tickets.ts';
@@ -115,6 +127,8 @@ export type ProblemEvidence = {
   scope: string;
   ci: string | null;
   class: string | null;
+  /** A class pattern's CI in common (see the module comment); null for a CI pattern. */
+  anchor: string | null;
   /** The representative template, as in the signature. */
   template: string;
   /** Every template of the cluster, so a drifted wording still finds this problem. */
@@ -124,7 +138,7 @@ export type ProblemEvidence = {
   count: number;
   /** Occurrences: incidents more than `quietMinutes` apart (see the module comment). */
   occurrences: number;
-  /** CIs of the class the recurrence was weighed against; null: a CI without a class. */
+  /** CIs of the class (a class pattern: of the class, next to its anchor); null: no class. */
   peers: number | null;
   /** Patterns like this one that chance alone would make (see the module comment); null: no peers. */
   chance: number | null;
@@ -167,6 +181,8 @@ export type Pattern = {
   kind: 'ci' | 'class';
   /** The CI name or the class name. */
   value: string;
+  /** A class pattern's CI in common: the CMDB neighbour its CIs share. */
+  anchor: string | null;
   scope: string;
   template: string;
   templates: string[];
@@ -208,9 +224,16 @@ export async function mineProblems(
     await setActor(tx, 'correlator', 'propose');
     const incidents = await recurrenceIncidents(tx, since, now);
     const index = await createTemplateIndex();
+    const cis = [...new Set(incidents.map((i) => i.rootCauseCi))];
+    const found = recurringPatterns(
+      incidents,
+      index,
+      await classSizes(tx),
+      await ciAnchors(tx, cis),
+      options,
+    );
     const patterns: MinedPattern[] = [];
-    for (const pattern of recurringPatterns(incidents, index, await classSizes(tx), options))
-      patterns.push(await settle(tx, pattern, options, now));
+    for (const pattern of found) patterns.push(await settle(tx, pattern, options, now));
     return {
       since: since.toISOString(),
       until: now.toISOString(),
@@ -391,6 +414,7 @@ export function recurringPatterns(
   incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
   classCis: ReadonlyMap<string, number>,
+  anchors: ReadonlyMap<string, readonly CiAnchor[]>,
   o: PatternSettings,
 ): Pattern[] {
   const quietMs = o.quietMinutes * 60_000;
@@ -405,7 +429,7 @@ export function recurringPatterns(
     const ciClass = rows[0]!.ciClass;
     for (const cluster of clusterByTemplate(rows, index, o.textThreshold)) {
       const k = occurrences(cluster.incidents, quietMs);
-      if (k < 2) continue;
+      if (k < o.minIncidents) continue;
       const like = ciClass === null ? null : peers.like(ciClass, cluster.templates);
       // P(a given CI has k or more of the class's N like occurrences), were they placed at random.
       const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
@@ -415,52 +439,73 @@ export function recurringPatterns(
         like === null || tail === null
           ? null
           : Math.max(like.cis * tail, repeatChance(like.counts, ci, k));
-      if (k >= o.minIncidents && (chance === null || chance <= o.chance)) {
+      if (chance === null || chance <= o.chance) {
         found.push({
           kind: 'ci',
           value: ci,
+          anchor: null,
           scope: `ci:${ci}`,
           ...cluster,
           occurrences: k,
           peers: like?.cis ?? null,
           chance,
         });
-      } else if (ciClass !== null && like !== null && k >= o.minIncidents && tail! <= o.chance) {
+      } else if (ciClass !== null && like !== null && tail! <= o.chance) {
         // Recurring, and unusual for one CI, not enough alone: material for a class pattern.
-        left.set(ciClass, [...(left.get(ciClass) ?? []), { ci, ...cluster, like }]);
+        left.set(ciClass, [...(left.get(ciClass) ?? []), { ci, ...cluster }]);
       }
     }
   }
 
   for (const ciClass of [...left.keys()].sort())
     for (const group of groupCandidates(left.get(ciClass)!, index, o.textThreshold)) {
-      const cis = new Set(group.map((c) => c.ci));
-      const rows = group.flatMap((c) => c.incidents);
-      const k = occurrences(rows, quietMs, true);
-      if (cis.size < o.classMinCis || k < o.minIncidents) continue;
-      // Each CI's like occurrences were placed at random: how many CIs of the class would be as
-      // unusual (a tail of at most `chance`) by chance, and how likely are this many or more?
-      const chance = Math.max(
-        ...group.map(({ like }) => {
-          const p = 1 / like.cis;
-          let least = 2;
-          while (least <= like.total && binomialTail(like.total, p, least) > o.chance) least++;
-          return binomialTail(like.cis, binomialTail(like.total, p, least), cis.size);
-        }),
-      );
-      if (chance > o.chance) continue;
-      rows.sort((x, y) => x.openedAt.localeCompare(y.openedAt) || Number(x.id) - Number(y.id));
-      found.push({
-        kind: 'class',
-        value: ciClass,
-        scope: `class:${ciClass}`,
-        template: representative(rows),
-        templates: [...new Set(group.flatMap((c) => c.templates))].sort(),
-        incidents: rows,
-        occurrences: k,
-        peers: group[0]!.like.cis,
-        chance,
-      });
+      const templates = [...new Set(group.flatMap((c) => c.templates))].sort();
+      const like = peers.like(ciClass, templates);
+      if (like === null) continue;
+      // Every CI next to a CI of the class that showed this failure is a common cause tested.
+      const nextTo = (ci: string) => anchors.get(ci) ?? [];
+      const tested = new Map<string, number>();
+      for (const ci of like.counts.keys())
+        for (const a of nextTo(ci)) tested.set(a.anchor, a.peers);
+      const taken = new Set<string>();
+      const options = [...tested.keys()].sort().map((anchor) => ({
+        anchor,
+        members: group.filter((c) => nextTo(c.ci).some((a) => a.anchor === anchor)),
+      }));
+      options.sort((x, y) => y.members.length - x.members.length);
+      for (const { anchor, members: all } of options) {
+        const members = all.filter((c) => !taken.has(c.ci));
+        const rows = members.flatMap((c) => c.incidents);
+        if (members.length < o.classMinCis || occurrences(rows, quietMs, true) < o.minIncidents)
+          continue;
+        // The class's like occurrences placed at random on the CIs that had this failure at all
+        // (a wording only some CIs can raise says nothing of the others): how likely is it that
+        // those next to the anchor got this many or more, times the anchors tested?
+        let near = 0;
+        let seen = 0;
+        for (const [ci, n] of like.counts)
+          if (nextTo(ci).some((a) => a.anchor === anchor)) {
+            near += n;
+            seen++;
+          }
+        const share = seen / like.distinct;
+        const chance = tested.size * binomialTail(like.total, share, near);
+        if (share >= 1 || chance > o.chance) continue;
+        for (const c of members) taken.add(c.ci);
+        rows.sort((x, y) => x.openedAt.localeCompare(y.openedAt) || Number(x.id) - Number(y.id));
+        found.push({
+          kind: 'class',
+          value: ciClass,
+          anchor,
+          scope: `class:${ciClass}@${anchor}`,
+          template: representative(rows),
+          templates: [...new Set(members.flatMap((c) => c.templates))].sort(),
+          incidents: rows,
+          occurrences: occurrences(rows, quietMs, true),
+          peers: Math.max(tested.get(anchor)!, seen),
+          chance,
+        });
+      }
     }
   return found;
 }
@@ -471,7 +516,6 @@ type Candidate = {
   template: string;
   templates: string[];
   incidents: RecurrenceIncident[];
-  like: Like;
 };
 
 /**
@@ -665,30 +709,6 @@ export function binomialTail(n: number, p: number, k: number): number {
   return Math.min(1, sum);
 }
 
-/**
- * P(D ≤ d) for D the number of distinct bins that `balls` thrown at random into `bins` bins hit
- * (the occupancy distribution), by dynamic programming over the balls.
- */
-export function fewDistinct(balls: number, bins: number, d: number): number {
-  if (d >= Math.min(balls, bins)) return 1;
-  let dist = new Float64Array(d + 1);
-  dist[0] = 1;
-  for (let t = 0; t < balls; t++) {
-    const next = new Float64Array(d + 1);
-    for (let j = 0; j <= d; j++) {
-      const p = dist[j]!;
-      if (p === 0) continue;
-      next[j]! += (p * j) / bins;
-      if (j < d) next[j + 1]! += (p * (bins - j)) / bins;
-    }
-    dist = next;
-  }
-  return Math.min(
-    1,
-    dist.reduce((a, b) => a + b, 0),
-  );
-}
-
 /** The trend of incidents over the look-back ending at `now`: its later half vs its earlier. */
 export function trendOf(openedAt: string[], lookbackDays: number, now: Date): Trend {
   const since = now.getTime() - lookbackDays * DAY_MS;
@@ -729,6 +749,7 @@ function candidateOf(
     scope: pattern.scope,
     ci: pattern.kind === 'ci' ? pattern.value : null,
     class: pattern.kind === 'class' ? pattern.value : null,
+    anchor: pattern.anchor,
     template: pattern.template,
     templates: pattern.templates,
     cis,
@@ -760,12 +781,12 @@ function candidateOf(
   const title =
     pattern.kind === 'ci'
       ? `Recurring: ${template.replaceAll('<ci>', pattern.value)} ${counted}`
-      : `Recurring on ${cis.length} ${pattern.value} CIs: ${template} ${counted}`;
+      : `Recurring on ${cis.length} ${pattern.value} CIs sharing ${pattern.anchor}: ${template} ${counted}`;
   const description = [
     `Proposed by the problem miner: ${rows.length} incidents ${
       pattern.kind === 'ci'
         ? `with root cause ${pattern.value}`
-        : `on CIs of class ${pattern.value}`
+        : `on CIs of class ${pattern.value} next to ${pattern.anchor}`
     } say "${pattern.template}"${pattern.templates.length > 1 ? ` (or alike: ${pattern.templates.length} wordings)` : ''}.`,
     `First ${first.openedAt}, last ${last.openedAt}; ${evidence.perWeek} a week over the last ${o.lookbackDays} days, ${trend.direction} (${trend.earlier} in the earlier half, ${trend.later} in the later).`,
     'Accept it to link these incidents; reject it (with a reason) and this pattern is not proposed again.',

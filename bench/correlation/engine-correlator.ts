@@ -9,7 +9,7 @@ import { type EngineConfig } from '../../correlator/engine/config.ts';
 import { createCorrelationEngine, type EngineResult } from '../../correlator/engine/engine.ts';
 import { problemMiningDefaults, recurringPatterns } from '../../correlator/problems.ts';
 import { createTemplateIndex } from '../../correlator/similarity.ts';
-import type { RecurrenceIncident } from '../../services/store/problem-candidates.ts';
+import type { CiAnchor, RecurrenceIncident } from '../../services/store/problem-candidates.ts';
 import type { Correlator, Prediction } from './correlator.ts';
 import type { Cmdb } from './estate.ts';
 
@@ -59,11 +59,41 @@ async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, strin
     ];
   });
   const problems = new Map<string, string>();
-  const patterns = recurringPatterns(incidents, await createTemplateIndex(), classCis, {
-    ...problemMiningDefaults,
-  });
+  const patterns = recurringPatterns(
+    incidents,
+    await createTemplateIndex(),
+    classCis,
+    anchorsOf(cmdb),
+    { ...problemMiningDefaults },
+  );
   for (const pattern of patterns)
     for (const i of pattern.incidents)
       problems.set(i.number, pattern.scope + '|' + pattern.template);
   return problems;
+}
+
+/** As the store's ciAnchors(): each CI's CMDB neighbours and how many CIs of its class they touch. */
+function anchorsOf(cmdb: Cmdb): Map<string, CiAnchor[]> {
+  const live = new Map(
+    cmdb.cis.filter((ci) => ci.lifecycleStatus !== 'retired').map((ci) => [ci.name, ci.class]),
+  );
+  const classOf = new Map(cmdb.cis.map((ci) => [ci.name, ci.class]));
+  const next = new Map<string, Set<string>>();
+  const link = (a: string, b: string) => next.set(a, (next.get(a) ?? new Set()).add(b));
+  for (const r of cmdb.relationships) {
+    link(r.source, r.target);
+    link(r.target, r.source);
+  }
+  const anchors = new Map<string, CiAnchor[]>();
+  for (const [ci, around] of next) {
+    const ciClass = classOf.get(ci);
+    anchors.set(
+      ci,
+      [...around].sort().map((anchor) => ({
+        anchor,
+        peers: [...next.get(anchor)!].filter((p) => live.get(p) === ciClass).length,
+      })),
+    );
+  }
+  return anchors;
 }

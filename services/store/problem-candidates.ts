@@ -104,6 +104,37 @@ export async function classSizes(q: Queryable): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.class, r.cis]));
 }
 
+/** A CI next to a CI in the CMDB, and how many CIs of that CI's class (not retired) are next to it. */
+export type CiAnchor = { anchor: string; peers: number };
+
+const CI_ANCHORS = `
+-- For each given CI, the CIs next to it in the CMDB (a relationship either way: the application
+-- it is an instance of, the host or cluster it runs on, the store it uses) and how many CIs of its
+-- class, retired ones left out, are next to each: the peers it shares that CI with. Params: names.
+WITH edges AS (
+  SELECT source_id AS a, target_id AS b FROM ci_relationships
+  UNION SELECT target_id, source_id FROM ci_relationships)
+SELECT c.name AS ci, t.name AS anchor,
+  (SELECT count(DISTINCT p.id)::int FROM edges e2 JOIN configuration_items p ON p.id = e2.b
+   WHERE e2.a = t.id AND p.class = c.class AND p.lifecycle_status <> 'retired') AS peers
+FROM configuration_items c
+JOIN edges e ON e.a = c.id
+JOIN configuration_items t ON t.id = e.b
+WHERE c.name = ANY($1::text[])
+ORDER BY c.name, t.name`;
+
+/** The CIs each given CI shares with others of its class in the CMDB (see CI_ANCHORS). */
+export async function ciAnchors(q: Queryable, names: string[]): Promise<Map<string, CiAnchor[]>> {
+  const anchors = new Map<string, CiAnchor[]>();
+  if (names.length === 0) return anchors;
+  const { rows } = await q.query<{ ci: string; anchor: string; peers: number }>(CI_ANCHORS, [
+    names,
+  ]);
+  for (const r of rows)
+    anchors.set(r.ci, [...(anchors.get(r.ci) ?? []), { anchor: r.anchor, peers: r.peers }]);
+  return anchors;
+}
+
 /** A problem that a mined pattern already is: its state decides what the miner may do. */
 export type PatternProblem = {
   id: string;

@@ -69,6 +69,21 @@ async function fleet(ciClass: string, prefix: string, n: number): Promise<void> 
   );
 }
 
+/** `source` relates to each of `targets` in the CMDB (`type`, e.g. contains, runs_on). */
+async function relate(source: string, type: string, targets: string[]): Promise<void> {
+  await pool.query(
+    `INSERT INTO configuration_items (name, class) VALUES ($1, 'application')
+     ON CONFLICT (name) DO NOTHING`,
+    [source],
+  );
+  await pool.query(
+    `INSERT INTO ci_relationships (source_id, target_id, type)
+     SELECT s.id, t.id, $2 FROM configuration_items s, configuration_items t
+     WHERE s.name = $1 AND t.name = ANY($3::text[])`,
+    [source, type, targets],
+  );
+}
+
 type ProblemRow = {
   id: string;
   number: string;
@@ -103,6 +118,7 @@ const act = (id: string, action: string, body: unknown = {}) =>
   tocsin.request(`/api/v1/problems/${id}/transitions/${action}`, jsonRequest(body, pm));
 
 const DISK = 'disk <num>% full on <ci>';
+const EVICTING = 'evicting keys: memory <pct> of maxmemory on <ci>';
 
 describe('mining recurring incidents', () => {
   it('proposes a candidate for N incidents with the same CI and template, with its evidence', async () => {
@@ -256,47 +272,82 @@ describe('mining recurring incidents', () => {
     expect(result.patterns.filter((p) => p.kind === 'ci')).toEqual([]);
   });
 
-  it('proposes a class pattern where several CIs of one class each recur, and not the one-offs', async () => {
-    const now = sliceClock();
-    await fleet('cache', 'cache', 20);
-    const evicting = 'evicting keys: memory <pct> of maxmemory on <ci>';
+  /** Caches 1–4 of twenty evict keys four times each; four others once: the class's background. */
+  async function evictions(prefix: string, now: Date) {
     const ids: string[] = [];
-    // Four caches of twenty, three times each: too few for one cache alone, not for four.
     for (const [n, days] of [
-      [1, [27, 18, 8]],
-      [2, [25, 12, 3]],
-      [3, [22, 15, 1]],
-      [4, [20, 10, 5]],
+      [1, [27, 18, 8, 2]],
+      [2, [25, 12, 3, 16]],
+      [3, [22, 15, 1, 6]],
+      [4, [20, 10, 5, 26]],
     ] as const)
       for (const d of days)
-        ids.push((await incident(`cache-${n}`, evicting, daysBefore(now, d))).id);
-    // A one-off on a fifth: not part of it.
-    const oneOff = await incident('cache-9', evicting, daysBefore(now, 9));
+        ids.push((await incident(`${prefix}-${n}`, EVICTING, daysBefore(now, d))).id);
+    const oneOffs: string[] = [];
+    for (const n of [9, 11, 13, 15])
+      oneOffs.push((await incident(`${prefix}-${n}`, EVICTING, daysBefore(now, n))).id);
+    return { ids, oneOffs };
+  }
+
+  it('proposes a class pattern where CIs sharing a CI in the CMDB each recur, and not the one-offs', async () => {
+    const now = sliceClock();
+    await fleet('cache', 'cache', 20);
+    // Caches 1–5 serve one application; 9 and 11 another (not a common cause of 1–4).
+    await relate('checkout', 'uses', ['cache-1', 'cache-2', 'cache-3', 'cache-4', 'cache-5']);
+    await relate('search', 'uses', ['cache-9', 'cache-11']);
+    const { ids, oneOffs } = await evictions('cache', now);
 
     const result = await mineProblems(pool, settings, now);
 
     expect(result.patterns.map((p) => [p.kind, p.signature, p.outcome])).toEqual([
-      ['class', `class:cache|${evicting}`, 'proposed'],
+      ['class', `class:cache@checkout|${EVICTING}`, 'proposed'],
     ]);
-    const [problem] = await problemsLike('class:cache|%');
+    const [problem] = await problemsLike('class:cache@checkout|%');
     expect(problem).toMatchObject({
-      title: `Recurring on 4 cache CIs: ${evicting} (12 incidents in 30 days)`,
+      title: `Recurring on 4 cache CIs sharing checkout: ${EVICTING} (16 incidents in 30 days)`,
       cis: ['cache-1', 'cache-2', 'cache-3', 'cache-4'],
       primary_ci: null,
     });
     expect(problem!.evidence).toMatchObject({
       kind: 'class',
       class: 'cache',
+      anchor: 'checkout',
       ci: null,
-      count: 12,
-      occurrences: 12,
-      peers: 20,
+      count: 16,
+      occurrences: 16,
+      peers: 5,
       cis: ['cache-1', 'cache-2', 'cache-3', 'cache-4'],
     });
     expect(problem!.evidence.chance).toBeLessThan(0.05);
     expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
-    expect(problem!.evidence.incidents.map((i) => i.id)).not.toContain(oneOff.id);
+    for (const id of oneOffs)
+      expect(problem!.evidence.incidents.map((i) => i.id)).not.toContain(id);
     expect(await problemsLike('ci:cache-%')).toEqual([]);
+  });
+
+  it('makes no class pattern of CIs that share nothing in the CMDB, however alike their failure', async () => {
+    const now = sliceClock();
+    await fleet('cache', 'lonely', 20);
+    await evictions('lonely', now);
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toEqual([]);
+  });
+
+  it('makes no class pattern where the CIs sharing a CI are all that had the failure', async () => {
+    const now = sliceClock();
+    await fleet('cache', 'own', 20);
+    // Only own-app's caches ever say it: nothing to weigh their count against (a wording of
+    // theirs alone), so no evidence that they fail more than CIs that can say it do.
+    await relate('own-app', 'uses', ['own-1', 'own-2', 'own-3', 'own-4']);
+    for (const n of [1, 2, 3, 4])
+      for (const d of [27 - n, 20 - n, 13 - n, 7 - n])
+        await incident(`own-${n}`, EVICTING, daysBefore(now, d));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toEqual([]);
   });
 
   it('counts incidents opened within the quiet gap of the one before as one occurrence', async () => {
