@@ -193,7 +193,9 @@ describe('rate limit', () => {
   beforeAll(async () => {
     limited = await startTestTocsin({
       roles: ['ingest', 'services'],
-      env: { TOCSIN_INGEST_RATE_LIMIT: '5' },
+      // One a second (bursts of two): slow enough that no machine delivers the 20 requests below
+      // before the bucket refills enough to change the count.
+      env: { TOCSIN_INGEST_RATE_LIMIT: '1' },
     });
   });
   afterAll(() => limited.destroy());
@@ -206,8 +208,8 @@ describe('rate limit', () => {
       ),
     );
     const refused = answers.filter((a) => a.status === 429);
-    // 5 a second with a burst of 10: the rest of 20 are refused.
-    expect(refused.length).toBeGreaterThanOrEqual(9);
+    // 1 a second with a burst of 2: the rest of 20 are refused, whatever a slow machine adds.
+    expect(refused.length).toBeGreaterThanOrEqual(15);
     expect(Number(refused[0]!.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
     expect(answers.filter((a) => a.status === 202).length).toBe(20 - refused.length);
     await eventually(
