@@ -234,9 +234,11 @@ export class LiveCorrelator {
         const changes = this.#engine!.takeChanges();
         if (rows.length === 0 && changes.alerts.length === 0 && changes.incidents.length === 0)
           return;
-        await this.#lookUpEpisodes(changes);
         if (writing !== null) await writing.done;
+        // Forget, then look up: with no write in flight, what is forgotten is committed, and a
+        // fingerprint forgotten here is looked up again below, never numbered from scratch.
         this.#prune();
+        await this.#lookUpEpisodes(changes);
         const done = this.#commit(this.#plan(rows, changes));
         // Awaited before the next write or when the step ends; a failure is seen there.
         done.catch(() => {});
