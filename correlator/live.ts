@@ -107,6 +107,8 @@ export class LiveCorrelator {
   /** Per engine incident, what it looked like when its suspects were last sought. */
   readonly #sought = new Map<string, string>();
   #lease: PoolClient | null = null;
+  /** Gives the lease up when its connection fails; removed when the lease is given back. */
+  readonly #onLeaseError = () => void this.#release();
   #engine: CorrelationEngine | null = null;
   #cmdbStamp = '';
   #closing = false;
@@ -270,7 +272,7 @@ export class LiveCorrelator {
       throw err;
     }
     this.#lease = client;
-    client.on('error', () => void this.#release());
+    client.on('error', this.#onLeaseError);
     try {
       await this.#restore();
     } catch (err) {
@@ -299,6 +301,8 @@ export class LiveCorrelator {
       // A broken connection ends its session, and the lock with it.
       lease.release(true);
     }
+    // Back in the pool (which listens for its errors now), it must not call this correlator.
+    lease.off('error', this.#onLeaseError);
   }
 
   /**
