@@ -43,6 +43,10 @@ export async function startTestTocsin(
       TOCSIN_QUEUE_PREFIX: `test-${id}`,
       TOCSIN_INDEX_PREFIX: `test-${id}`,
       TOCSIN_SWEEP_CRON: '* * * * * *',
+      // The hourly and daily jobs only where a test schedules them: with their defaults, a run
+      // that crosses minute 17 would mine problems in every instance at once, and another not.
+      TOCSIN_PROBLEM_MINING_CRON: '0 0 1 1 *',
+      TOCSIN_RETENTION_CRON: '0 0 1 1 *',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...options.env,
     });
