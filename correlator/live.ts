@@ -209,6 +209,10 @@ export class LiveCorrelator {
 
   async #step(): Promise<void> {
     if (this.#engine === null && !(await this.#acquire())) return;
+    // Forgetting the id links of what the engine forgot happens only here, with no write in
+    // flight and no batch's changes waiting to be planned: a change the engine still reports for
+    // an alert or incident it has just forgotten must find its stored id.
+    this.#prune();
     await this.#retireClosed();
     await this.#applyOverrides();
     // One batch is written while the next is read and correlated. A batch's write is built in
@@ -237,9 +241,6 @@ export class LiveCorrelator {
         if (rows.length === 0 && changes.alerts.length === 0 && changes.incidents.length === 0)
           return;
         if (writing !== null) await writing.done;
-        // Forget, then look up: with no write in flight, what is forgotten is committed, and a
-        // fingerprint forgotten here is looked up again below, never numbered from scratch.
-        this.#prune();
         await this.#lookUpEpisodes(changes);
         const done = this.#commit(this.#plan(rows, changes));
         // Awaited before the next write or when the step ends; a failure is seen there.
