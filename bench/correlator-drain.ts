@@ -31,8 +31,9 @@ import { createPool, ensureDatabase, withTransaction } from '../services/store/d
 import { acceptDeliveries } from '../services/store/deliveries.ts';
 import { pendingInbox } from '../services/store/inbox.ts';
 import { migrate } from '../services/store/migrate.ts';
-import { defaultEstateOptions, generateEstate } from './correlation/estate.ts';
-import { defaultStormOptions, generateStorm, type Tier } from './correlation/storms.ts';
+import { generateEstate } from './correlation/estate.ts';
+import { generateStorm, type Tier } from './correlation/storms.ts';
+import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
 import { root } from './processes.ts';
 
 const { values: args } = parseArgs({
@@ -48,29 +49,14 @@ const alertCount = Number(args.alerts);
 const rate = Number(args.rate);
 const batchSize = Number(args.batch);
 
-// bench/pipeline's estate and stream (about 9,900 CIs; tier C-like storms), see that file.
-const estate = generateEstate({
-  ...defaultEstateOptions,
-  datacenters: 4,
-  racksPerDatacenter: 32,
-  serversPerRack: 14,
-  cloudVms: 600,
-  applications: 450,
-  businessServices: 40,
-});
+// bench/pipeline's estate and stream (about 9,900 CIs; tier C-like storms).
+const estate = generateEstate(pipelineEstateOptions);
 const tier: Tier = {
   name: 'C',
   summary: 'drain',
   estate,
   cmdb: estate,
-  storm: {
-    ...defaultStormOptions,
-    days: 2,
-    faultsPerDay: 400,
-    noisePerDay: 20_000,
-    concurrentShare: 0.6,
-    sameDatacenterShare: 0.7,
-  },
+  storm: pipelineStormOptions,
 };
 
 /** The storm's alerts without their event times, each given one `rate` per second apart. */

@@ -44,8 +44,9 @@ import { importCmdb } from '../services/store/cmdb.ts';
 import { createPool, ensureDatabase, withTransaction } from '../services/store/db.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { insertToken } from '../services/store/tokens.ts';
-import { defaultEstateOptions, generateEstate, type Cmdb } from './correlation/estate.ts';
-import { defaultStormOptions, generateStorm, type Tier } from './correlation/storms.ts';
+import { generateEstate, type Cmdb } from './correlation/estate.ts';
+import { generateStorm, type Tier } from './correlation/storms.ts';
+import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
 import { root, startProcess, stop, tsx, waitUntilUp, type StartedProcess } from './processes.ts';
 
 const { values: args } = parseArgs({
@@ -76,26 +77,6 @@ const sampleSeconds = Number(args.sample);
 const TICK_MS = 20;
 const alertsPerTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
 
-/** About 9,900 CIs and 16,000 relationships: four data centres and a larger cloud region. */
-const estateOptions = {
-  ...defaultEstateOptions,
-  datacenters: 4,
-  racksPerDatacenter: 32,
-  serversPerRack: 14,
-  cloudVms: 600,
-  applications: 450,
-  businessServices: 40,
-};
-/** Two days of tier C-like storms on that estate: about 93,000 deliveries of 29,000 alerts. */
-const stormOptions = {
-  ...defaultStormOptions,
-  days: 2,
-  faultsPerDay: 400,
-  noisePerDay: 20_000,
-  concurrentShare: 0.6,
-  sameDatacenterShare: 0.7,
-};
-
 /** The storm's deliveries, generated once (the generator is not cheap: not on the measured cores). */
 let stormCache: AlertInput[] | null = null;
 
@@ -105,7 +86,13 @@ let stormCache: AlertInput[] | null = null;
  * so that two scenarios post distinct alerts.
  */
 function* alertStream(estate: Cmdb, tag: string): Generator<AlertInput> {
-  const tier: Tier = { name: 'C', summary: 'pipeline', estate, cmdb: estate, storm: stormOptions };
+  const tier: Tier = {
+    name: 'C',
+    summary: 'pipeline',
+    estate,
+    cmdb: estate,
+    storm: pipelineStormOptions,
+  };
   stormCache ??= [...generateStorm(tier)].map(({ delivery }) => {
     const { startsAt: _starts, endsAt: _ends, ...alert } = delivery.alert;
     return alert;
@@ -261,7 +248,7 @@ type Probe = {
 
 // Other work on the machine skews every figure here; the load average is kept with them.
 const loadBefore = loadavg();
-const estate = generateEstate(estateOptions);
+const estate = generateEstate(pipelineEstateOptions);
 await ensureDatabase(databaseUrl);
 const pool = createPool(databaseUrl, 4);
 await migrate(pool);
@@ -626,8 +613,8 @@ writeFileSync(
       settings: {
         cis: estate.cis.length,
         relationships: estate.relationships.length,
-        estateOptions,
-        stormOptions,
+        estateOptions: pipelineEstateOptions,
+        stormOptions: pipelineStormOptions,
         alerts: alertCount,
         batch,
         connections,
