@@ -23,8 +23,7 @@ export type DeliveryResult = {
 
 const ACCEPT = `
 -- Group commit of webhook deliveries: each delivery row, its alerts as inbox rows and its notice,
--- all in one statement (one commit). A delivery whose idempotency key was seen is skipped and
--- answered with the first one's alert count.
+-- all in one statement (one commit). A delivery whose idempotency key was seen is skipped.
 -- Params: the deliveries as one jsonb array of {source, tokenId, idempotencyKey, contentType,
 --         body, alerts, notice} (one parameter: no per-element array escaping in the driver).
 WITH input AS MATERIALIZED (
@@ -40,7 +39,7 @@ delivered AS (
     alert_count)
   SELECT id, source, token_id, idempotency_key, content_type, body, alert_count
   FROM input ORDER BY ord
-  ON CONFLICT (source, idempotency_key) DO NOTHING
+  ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id
 ),
 inboxed AS (
@@ -58,17 +57,23 @@ noticed AS (
   WHERE i.notice IS NOT NULL
   RETURNING 1
 )
-SELECT COALESCE(prior.id, i.id) AS id, d.id IS NOT NULL AS stored,
-  COALESCE(prior.alert_count, i.alert_count) AS alert_count
-FROM input i
-LEFT JOIN delivered d ON d.id = i.id
-LEFT JOIN ingest_deliveries prior ON d.id IS NULL
-  AND prior.source = i.source AND prior.idempotency_key = i.idempotency_key
+SELECT i.id, d.id IS NOT NULL AS stored, i.alert_count
+FROM input i LEFT JOIN delivered d ON d.id = i.id
 ORDER BY i.ord`;
+
+const PRIOR = `
+-- The deliveries stored first under idempotency keys seen again. Params: sources, keys.
+SELECT d.source, d.idempotency_key, d.id, d.alert_count
+FROM unnest($1::text[], $2::text[]) AS k(source, idempotency_key)
+JOIN ingest_deliveries d ON d.source = k.source AND d.idempotency_key = k.idempotency_key`;
 
 /**
  * Stores deliveries durably, many in one statement: the caller answers 202 only after this
- * returns. Results come in the order of the input.
+ * returns. Results come in the order of the input; a delivery whose idempotency key was stored
+ * before is answered with the first delivery's id and alert count.
+ *
+ * The statement is prepared once per connection (named): it is the same text for every batch,
+ * and planning its five parts cost about as much as running them for a small batch.
  */
 export async function acceptDeliveries(
   q: Queryable,
@@ -84,10 +89,35 @@ export async function acceptDeliveries(
     alerts: d.alerts,
     notice: d.notice,
   }));
-  const { rows } = await q.query<{ id: string; stored: boolean; alert_count: number }>(ACCEPT, [
-    toJsonb(batch),
-  ]);
-  return rows.map((r) => ({ deliveryId: r.id, stored: r.stored, alertCount: r.alert_count }));
+  const { rows } = await q.query<{ id: string; stored: boolean; alert_count: number }>({
+    name: 'tocsin-accept-deliveries',
+    text: ACCEPT,
+    values: [toJsonb(batch)],
+  });
+  const results = rows.map((r) => ({
+    deliveryId: r.id,
+    stored: r.stored,
+    alertCount: r.alert_count,
+  }));
+  const repeated = deliveries.filter((d, i) => !results[i]!.stored && d.idempotencyKey !== null);
+  if (repeated.length === 0) return results;
+  // Seen before: answer with the first delivery (written by an earlier, committed statement or
+  // by a concurrent one this statement waited for).
+  const prior = await q.query<{
+    source: string;
+    idempotency_key: string;
+    id: string;
+    alert_count: number;
+  }>(PRIOR, [repeated.map((d) => d.source), repeated.map((d) => d.idempotencyKey)]);
+  const first = new Map(prior.rows.map((r) => [`${r.source}\n${r.idempotency_key}`, r]));
+  return results.map((r, i) => {
+    const d = deliveries[i]!;
+    if (r.stored || d.idempotencyKey === null) return r;
+    const seen = first.get(`${d.source}\n${d.idempotencyKey}`);
+    return seen === undefined
+      ? r
+      : { deliveryId: seen.id, stored: false, alertCount: seen.alert_count };
+  });
 }
 
 /** The raw body of a delivery and its media type, for showing an alert's original payload. */

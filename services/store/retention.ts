@@ -31,7 +31,8 @@ SELECT count(*)::int AS n FROM gone`;
 
 const PRUNE_DELIVERIES = `
 -- Remove a batch of raw deliveries received before the cutoff that no alert, inbox row or notice
--- still points at. Params: cutoff, batch size.
+-- still points at (no foreign key guards them: this check is the guard). Ids are handed out as
+-- deliveries are received, so the oldest come first in id order. Params: cutoff, batch size.
 WITH gone AS (
   DELETE FROM ingest_deliveries WHERE id IN (
     SELECT d.id FROM ingest_deliveries d
@@ -39,7 +40,7 @@ WITH gone AS (
       AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.last_delivery_id = d.id)
       AND NOT EXISTS (SELECT 1 FROM alert_inbox i WHERE i.delivery_id = d.id)
       AND NOT EXISTS (SELECT 1 FROM ingest_notices n WHERE n.delivery_id = d.id)
-    ORDER BY d.received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+    ORDER BY d.id LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING 1
 )
 SELECT count(*)::int AS n FROM gone`;

@@ -180,6 +180,30 @@ describe('idempotency', () => {
     expect((await pending()) - before).toBe(1);
   });
 
+  it('answers every copy with what the stored one carried, even copies in one commit', async () => {
+    const before = await pending();
+    const headers = { 'Idempotency-Key': 'burst-2' };
+    // Copies that differ (a sender's retry that re-rendered its batch): whichever is stored
+    // first wins, and every other copy, in the same group commit or not, is answered with it.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        post(
+          'generic',
+          JSON.stringify(Array.from({ length: i + 1 }, (_, n) => ({ title: `copy ${n}` }))),
+          { headers },
+        ),
+      ),
+    );
+    const bodies = (await Promise.all(answers.map((a) => a.json()))) as {
+      accepted: number;
+      duplicate?: true;
+    }[];
+    const stored = bodies.filter((b) => !b.duplicate);
+    expect(stored).toHaveLength(1);
+    expect(bodies.map((b) => b.accepted)).toEqual(Array(8).fill(stored[0]!.accepted));
+    expect((await pending()) - before).toBe(stored[0]!.accepted);
+  });
+
   it('rejects an empty or oversized key', async () => {
     const res = await post('generic', alert('k'), {
       headers: { 'Idempotency-Key': 'x'.repeat(300) },
