@@ -3,6 +3,7 @@
  * process, as in production, started with tsx and stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root. */
@@ -50,4 +51,72 @@ export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** Each running process's parent and CPU time (user + system, in ticks), read from /proc. */
+function processTable(): Map<number, { ppid: number; name: string; ticks: number }> {
+  const table = new Map<number, { ppid: number; name: string; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The name is in parentheses and may hold spaces; the fields after it are fixed.
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      table.set(Number(entry), {
+        ppid: Number(fields[1]),
+        name,
+        ticks: Number(fields[11]) + Number(fields[12]),
+      });
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return table;
+}
+
+/** CPU ticks so far of each process of a set, by pid. */
+export type CpuSnapshot = Map<number, number>;
+
+/**
+ * CPU time so far of a process and its descendants (tsx runs the script in a child), or of the
+ * listed processes (a database server's backends).
+ */
+export function cpuSnapshot(of: { pid: number } | { pids: readonly number[] }): CpuSnapshot {
+  const table = processTable();
+  const tree = new Set('pid' in of ? [of.pid] : of.pids);
+  if ('pid' in of)
+    // Parents have lower pids only until pids wrap; repeat until no new descendant is found.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [pid, p] of table)
+        if (!tree.has(pid) && tree.has(p.ppid)) {
+          tree.add(pid);
+          grew = true;
+        }
+    }
+  const snapshot: CpuSnapshot = new Map();
+  for (const pid of tree) {
+    const p = table.get(pid);
+    if (p !== undefined) snapshot.set(pid, p.ticks);
+  }
+  return snapshot;
+}
+
+/**
+ * CPU seconds the processes of `before` used since it was taken (those that ended since are
+ * left out). Measuring CPU beside wall-clock rates gives a figure that the machine's other load
+ * barely moves.
+ */
+export function cpuSecondsSince(
+  before: CpuSnapshot,
+  of: { pid: number } | { pids: readonly number[] },
+): number {
+  let ticks = 0;
+  for (const [pid, now] of cpuSnapshot(of)) ticks += now - (before.get(pid) ?? now);
+  return ticks / TICKS_PER_SECOND;
 }

@@ -24,6 +24,12 @@ export function createMetrics(queueDepth?: () => Promise<Record<string, number>>
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    ingestCommitDeliveries: new Histogram({
+      name: 'tocsin_ingest_commit_deliveries',
+      help: 'Deliveries written by one group commit of ingest (one statement, one commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+      registers: [registry],
+    }),
     alertsCorrelated: new Counter({
       name: 'tocsin_alerts_correlated_total',
       help: 'Accepted alerts correlated into incidents',

@@ -43,18 +43,69 @@ const TOKEN_USE_FLUSH_MS = 10_000;
 /** A delivery's result, or the error that failed it alone (its request answers 500). */
 type Committed = AcceptResult | { kind: 'failed'; error: unknown };
 
+// While a correlate job is being added, newer deliveries wait for the next one, at most this
+// often: the job only wakes the correlator, which reads the inbox to its end once awake.
+const WAKE_INTERVAL_MS = 10;
+
+/** Wakes the correlator for stored deliveries: one job per round trip, not per commit. */
+export type CorrelateNotifier = {
+  notify(deliveryIds: readonly string[]): void;
+  /** Resolves once every delivery notified so far is in a job (or its enqueue failed). */
+  flush(): Promise<void>;
+};
+
 /**
- * Writes one group commit of deliveries, then enqueues one correlate job for all of it without
- * holding the answer: the alerts are durable once PostgreSQL committed, and a job lost with Redis
- * is re-enqueued by the inbox sweep. A database outage answers every delivery 503; any other
+ * Coalesces correlate jobs. Each group commit used to add its own job: one Redis script call
+ * per commit, a tenth of ingest's CPU at one alert per request. The first commit's job goes at
+ * once; commits during its round trip share the next one. A job that cannot be added (Redis
+ * down) is not retried here: the alerts are durable and the inbox sweep re-enqueues them.
+ */
+export function correlateNotifier(jobs: Jobs, log: Logger): CorrelateNotifier {
+  let waiting: string[] = [];
+  let sending = false;
+  let sent: Promise<void> = Promise.resolve();
+
+  async function send(): Promise<void> {
+    while (waiting.length > 0) {
+      const deliveryIds = waiting;
+      waiting = [];
+      await jobs
+        .add('alert.correlate', { deliveryIds })
+        .catch((err: Error) =>
+          log.warn(
+            { err: err.message, deliveries: deliveryIds.length },
+            'enqueue failed; the inbox sweep will pick these up',
+          ),
+        );
+      if (waiting.length > 0) await new Promise((r) => setTimeout(r, WAKE_INTERVAL_MS));
+    }
+    // In the same turn as the last look at `waiting`: a notify after it starts a new send.
+    sending = false;
+  }
+
+  return {
+    notify(deliveryIds) {
+      if (deliveryIds.length === 0) return;
+      waiting.push(...deliveryIds);
+      if (sending) return;
+      sending = true;
+      sent = send();
+    },
+    flush: () => sent,
+  };
+}
+
+/**
+ * Writes one group commit of deliveries, then has the correlator woken for it without holding
+ * the answer: the alerts are durable once PostgreSQL committed, and a job lost with Redis is
+ * re-enqueued by the inbox sweep. A database outage answers every delivery 503; any other
  * failure of a batch is retried delivery by delivery, so one poisonous delivery cannot fail the
  * others that shared its commit.
  */
 async function commitDeliveries(
   pool: Pool,
-  jobs: Jobs,
+  wake: CorrelateNotifier,
   batch: Submission[],
-  log: Logger,
 ): Promise<Committed[]> {
   let results;
   try {
@@ -66,23 +117,11 @@ async function commitDeliveries(
         detail: 'PostgreSQL is unavailable; retry later.',
       }));
     if (batch.length === 1) return [{ kind: 'failed', error: err }];
-    return Promise.all(
-      batch.map((one) => commitDeliveries(pool, jobs, [one], log).then((r) => r[0]!)),
-    );
+    return Promise.all(batch.map((one) => commitDeliveries(pool, wake, [one]).then((r) => r[0]!)));
   }
-  const deliveryIds = results
-    .filter((r, i) => r.stored && batch[i]!.alerts.length > 0)
-    .map((r) => r.deliveryId);
-  if (deliveryIds.length > 0) {
-    jobs
-      .add('alert.correlate', { deliveryIds })
-      .catch((err: Error) =>
-        log.warn(
-          { err: err.message, deliveries: deliveryIds.length },
-          'enqueue failed; the inbox sweep will pick these up',
-        ),
-      );
-  }
+  wake.notify(
+    results.filter((r, i) => r.stored && batch[i]!.alerts.length > 0).map((r) => r.deliveryId),
+  );
   return results.map((r) => ({
     kind: 'stored',
     accepted: r.alertCount,
@@ -134,6 +173,7 @@ export async function startTocsin(
   const usesTimer = setInterval(() => void recordUses(), TOKEN_USE_FLUSH_MS);
   usesTimer.unref();
   let ingestCommit: GroupCommit<Submission, Committed> | null = null;
+  const wake = correlateNotifier(jobs, log);
 
   const app = new Hono();
   app.onError(renderError(log));
@@ -169,8 +209,15 @@ export async function startTocsin(
 
   if (roles.includes('ingest')) {
     ingestCommit = createGroupCommit<Submission, Committed>(
-      (batch) => commitDeliveries(pool, jobs, batch, log),
-      { maxBatch: 1000, maxInFlight: 4, maxQueuedWeight: config.ingestMaxBacklog },
+      (batch) => {
+        metrics.ingestCommitDeliveries.observe(batch.length);
+        return commitDeliveries(pool, wake, batch);
+      },
+      // One commit in flight: what arrives meanwhile waits and shares the next. Measured at one
+      // alert per request (bench/ingest, 64 connections): 4 in flight made commits of about 7
+      // deliveries at 160 µs of PostgreSQL CPU per delivery, 1 makes commits of about 25 at
+      // 20-65 µs, with as many requests answered per second.
+      { maxBatch: 1000, maxInFlight: 1, maxQueuedWeight: config.ingestMaxBacklog },
     );
     const commit = ingestCommit;
     const accept: Accept = async (submission) => {
@@ -280,6 +327,7 @@ export async function startTocsin(
     async close() {
       clearInterval(usesTimer);
       await ingestCommit?.drain();
+      await wake.flush();
       await recordUses();
       scheduler?.stop();
       await workers?.close();
