@@ -47,7 +47,17 @@ import { insertToken } from '../services/store/tokens.ts';
 import { generateEstate, type Cmdb } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { root, startProcess, stop, tsx, waitUntilUp, type StartedProcess } from './processes.ts';
+import {
+  cpuSecondsSince,
+  cpuSnapshot,
+  pidsNamed,
+  root,
+  startProcess,
+  stop,
+  tsx,
+  waitUntilUp,
+  type StartedProcess,
+} from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -282,6 +292,8 @@ const pollRtt: number[] = [];
 let pollErrors = 0;
 let postRetries = 0;
 const steady = { ticks: 0, alerts: 0, failed: 0, maxBehindMs: 0, seconds: 0 };
+/** CPU milliseconds per 1,000 alerts sent during (b), per part. */
+const cpuPer1000: { part: string; ms: number }[] = [];
 
 try {
   await waitUntilUp(`http://127.0.0.1:${ports.ingest}/healthz`, ingest);
@@ -386,6 +398,23 @@ try {
       if (performance.now() - probe.sentAt > 120_000) return;
     }
   };
+  // CPU of each part over the steady run, per 1,000 alerts sent: where the machine's two cores go
+  // (a figure other load on the machine barely moves, unlike the latencies).
+  const { rows: backendRows } = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1
+       OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
+    [database],
+  );
+  const parts: [string, { pid: number } | { pids: number[] }][] = [
+    ['ingest', { pid: ingest.child.pid! }],
+    ['correlator', { pid: correlator.child.pid! }],
+    ['services (search projection, API, probe polls)', { pid: services.child.pid! }],
+    ['PostgreSQL', { pids: backendRows.map((r) => r.pid) }],
+    ['Elasticsearch (every java process)', { pids: pidsNamed('java') }],
+    ['Redis', { pids: pidsNamed('redis-server') }],
+  ];
+  const cpuBefore = parts.map(([, of]) => cpuSnapshot(of));
+  const senderCpuBefore = process.cpuUsage();
   const start = performance.now();
   let nextSample = 0;
   for (let k = 0; ; k++) {
@@ -443,6 +472,13 @@ try {
   }
   await Promise.all(inFlight);
   steady.seconds = (performance.now() - start) / 1000;
+  const loadCpu = process.cpuUsage(senderCpuBefore);
+  for (const [i, [name, of]] of parts.entries())
+    cpuPer1000.push({ part: name, ms: (cpuSecondsSince(cpuBefore[i]!, of) * 1e6) / steady.alerts });
+  cpuPer1000.push({
+    part: 'load generator (this process)',
+    ms: (loadCpu.user + loadCpu.system) / 1000 / (steady.alerts / 1000),
+  });
   const deadline = Date.now() + 60_000;
   while (probes.some((p) => p.ackAt !== null && p.visibleAt === null) && Date.now() < deadline)
     await sleep(100);
@@ -589,6 +625,14 @@ const targets = [
 ];
 console.log('\ntargets:');
 for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.target}`);
+const cpuTotal = cpuPer1000.reduce((sum, c) => sum + c.ms, 0);
+console.log(
+  `\n(b) CPU per 1,000 alerts sent, by part (machine capacity: ${fmt(
+    (availableParallelism() * 1e6) / rate,
+  )} ms per 1,000 at ${fmt(rate)}/s):`,
+);
+for (const c of [...cpuPer1000, { part: 'total', ms: cpuTotal }])
+  console.log(`  ${c.part.padEnd(48)} ${fmt(c.ms).padStart(6)} ms`);
 console.log(
   `\nsteady run: ${fmt(steady.alerts)} alerts (${fmt(steady.alerts / steady.seconds)}/s) in ${fmt(steady.ticks)} requests, ${fmt(steady.failed)} not accepted, ` +
     `sender at most ${fmt(steady.maxBehindMs)} ms behind schedule; pending at most ${fmt(mem.maxPending)}`,
@@ -640,6 +684,7 @@ writeFileSync(
       },
       c: { ...mem, samples: memory },
       targets,
+      cpuPer1000AlertsInB: cpuPer1000,
     },
     null,
     2,

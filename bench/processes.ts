@@ -79,6 +79,11 @@ function processTable(): Map<number, { ppid: number; name: string; ticks: number
   return table;
 }
 
+/** The pids of running processes with this name (as /proc/<pid>/stat gives it). */
+export function pidsNamed(name: string): number[] {
+  return [...processTable()].filter(([, p]) => p.name === name).map(([pid]) => pid);
+}
+
 /** CPU ticks so far of each process of a set, by pid. */
 export type CpuSnapshot = Map<number, number>;
 
