@@ -45,6 +45,22 @@ export type EngineConfig = {
   weights: ScoreWeights;
   /** Attach to the best incident scoring at least this; otherwise open a new one. */
   attachThreshold: number;
+  /**
+   * Whether closeness in the CMDB counts only insofar as it beats chance: in a busy estate an
+   * unrelated alert often lands a few hops from a live incident within its window. Each
+   * candidate's topology closeness is scaled by 1 − its chance of a coincidence: the rate at which
+   * unrelated alerts land within its hops of the incident's CI (the background rate per CI times
+   * the CIs that close), against the rate at which the incident itself raises alerts, faded by the
+   * gap since that CI last alerted. Text and time proximity are not scaled (the chance already
+   * weighs the gap).
+   */
+  chanceCorrection: boolean;
+  /**
+   * The background rate is the alerts that opened their own incident over this much event time,
+   * spread over the CMDB's CIs. At most windowMs + refireGraceMs: a restored engine is given the
+   * alerts of that span, and must count what one that never stopped counts.
+   */
+  backgroundWindowMs: number;
   /** Templates at least this similar make an incident a candidate by text alone. */
   textCandidateThreshold: number;
   /**
@@ -82,8 +98,10 @@ const MINUTE = 60_000;
  * topology is the strongest, independent evidence (0.6); text corroborates (0.25); time only
  * decays it (0.15). Threshold 0.4: one hop needs recency (0.3 + 0.15·time) or some text; two
  * hops need text; text and time alone (at most 0.4, identical text at the same instant) barely
- * pass, so coincident lookalike noise elsewhere stays alone. Merges: only incidents that started
- * within one window of each other. Flapping: 4 changes in 30 min.
+ * pass, so coincident lookalike noise elsewhere stays alone. Chance correction on, over 30 min
+ * (window + refire grace, the most a restore can count): a quiet estate keeps its scores, a busy
+ * one discounts the closeness that coincidence explains as well as the incident does. Merges:
+ * only incidents that started within one window of each other. Flapping: 4 changes in 30 min.
  */
 export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   reorderMs: 0,
@@ -101,6 +119,8 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   timeDecayMs: 5 * MINUTE,
   weights: Object.freeze({ topology: 0.6, text: 0.25, time: 0.15 }),
   attachThreshold: 0.4,
+  chanceCorrection: true,
+  backgroundWindowMs: 30 * MINUTE,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
   refireGraceMs: 15 * MINUTE,
@@ -126,9 +146,20 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Read
   for (const [key, value] of Object.entries(config))
     if (typeof value === 'number' && !(value >= 0 && Number.isFinite(value)))
       problems.push(`${key} must be a finite number ≥ 0, got ${value}`);
+  for (const [key, value] of Object.entries(defaultEngineConfig))
+    if (typeof value === 'boolean' && typeof config[key as keyof EngineConfig] !== 'boolean')
+      problems.push(`${key} must be true or false`);
   for (const [source, ttl] of Object.entries(config.alertTtlBySourceMs))
     if (!(ttl > 0 && Number.isFinite(ttl)))
       problems.push(`alertTtlBySourceMs.${source} must be a finite number > 0, got ${ttl}`);
+  const restored = config.windowMs + config.refireGraceMs;
+  if (config.backgroundWindowMs > restored)
+    problems.push(
+      `backgroundWindowMs must be at most windowMs + refireGraceMs (${restored}), the span a ` +
+        `restored engine is given, got ${config.backgroundWindowMs}`,
+    );
+  if (config.chanceCorrection && !(config.backgroundWindowMs > 0))
+    problems.push('backgroundWindowMs must be > 0 while chanceCorrection is on');
   const { topology, text, time } = config.weights;
   if (![topology, text, time].every((w) => w >= 0) || topology + text + time <= 0)
     problems.push('weights must be ≥ 0 and not all 0');

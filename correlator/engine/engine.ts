@@ -16,6 +16,7 @@
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
+import { BackgroundRate } from './background.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
 
@@ -38,6 +39,12 @@ export type Explanation = {
   path: readonly string[];
   /** Best cosine similarity of the alert's template to the incident's templates. */
   text: number;
+  /**
+   * The chance that an unrelated alert would have landed this close this soon, against the
+   * incident raising it (0 when the correction is off, or there was no candidate); topology
+   * closeness counted for 1 − this.
+   */
+  chance: number;
   /** Event-time seconds since the incident's first alert. */
   secondsSinceFirst: number;
   /** Incidents merged into this one by this alert. */
@@ -237,6 +244,7 @@ type Scored = {
   score: number;
   text: number;
   gap: number;
+  chance: number;
 };
 
 /** An incident's alerts on one CI: when, and with which templates. */
@@ -268,6 +276,8 @@ export class CorrelationEngine {
   /** Per CI and per template: the incidents with alerts there, with the latest event time. */
   readonly #recentByCi = new Map<string, Map<number, CiEntry>>();
   readonly #recentByTemplate = new Map<number, Map<number, number>>();
+  /** Alerts that opened their own incident, for the background rate (see #chance). */
+  readonly #background: BackgroundRate;
   #nextIncident = 1;
   #episodes = 0;
   readonly #mode: EngineMode;
@@ -298,6 +308,7 @@ export class CorrelationEngine {
     this.#mode = mode;
     this.#texts = texts;
     this.#topology = topologyOf(cmdb, config);
+    this.#background = new BackgroundRate(config.backgroundWindowMs);
   }
 
   /**
@@ -558,13 +569,17 @@ export class CorrelationEngine {
     if (best === undefined) {
       const incident = this.#open(at);
       this.#join(incident, state, at);
+      this.#background.record(at, this.#maxAt);
+      const top = scored[0];
       state.view.explanation = {
         ...emptyExplanation(late),
-        score: scored[0]?.score ?? 0,
+        score: top?.score ?? 0,
+        chance: round(top?.chance ?? 0),
         message: `new incident: ${
-          scored.length === 0
+          top === undefined
             ? 'no live incident near it in the CMDB or in text'
-            : `best candidate ${incidentName(scored[0]!.incident.id)} scored ${round(scored[0]!.score)} < ${this.config.attachThreshold}`
+            : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}` +
+              (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : '')
         }`,
       };
       return;
@@ -598,12 +613,17 @@ export class CorrelationEngine {
       hops: best.hops,
       path,
       text: round(best.text),
+      chance: round(best.chance),
       secondsSinceFirst,
       merged,
       late,
       message:
         `${incidentName(best.incident.id)}: ${where}; text similarity ${round(best.text)}; ` +
-        `${secondsSinceFirst} s after its first alert; score ${round(best.score)}` +
+        `${secondsSinceFirst} s after its first alert; ` +
+        (best.hops !== null && this.config.chanceCorrection
+          ? `chance of a coincidence ${round(best.chance)}; `
+          : '') +
+        `score ${round(best.score)}` +
         (merged.length > 0 ? `; merged ${merged.join(', ')}` : ''),
     };
   }
@@ -616,6 +636,7 @@ export class CorrelationEngine {
    * closest CI, the best template and the latest alert of the whole incident separately would let
    * a large incident match anything, and chain storms through noise.) A text-only candidate is
    * scored against the similar template and that template's latest alert in it, with no topology.
+   * Topology closeness counts for 1 − the candidate's chance of a coincidence (see #chance).
    */
   #scoreCandidates(state: AlertState, at: number): Scored[] {
     const found = new Map<number, Scored>();
@@ -624,6 +645,10 @@ export class CorrelationEngine {
       if (seen === undefined || scored.score > seen.score) found.set(scored.incident.id, scored);
     };
     const ci = state.view.ci;
+    // Once per alert, from a count over the window (never over the estate).
+    const perCi = this.config.chanceCorrection
+      ? this.#background.perCi(this.#maxAt, this.#topology.size)
+      : 0;
     if (ci !== null)
       for (const [near, hops] of this.#topology.neighbourhood(ci))
         for (const [id, entry] of this.#recentByCi.get(near) ?? []) {
@@ -632,7 +657,9 @@ export class CorrelationEngine {
           const gap = gapTo(at, entry.firstAt, entry.lastAt);
           if (gap > this.config.windowMs) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          keep({ incident, hops, near, text, gap, score: this.#weigh(hops, text, gap) });
+          const chance = this.#chance(perCi, incident, near, hops, gap);
+          const score = this.#weigh(hops, text, gap, chance);
+          keep({ incident, hops, near, text, gap, chance, score });
         }
     // Text-only candidates can decide nothing unless text alone may attach: the inverted-index
     // search is the engine's single largest cost, so it runs only then.
@@ -650,7 +677,8 @@ export class CorrelationEngine {
         if (incident === null || found.get(incident.id)?.hops != null) continue;
         const gap = Math.abs(at - lastAt);
         if (gap > this.config.windowMs) continue;
-        keep({ incident, hops: null, near: null, text, gap, score: this.#weigh(null, text, gap) });
+        const score = this.#weigh(null, text, gap, 0);
+        keep({ incident, hops: null, near: null, text, gap, chance: 0, score });
       }
     }
     return [...found.values()];
@@ -676,13 +704,36 @@ export class CorrelationEngine {
     return best;
   }
 
-  /** Topology closeness, text similarity and time proximity, weighted (weights normalized). */
-  #weigh(hops: number | null, text: number, gap: number): number {
+  /**
+   * The chance that an alert `hops` from the incident's CI `near`, `gap` after that CI's alerts,
+   * is a coincidence rather than the incident's: of the two rates at which alerts come there, the
+   * share of the unrelated one. Unrelated alerts land within `hops` of `near` at the background
+   * rate per CI (`perCi`) times the CIs that close. The incident raises alerts at its own rate,
+   * its alerts over its span plus one decay time (a lone alert: one per decay time), faded by the
+   * gap as the time proximity is. O(1): ball sizes are cached, the rate is taken once per alert.
+   */
+  #chance(perCi: number, incident: Incident, near: string, hops: number, gap: number): number {
+    if (perCi <= 0) return 0;
+    const { timeDecayMs } = this.config;
+    const unrelated = perCi * this.#topology.within(near, hops);
+    const own =
+      (incident.alerts.length / (incident.lastAt - incident.firstAt + timeDecayMs)) *
+      Math.exp(-gap / timeDecayMs);
+    return own > 0 ? unrelated / (unrelated + own) : 1;
+  }
+
+  /**
+   * Topology closeness, counted for 1 − the chance of a coincidence (what a coincidence fakes is
+   * landing that close; the chance already weighs the gap, so time proximity is not scaled), text
+   * similarity and time proximity, weighted (weights normalized).
+   */
+  #weigh(hops: number | null, text: number, gap: number, chance: number): number {
     const { weights, timeDecayMs } = this.config;
     const topology = hops === null ? 0 : 1 / (1 + hops);
     const time = Math.exp(-gap / timeDecayMs);
     const total = weights.topology + weights.text + weights.time;
-    return (weights.topology * topology + weights.text * text + weights.time * time) / total;
+    const placed = weights.topology * topology * (1 - chance) + weights.time * time;
+    return (placed + weights.text * text) / total;
   }
 
   #open(at: number): Incident {
@@ -999,6 +1050,8 @@ export class CorrelationEngine {
         if (a.flapping && !a.firing) this.#flapping.add(state);
         incident.alerts.push(state);
         this.#index(incident, state, a.startsAt);
+        // The openers it counted, as it counted them: by the explanation it gave them.
+        if (a.explanation?.decision === 'new') this.#background.record(a.startsAt, this.#maxAt);
       }
       names.push(incidentName(incident.id));
     }
@@ -1216,6 +1269,7 @@ function emptyExplanation(late: boolean): Explanation {
     hops: null,
     path: [],
     text: 0,
+    chance: 0,
     secondsSinceFirst: 0,
     merged: [],
     late,

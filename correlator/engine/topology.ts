@@ -38,6 +38,10 @@ export class Topology {
   /** What each CI needs directly (impact direction), sorted by name. */
   readonly #needs = new Map<string, string[]>();
   readonly #near = new Map<string, Map<string, number>>();
+  /** Per CI, how many CIs lie within 0, 1, … maxHops of it (see within()). */
+  readonly #ballSizes = new Map<string, number[]>();
+  /** How many CIs the CMDB has (aliases not counted). */
+  readonly size: number;
   readonly #dependencies = new Map<string, Map<string, number>>();
 
   /** Indexes a CMDB snapshot; nothing is searched until asked. */
@@ -47,6 +51,7 @@ export class Topology {
     options: TopologyOptions,
   ) {
     this.options = Object.freeze({ ...options });
+    this.size = new Set(cis.map((ci) => ci.name)).size;
     for (const ci of cis) {
       this.#names.set(ci.name.toLowerCase(), ci.name);
       for (const key of aliasAttributes) {
@@ -93,6 +98,23 @@ export class Topology {
     const found = this.#search(ci, null).hops;
     this.#near.set(ci, found);
     return found;
+  }
+
+  /**
+   * How many CIs lie within `hops` of one (itself included), on neighbourhood()'s search: the
+   * room an unrelated alert has to land that close to it by chance. Cached per CI, so O(1) after
+   * the first ask.
+   */
+  within(ci: string, hops: number): number {
+    let sizes = this.#ballSizes.get(ci);
+    if (sizes === undefined) {
+      sizes = new Array<number>(this.options.maxHops + 1).fill(0);
+      for (const h of this.neighbourhood(ci).values()) sizes[h] = (sizes[h] ?? 0) + 1;
+      for (let h = 1; h < sizes.length; h++) sizes[h] = sizes[h]! + sizes[h - 1]!;
+      // Unknown CIs are near only themselves: not cached, as in neighbourhood().
+      if (this.#adjacent.has(ci)) this.#ballSizes.set(ci, sizes);
+    }
+    return sizes[Math.min(Math.max(0, hops), sizes.length - 1)]!;
   }
 
   /**

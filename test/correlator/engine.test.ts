@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateEstate } from '../../bench/correlation/estate.ts';
 import { defaultStormOptions, generateStorm } from '../../bench/correlation/storms.ts';
 import type { AlertInput } from '../../correlator/alert.ts';
-import type { EngineConfig } from '../../correlator/engine/config.ts';
+import { resolveEngineConfig, type EngineConfig } from '../../correlator/engine/config.ts';
 import {
   createCorrelationEngine,
   type CorrelationEngine,
@@ -218,6 +218,85 @@ describe('the correlation engine', () => {
   });
 });
 
+describe('the chance correction', () => {
+  // Half an hour of one-off alerts on the leaves behind the hub: each is far from everything else
+  // (the hub is not crossed), so each opens its own incident, and the estate is busy: about 0.03
+  // alerts per CI per minute, ten times tier C's.
+  const noise = leaves.map((leaf, i) =>
+    alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 29),
+  );
+  // Then the database alerts, and a minute later an application one hop from it.
+  const pair = (dbTitle: string, appTitle: string) => [
+    alert('f-db', 'db-ledger', dbTitle, 1740),
+    alert('f-billing', 'app-billing', appTitle, 1800),
+  ];
+  const unrelatedTexts = pair(
+    'Database db-ledger not accepting connections',
+    'Certificate of app-billing expires in 5 days',
+  );
+  const run = async (alerts: AlertInput[], config: Partial<EngineConfig> = {}) => {
+    const stream = alerts.map((a, seq) => ({ seq, deliveredAt: a.startsAt!, alert: a }));
+    const result = await correlate(stream, config);
+    const last = result.alertOf.at(-1)!;
+    return { together: result.incidentOf.at(-1) === result.incidentOf.at(-2), last };
+  };
+
+  it('attaches a coincidence one hop away in a quiet estate, and not in a noisy one', async () => {
+    const quiet = await run(unrelatedTexts);
+    expect(quiet.together).toBe(true);
+    expect(quiet.last.explanation).toMatchObject({ decision: 'attach', hops: 1 });
+    // The database's own alert is the only opener in the window: next to no chance.
+    expect(quiet.last.explanation.chance).toBeLessThan(0.05);
+    const noisy = await run([...noise, ...unrelatedTexts]);
+    expect(noisy.together).toBe(false);
+    // About 0.12 unrelated alerts a minute land within a hop of the database, against the 0.16 a
+    // minute a lone alert's incident is credited a minute after it.
+    expect(noisy.last.explanation.chance).toBeGreaterThan(0.3);
+    expect(noisy.last.explanation.chance).toBeLessThan(0.6);
+    expect(noisy.last.explanation.message).toMatch(
+      /scored 0\.\d+ < 0\.4 \(chance of a coincidence 0\.\d+\)/,
+    );
+  });
+
+  it('still attaches on a strong text match in the noisy estate, and says what chance it had', async () => {
+    const alike = pair(
+      'Connection pool exhausted on db-ledger',
+      'Connection pool exhausted on app-billing',
+    );
+    const noisy = await run([...noise, ...alike]);
+    expect(noisy.together).toBe(true);
+    expect(noisy.last.explanation.text).toBeGreaterThan(0.9);
+    expect(noisy.last.explanation.chance).toBeGreaterThan(0.3);
+    expect(noisy.last.explanation.message).toMatch(/chance of a coincidence 0\.\d+; score/);
+  });
+
+  it('weighs nothing for chance when turned off', async () => {
+    const off = await run([...noise, ...unrelatedTexts], { chanceCorrection: false });
+    expect(off.together).toBe(true);
+    expect(off.last.explanation.chance).toBe(0);
+  });
+
+  it('counts only the openers within its window: an hour later the estate is quiet again', async () => {
+    const later = unrelatedTexts.map((a) => ({
+      ...a,
+      startsAt: new Date(Date.parse(a.startsAt!) + 60 * 60_000).toISOString(),
+    }));
+    const quietAgain = await run([...noise, ...later]);
+    expect(quietAgain.together).toBe(true);
+    expect(quietAgain.last.explanation.chance).toBeLessThan(0.05);
+  });
+
+  it('refuses a background window longer than a restore is given, and a non-boolean switch', () => {
+    expect(() => resolveEngineConfig({ backgroundWindowMs: 31 * 60_000 })).toThrow(
+      /backgroundWindowMs must be at most windowMs \+ refireGraceMs/,
+    );
+    expect(() => resolveEngineConfig({ chanceCorrection: 'yes' as unknown as boolean })).toThrow(
+      /chanceCorrection must be true or false/,
+    );
+    expect(resolveEngineConfig({}).backgroundWindowMs).toBe(30 * 60_000);
+  });
+});
+
 /** An alert row as the live correlator stores it (correlator/live.ts #write). */
 type StoredAlertRow = {
   key: string;
@@ -238,9 +317,20 @@ type StoredIncidentRow = Pick<
 > & { mergedInto: string | null };
 
 /** What a restore is given; each part can be left out to measure what it is worth. */
-type RestoreParts = { templates: boolean; flapHistory: boolean; horizon: 'event' | 'open-only' };
+type RestoreParts = {
+  templates: boolean;
+  flapHistory: boolean;
+  horizon: 'event' | 'open-only';
+  /** The alerts' explanations (which say which alerts opened their incident). */
+  explanations: boolean;
+};
 
-const faithful: RestoreParts = { templates: true, flapHistory: true, horizon: 'event' };
+const faithful: RestoreParts = {
+  templates: true,
+  flapHistory: true,
+  horizon: 'event',
+  explanations: true,
+};
 
 /**
  * What the live correlator keeps in PostgreSQL of an engine's changes, written batch by batch as
@@ -342,7 +432,7 @@ class Storage {
         description: row.description,
         resolvedAt: row.resolvedAt,
         lastSeenAt: row.lastSeenAt,
-        explanation: row.view.explanation,
+        explanation: parts.explanations ? row.view.explanation : null,
         template: parts.templates ? row.view.template : null,
         recentChanges: parts.flapHistory ? row.recentChanges : [],
       })),
@@ -398,7 +488,12 @@ function stormOf(days: number, faultsPerDay: number, noisePerDay: number): Engin
   };
   return [...generateStorm(tier)].map((e) => e.delivery);
 }
-const storms = { busy: stormOf(0.25, 60, 400), long: stormOf(1.25, 30, 150) };
+const storms = {
+  busy: stormOf(0.25, 60, 400),
+  long: stormOf(1.25, 30, 150),
+  // Tier C's background: ten times tier A's noise, where the chance correction decides.
+  noisy: stormOf(0.25, 60, 8000),
+};
 
 /** Nine cuts on batch boundaries, at every tenth of a stream. */
 function cutsOf(stream: readonly EngineDelivery[]): number[] {
@@ -493,6 +588,29 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     expect(noTexts.score).toBeGreaterThan(0);
     const openOnly = await without({ horizon: 'open-only' });
     expect(openOnly.incident).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('weighs chance in a noisy estate as the engine that never stopped, from the explanations', async () => {
+    const stream = storms.noisy;
+    const uninterrupted = await stored(stream, []);
+    const explanations = [...uninterrupted.alerts.values()].map((row) => row.view.explanation);
+    // The stream exercises the correction: many candidates were likely coincidences.
+    expect(explanations.filter((e) => e.chance >= 0.3).length).toBeGreaterThan(20);
+    // What the correction decides. (On this stream one alert's flapping differs after some cuts:
+    // a late resolve of a flapping alert, a restore matter the chance correction does not touch.)
+    const weighed = ['incident', 'decision', 'score', 'chance', 'hops', 'text'];
+    for (const cut of cutsOf(stream)) {
+      const restored = await stored(stream, [cut]);
+      const differing = Object.keys(differences(uninterrupted, restored));
+      expect(
+        differing.filter((f) => weighed.includes(f)),
+        `restored at ${cut}`,
+      ).toEqual([]);
+    }
+    // The openers are known by their explanations: without them the background is lost.
+    const cut = cutsOf(stream)[4]!;
+    const blind = await stored(stream, [cut], { parts: { ...faithful, explanations: false } });
+    expect(differences(uninterrupted, blind).chance).toBeGreaterThan(0);
   }, 60_000);
 
   it('keeps an alert flapping across a restore: its change times are stored', async () => {
