@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The dedup key of an alert that brings none: the same source, CI, title and labels always give
@@ -13,8 +13,8 @@ export function deriveFingerprint(parts: {
   const labels = Object.keys(parts.labels)
     .sort()
     .map((k) => [k, parts.labels[k]]);
-  return createHash('sha256')
-    .update(JSON.stringify([parts.source, parts.ci ?? '', parts.title, labels]))
-    .digest('hex')
-    .slice(0, 32);
+  return hash('sha256', JSON.stringify([parts.source, parts.ci ?? '', parts.title, labels])).slice(
+    0,
+    32,
+  );
 }

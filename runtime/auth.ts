@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
@@ -35,7 +35,7 @@ export type AuthEnv = { Variables: { principal: Principal } };
 export type Authenticate = (token: string) => Promise<Principal | null>;
 
 /** SHA-256 of a token: how tokens are stored and compared. */
-export const digest = (s: string) => createHash('sha256').update(s).digest();
+export const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 /**
  * The admin token: TOCSIN_ADMIN_TOKEN when set, otherwise the token kept in the token file,
@@ -65,7 +65,10 @@ export function resolveAdminToken(config: {
 }
 
 /** An authenticator that knows the admin token only (API tokens come with the tokens store). */
-export function adminAuthenticator(adminToken: string, next?: Authenticate): Authenticate {
+export function adminAuthenticator(
+  adminToken: string,
+  next?: (token: string, tokenDigest: Buffer) => Promise<Principal | null>,
+): Authenticate {
   const expected = digest(adminToken);
   const admin: Principal = {
     name: 'admin',
@@ -75,8 +78,9 @@ export function adminAuthenticator(adminToken: string, next?: Authenticate): Aut
     hmacSecret: null,
   };
   return async (token) => {
-    if (timingSafeEqual(digest(token), expected)) return admin;
-    return next ? next(token) : null;
+    const tokenDigest = digest(token);
+    if (timingSafeEqual(tokenDigest, expected)) return admin;
+    return next ? next(token, tokenDigest) : null;
   };
 }
 
@@ -102,32 +106,36 @@ const CACHE_MAX = 10_000;
  * Uses are recorded in memory; `takeUses` hands them over to be written in one statement.
  */
 export function tokenAuthenticator(lookup: (hash: Buffer) => Promise<TokenGrant | null>): {
-  authenticate: Authenticate;
+  authenticate: (token: string, tokenDigest?: Buffer) => Promise<Principal | null>;
   takeUses(): Map<string, Date>;
 } {
-  const cache = new Map<string, { grant: TokenGrant | null; expires: number }>();
+  // The principal is built once per cache entry: a busy sender's requests share it.
+  const cache = new Map<string, { principal: Principal | null; expires: number }>();
   let uses = new Map<string, Date>();
   return {
-    async authenticate(token) {
-      const hash = digest(token);
-      const key = hash.toString('base64');
+    async authenticate(token, tokenDigest = digest(token)) {
+      const key = tokenDigest.toString('base64');
       const now = Date.now();
       let entry = cache.get(key);
       if (!entry || entry.expires < now) {
         if (cache.size >= CACHE_MAX) cache.clear();
-        entry = { grant: await lookup(hash), expires: now + CACHE_TTL_MS };
+        const grant = await lookup(tokenDigest);
+        entry = {
+          principal: grant && {
+            name: grant.name,
+            roles: new Set<Role>(grant.roles),
+            tokenId: grant.id,
+            source: grant.source,
+            hmacSecret: grant.hmacSecret,
+          },
+          expires: now + CACHE_TTL_MS,
+        };
         cache.set(key, entry);
       }
-      const grant = entry.grant;
-      if (!grant) return null;
-      uses.set(grant.id, new Date(now));
-      return {
-        name: grant.name,
-        roles: new Set<Role>(grant.roles),
-        tokenId: grant.id,
-        source: grant.source,
-        hmacSecret: grant.hmacSecret,
-      };
+      const principal = entry.principal;
+      if (!principal) return null;
+      uses.set(principal.tokenId!, new Date(now));
+      return principal;
     },
     takeUses() {
       const taken = uses;
