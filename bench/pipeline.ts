@@ -74,6 +74,8 @@ const { values: args } = parseArgs({
     'elasticsearch-url': { type: 'string', default: 'http://127.0.0.1:9200' },
     /** Writes a CPU profile of the correlator process (node --cpu-prof) into this folder. */
     'profile-correlator': { type: 'string' },
+    /** Writes a CPU profile of the services process (node --cpu-prof) into this folder. */
+    'profile-services': { type: 'string' },
   },
 });
 const alertCount = Number(args.alerts);
@@ -282,7 +284,19 @@ console.log(
 );
 
 const ingest = startProcess(tsx, ['ingest/main.ts'], env(ports.ingest));
-const services = startProcess(tsx, ['services/main.ts'], env(ports.services));
+const services = args['profile-services']
+  ? startProcess(
+      process.execPath,
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${args['profile-services']}`,
+        '--import',
+        'tsx',
+        'services/main.ts',
+      ],
+      env(ports.services),
+    )
+  : startProcess(tsx, ['services/main.ts'], env(ports.services));
 let correlator: StartedProcess | null = null;
 const results: Record<string, unknown> = {};
 const memory: { atSeconds: number; rssMb: number; heapMb: number; pending: number }[] = [];

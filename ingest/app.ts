@@ -1,9 +1,9 @@
-import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { alertInputSchema } from '../correlator/alert.ts';
 import { requireRole, type AuthEnv, type Authenticate } from '../runtime/auth.ts';
+import { limitBody } from '../runtime/body-limit.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { RouteDoc } from '../runtime/openapi.ts';
 import {
@@ -132,37 +132,6 @@ const signatureProblems = {
   expired: `The signature's timestamp is outside the replay window; sign each request when it is sent.`,
   mismatch: `The signature does not match the body.`,
 };
-
-const tooLarge = (maxBytes: number) =>
-  new ProblemError(
-    413,
-    'body-too-large',
-    'Request body too large',
-    `The limit is ${maxBytes} bytes.`,
-  );
-
-/**
- * 413 for a body over the limit. A body with a Content-Length (Node's parser reads exactly that
- * many bytes) is checked by its header, which keeps @hono/node-server's fast path for reading it;
- * touching the web-stream body, as Hono's bodyLimit does, costs about a fifth of the route's CPU.
- * A chunked body is counted as it streams, by bodyLimit.
- */
-function limitBody(maxBytes: number): MiddlewareHandler {
-  const streaming = bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw tooLarge(maxBytes);
-    },
-  });
-  return async (c, next) => {
-    const length = c.req.header('Content-Length');
-    if (length !== undefined && c.req.header('Transfer-Encoding') === undefined) {
-      if (!/^\d+$/.test(length.trim()) || Number(length) > maxBytes) throw tooLarge(maxBytes);
-      return next();
-    }
-    return streaming(c, next);
-  };
-}
 
 /** The ingest HTTP app: `POST /api/v1/ingest/{source}`. It does not listen; the process does. */
 export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { except } from 'hono/combine';
 import type { Logger } from 'pino';
 import type { Authenticate } from '../runtime/auth.ts';
+import { limitBody } from '../runtime/body-limit.ts';
 import type { RouteDoc } from '../runtime/openapi.ts';
 import { ProblemError, renderError, renderNotFound, unavailable } from '../runtime/problem.ts';
 import { alertRoutes, alertsApi } from './api/alerts.ts';
@@ -78,19 +78,8 @@ export function servicesRoutes(sources: readonly string[]): RouteDoc[] {
 /** The ITSM records API under /api/v1. It does not listen; the process does. */
 export function createServicesApp(deps: ServicesDeps): Hono {
   const app = new Hono();
-  const limit = bodyLimit({
-    maxSize: deps.maxBodyBytes,
-    onError: () => {
-      throw new ProblemError(
-        413,
-        'body-too-large',
-        'Request body too large',
-        `The limit is ${deps.maxBodyBytes} bytes.`,
-      );
-    },
-  });
-  // Ingest checks its own bodies on its fast path; every other body is bounded here.
-  app.use('/api/v1/*', except('/api/v1/ingest/*', limit));
+  // Ingest checks its own bodies; every other body is bounded here.
+  app.use('/api/v1/*', except('/api/v1/ingest/*', limitBody(deps.maxBodyBytes)));
   app.onError(
     renderError(deps.log, (err) => {
       if (isConnectionError(err)) return unavailable('PostgreSQL is unavailable; retry later.');
