@@ -40,6 +40,34 @@ export async function claimOutbox(
   return rows.map((r) => ({ id: r.id, type: r.record_type, recordId: r.record_id }));
 }
 
+const CLAIM_REPEATS = `
+-- Later outbox rows for records already claimed, not held by another drainer: the projection
+-- reads each record's current state after this, so one write covers them all.
+-- Params: claimed ids, their types, their record ids.
+SELECT o.id FROM search_outbox o
+JOIN (SELECT DISTINCT t, r FROM unnest($2::text[], $3::bigint[]) AS c(t, r)) c
+  ON o.record_type = c.t AND o.record_id = c.r
+WHERE o.id <> ALL($1::bigint[])
+FOR UPDATE OF o SKIP LOCKED`;
+
+/**
+ * Claims, inside the caller's transaction, the other outbox rows of records already claimed:
+ * during a storm an incident changes with every correlation batch, and a backlog holds it many
+ * times. Only rows committed before this call are seen; the records must be read after it.
+ */
+export async function claimRepeats(
+  q: Queryable,
+  claimed: readonly { id: string; type: RecordType; recordId: string }[],
+): Promise<string[]> {
+  if (claimed.length === 0) return [];
+  const { rows } = await q.query<{ id: string }>(CLAIM_REPEATS, [
+    claimed.map((r) => r.id),
+    claimed.map((r) => r.type),
+    claimed.map((r) => r.recordId),
+  ]);
+  return rows.map((r) => r.id);
+}
+
 /** Deletes drained outbox rows. */
 export async function deleteOutbox(q: Queryable, ids: string[]): Promise<void> {
   await q.query(

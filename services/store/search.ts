@@ -7,7 +7,7 @@ import { getCis } from './cmdb.ts';
 import type { Pool, Queryable } from './db.ts';
 import { withTransaction } from './db.ts';
 import { getTickets, ticketFields, type Field, type TicketKind } from './tickets.ts';
-import { claimOutbox, deleteOutbox, recordTypes, type RecordType } from './outbox.ts';
+import { claimOutbox, claimRepeats, deleteOutbox, recordTypes, type RecordType } from './outbox.ts';
 import { getRecords, type RecordStore, type StoredRecord } from './records.ts';
 import { serviceStore } from './services.ts';
 
@@ -315,15 +315,13 @@ export async function drainOutbox(
   for (;;) {
     const drained = await withTransaction(pool, async (client) => {
       const rows = await claimOutbox(client, batchSize);
+      // Before the records are read: their state then includes every claimed change.
+      const repeats = await claimRepeats(client, rows);
       for (const type of recordTypes) {
         const ids = rows.filter((r) => r.type === type).map((r) => r.recordId);
         if (ids.length > 0) await projectRecords(es, client, aliasOf(prefix, type), type, ids);
       }
-      if (rows.length > 0)
-        await deleteOutbox(
-          client,
-          rows.map((r) => r.id),
-        );
+      if (rows.length > 0) await deleteOutbox(client, [...rows.map((r) => r.id), ...repeats]);
       return rows.length;
     });
     total += drained;
