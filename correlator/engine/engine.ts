@@ -652,10 +652,12 @@ export class CorrelationEngine {
     if (ci !== null)
       for (const [near, hops] of this.#topology.neighbourhood(ci))
         for (const [id, entry] of this.#recentByCi.get(near) ?? []) {
-          const incident = this.#live(id, at);
-          if (incident === null) continue;
+          // The entry's own window first: most entries met on the way are old, and this check
+          // is cheaper than finding the incident an id ended up in.
           const gap = gapTo(at, entry.firstAt, entry.lastAt);
           if (gap > this.config.windowMs) continue;
+          const incident = this.#live(id, at);
+          if (incident === null) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
           const chance = this.#chance(perCi, incident, near, hops, gap);
           const score = this.#weigh(hops, text, gap, chance);
