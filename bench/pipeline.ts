@@ -49,6 +49,7 @@ import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
 import {
   cpuSecondsSince,
+  httpCall,
   cpuSnapshot,
   pidsNamed,
   root,
@@ -176,12 +177,11 @@ const admin = { authorization: `Bearer ${adminToken}` };
 async function postAlerts(alerts: AlertInput[]): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await fetch(`http://127.0.0.1:${ports.ingest}/api/v1/ingest/generic`, {
+      const res = await httpCall(`http://127.0.0.1:${ports.ingest}/api/v1/ingest/generic`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${ingestToken}` },
         body: JSON.stringify(alerts),
       });
-      await res.arrayBuffer();
       return res.status;
     } catch (err) {
       if (attempt >= 3) throw err;
@@ -191,9 +191,11 @@ async function postAlerts(alerts: AlertInput[]): Promise<number> {
 }
 
 async function pending(): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${ports.services}/api/v1/pipeline`, { headers: admin });
-  if (!res.ok) throw new Error(`GET /api/v1/pipeline answered ${res.status}`);
-  return ((await res.json()) as { pending: number }).pending;
+  const res = await httpCall(`http://127.0.0.1:${ports.services}/api/v1/pipeline`, {
+    headers: admin,
+  });
+  if (res.status !== 200) throw new Error(`GET /api/v1/pipeline answered ${res.status}`);
+  return (JSON.parse(res.text) as { pending: number }).pending;
 }
 
 /** Waits for `pending` to reach 0, polling every 100 ms; returns when it was seen at 0. */
@@ -392,11 +394,11 @@ try {
       polling++;
       const sent = performance.now();
       try {
-        const res = await fetch(
+        const res = await httpCall(
           `http://127.0.0.1:${ports.services}/api/v1/alerts?fingerprint=${encodeURIComponent(probe.fingerprint)}`,
           { headers: admin },
         );
-        const page = (await res.json()) as { items?: { incidentId: string | null }[] };
+        const page = JSON.parse(res.text) as { items?: { incidentId: string | null }[] };
         const now = performance.now();
         if (page.items?.[0]?.incidentId) {
           probe.visibleAt = now;
