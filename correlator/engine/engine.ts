@@ -504,7 +504,9 @@ export class CorrelationEngine {
       templateId,
       changes: [],
     };
-    if (known !== undefined) this.#forget(known);
+    // The episode it replaces (resolved) stays held with its incident, as a restored engine holds
+    // it, until the incident is forgotten: one still flapping cools down as any resolved flapping
+    // alert does, rather than flap and hold its incident open for ever.
     this.#byFingerprint.set(fingerprint, state);
     this.#byId.set(state.view.id, state);
     if (firing) this.#firing.add(state);
@@ -937,7 +939,7 @@ export class CorrelationEngine {
     }
   }
 
-  /** Drops an alert's lookups (a newer episode of its fingerprint replaces it, or it is done). */
+  /** Drops an alert's lookups: its incident is forgotten. */
   #forget(state: AlertState): void {
     this.#byId.delete(state.view.id);
     this.#firing.delete(state);
