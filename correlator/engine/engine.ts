@@ -8,9 +8,9 @@
  * always gives the same answer, and an out-of-order delivery within the lateness gives the same
  * answer as in order.
  *
- * Per event: deduplication by fingerprint (a re-send updates the alert; a fingerprint firing
- * again soon after it resolved is a flap of the same alert, marked flapping past N changes, and
- * stays where it is); a new alert is scored against the live incidents near it in the CMDB or in
+ * Per event: deduplication by fingerprint (a re-send updates the alert; a late resolve of an
+ * earlier firing leaves the current one firing; a fingerprint firing again soon after it resolved
+ * is a flap of the same alert, marked flapping past N changes, and stays where it is); a new alert is scored against the live incidents near it in the CMDB or in
  * text (see `score`), attached to the best above the threshold, merging incidents it bridges, or
  * opens its own incident. Root causes are computed from the incidents on demand.
  */
@@ -51,6 +51,11 @@ export type Explanation = {
   merged: readonly string[];
   /** Processed behind the watermark: later than the allowed lateness. */
   late: boolean;
+  /**
+   * Resolves of an earlier firing of its fingerprint, delivered late, that it left firing: each
+   * ended before its current firing began. Absent when none (and in explanations stored before).
+   */
+  ignoredLateResolves?: number;
   /** The above in one sentence. */
   message: string;
 };
@@ -541,6 +546,17 @@ export class CorrelationEngine {
     if (firing === view.firing) return;
     // A late re-send of the episode that already resolved does not reopen it.
     if (firing && startsAt <= view.startsAt && state.resolvedAt !== null && !view.expired) return;
+    if (!firing && resolvesEarlierFiring(state, alert, startsAt, at)) {
+      const ignored = view.explanation.ignoredLateResolves ?? 0;
+      view.explanation = {
+        ...view.explanation,
+        ignoredLateResolves: ignored + 1,
+        message:
+          view.explanation.message +
+          (ignored === 0 ? '; a late resolve of an earlier firing left it firing' : ''),
+      };
+      return;
+    }
     view.firing = firing;
     view.expired = false;
     view.changes++;
@@ -1231,6 +1247,25 @@ function eventTime(delivery: EngineDelivery): number {
     (alert.status === 'resolved' && alert.endsAt) || alert.startsAt || delivery.deliveredAt;
   const at = Date.parse(when);
   return Number.isNaN(at) ? Date.parse(delivery.deliveredAt) : at;
+}
+
+/**
+ * Whether a resolve belongs to an earlier firing of a firing alert: it provably ended before the
+ * current firing began (it started strictly before it, and ended at or before its start). The
+ * current firing began at the alert's latest change (to firing) or, with none, at its start; a
+ * restored alert has both (its stored change times). A resolve without startsAt proves nothing
+ * and resolves the alert, as does one of a firing that overlaps the current one.
+ */
+function resolvesEarlierFiring(
+  state: AlertState,
+  alert: AlertInput,
+  startsAt: number,
+  endsAt: number,
+): boolean {
+  if (!alert.startsAt) return false;
+  const since = state.view.changes > 0 ? state.changes.at(-1) : undefined;
+  const current = since ?? state.view.startsAt;
+  return startsAt < current && endsAt <= current;
 }
 
 /** The alert's fingerprint, or a stable key from what identifies it when the sender gave none. */

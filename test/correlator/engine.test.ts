@@ -218,6 +218,72 @@ describe('the correlation engine', () => {
   });
 });
 
+describe('a resolve delivered late', () => {
+  const title = 'Database db-ledger not accepting connections';
+  const firing = (startsAfter: number, deliveredAfter: number) => ({
+    deliveredAfter,
+    alert: alert('f-db', 'db-ledger', title, startsAfter),
+  });
+  /** A resolve; startsAfter null: the sender gave no startsAt. */
+  const resolved = (startsAfter: number | null, endsAfter: number, deliveredAfter: number) => {
+    const { startsAt: _startsAt, ...rest } = alert('f-db', 'db-ledger', title, 0, {
+      status: 'resolved',
+      endsAt: at(endsAfter),
+    });
+    return {
+      deliveredAfter,
+      alert: startsAfter === null ? rest : { ...rest, startsAt: at(startsAfter) },
+    };
+  };
+
+  /** The stream on arrival; the fingerprint's latest alert as takeChanges() reports it. */
+  async function latestOf(stream: readonly { deliveredAfter: number; alert: AlertInput }[]) {
+    const engine = await createCorrelationEngine(cmdb);
+    stream.forEach((d, seq) =>
+      engine.push({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }),
+    );
+    engine.flush();
+    const alerts = engine.takeChanges().alerts.filter((c) => c.alert.fingerprint === 'f-db');
+    const latest = alerts.reduce((a, b) => (b.alert.startsAt > a.alert.startsAt ? b : a));
+    return { ...latest, episodes: alerts.length };
+  }
+
+  // Firing again 2 min after it resolved is a flap of the same alert; 30 min after, past the
+  // refire grace, a new episode.
+  it.each([
+    { refire: 120, episodes: 1 },
+    { refire: 1800, episodes: 2 },
+  ])(
+    'leaves the current firing firing when an earlier firing resolves late (again at $refire s)',
+    async ({ refire, episodes }) => {
+      const before = [firing(0, 5), resolved(0, 60, 65), firing(refire, refire + 5)];
+      const late = resolved(0, 60, refire + 30);
+      const after = await latestOf([...before, late]);
+      expect(after.episodes).toBe(episodes);
+      expect(after.alert.firing).toBe(true);
+      expect(after.resolvedAt).toBeNull();
+      expect(after.alert.explanation.ignoredLateResolves).toBe(1);
+      expect(after.alert.explanation.message).toMatch(/late resolve of an earlier firing/);
+      // Its own resolve then resolves it, when it ended.
+      const own = await latestOf([...before, late, resolved(refire, refire + 600, refire + 605)]);
+      expect(own.alert.firing).toBe(false);
+      expect(own.resolvedAt).toBe(Date.parse(at(refire + 600)));
+    },
+  );
+
+  it.each([
+    { name: 'with the same startsAt as the current firing', resolve: resolved(120, 400, 405) },
+    { name: 'of a firing that overlaps the current one', resolve: resolved(0, 400, 405) },
+    // Today's behaviour: without startsAt nothing says which firing it ended.
+    { name: 'without startsAt, however early it ended', resolve: resolved(null, 60, 150) },
+  ])('resolves the current firing with a resolve $name', async ({ resolve }) => {
+    const latest = await latestOf([firing(0, 5), resolved(0, 60, 65), firing(120, 125), resolve]);
+    expect(latest.alert.firing).toBe(false);
+    expect(latest.resolvedAt).toBe(Date.parse(resolve.alert.endsAt!));
+    expect(latest.alert.explanation.ignoredLateResolves).toBeUndefined();
+  });
+});
+
 describe('the chance correction', () => {
   // Half an hour of one-off alerts on the leaves behind the hub: each is far from everything else
   // (the hub is not crossed), so each opens its own incident, and the estate is busy: about 0.03
@@ -671,6 +737,40 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     // Its incident, with nothing else firing or flapping, resolves instead of staying open.
     expect(uninterrupted.incidents.get('I1')?.state).toBe('resolving');
     for (const cut of [6, 7]) {
+      const restored = await stored(stream, [cut], options);
+      expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
+      expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
+    }
+  });
+
+  it('leaves a flapping alert firing on a late resolve of its earlier firing, restored or not', async () => {
+    const title = 'Database db-ledger not accepting connections';
+    const stream: EngineDelivery[] = [
+      { deliveredAfter: 5, alert: alert('f-db', 'db-ledger', title, 0) },
+      {
+        deliveredAfter: 65,
+        alert: alert('f-db', 'db-ledger', title, 0, { status: 'resolved', endsAt: at(60) }),
+      },
+      // Within the refire grace: the same alert, its current firing from 120 s.
+      { deliveredAfter: 125, alert: alert('f-db', 'db-ledger', title, 120) },
+      // The first firing's resolve again, late: only the stored change times tell it is earlier.
+      {
+        deliveredAfter: 150,
+        alert: alert('f-db', 'db-ledger', title, 0, { status: 'resolved', endsAt: at(60) }),
+      },
+      {
+        deliveredAfter: 725,
+        alert: alert('f-db', 'db-ledger', title, 120, { status: 'resolved', endsAt: at(720) }),
+      },
+    ].map((d, seq) => ({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }));
+    const options = { cmdb, batch: 1 };
+    const uninterrupted = await stored(stream, [], options);
+    const row = uninterrupted.alerts.get('f-db/1')!;
+    expect(uninterrupted.alerts.size).toBe(1);
+    expect(row.view).toMatchObject({ firing: false, changes: 3, deliveries: 5 });
+    expect(row.view.explanation.ignoredLateResolves).toBe(1);
+    expect(row.resolvedAt).toBe(Date.parse(at(720)));
+    for (const cut of [1, 2, 3, 4]) {
       const restored = await stored(stream, [cut], options);
       expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
       expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
