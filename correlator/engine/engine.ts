@@ -9,10 +9,11 @@
  * answer as in order.
  *
  * Per event: deduplication by fingerprint (a re-send updates the alert; a late resolve of an
- * earlier firing leaves the current one firing; a fingerprint firing again soon after it resolved
- * is a flap of the same alert, marked flapping past N changes, and stays where it is); a new alert is scored against the live incidents near it in the CMDB or in
- * text (see `score`), attached to the best above the threshold, merging incidents it bridges, or
- * opens its own incident. Root causes are computed from the incidents on demand.
+ * earlier firing leaves the current one firing, and a late re-send of an ended firing leaves it
+ * resolved; a fingerprint firing again soon after it resolved is a flap of the same alert, marked
+ * flapping past N changes, and stays where it is); a new alert is scored against the live
+ * incidents near it in the CMDB or in text (see `score`), attached to the best above the
+ * threshold, merging incidents it bridges, or opens its own incident. Root causes are computed from the incidents on demand.
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
@@ -56,6 +57,11 @@ export type Explanation = {
    * ended before its current firing began. Absent when none (and in explanations stored before).
    */
   ignoredLateResolves?: number;
+  /**
+   * Firing deliveries of a firing of its fingerprint that had already resolved (a flap's later
+   * firing re-sent after its resolve), delivered late, that left it resolved. Absent when none.
+   */
+  ignoredLateResends?: number;
   /** The above in one sentence. */
   message: string;
 };
@@ -546,6 +552,17 @@ export class CorrelationEngine {
     if (firing === view.firing) return;
     // A late re-send of the episode that already resolved does not reopen it.
     if (firing && startsAt <= view.startsAt && state.resolvedAt !== null && !view.expired) return;
+    if (firing && resendsEndedFiring(state, alert, startsAt)) {
+      const ignored = view.explanation.ignoredLateResends ?? 0;
+      view.explanation = {
+        ...view.explanation,
+        ignoredLateResends: ignored + 1,
+        message:
+          view.explanation.message +
+          (ignored === 0 ? '; a late re-send of an ended firing left it resolved' : ''),
+      };
+      return;
+    }
     if (!firing && resolvesEarlierFiring(state, alert, startsAt, at)) {
       const ignored = view.explanation.ignoredLateResolves ?? 0;
       view.explanation = {
@@ -1266,6 +1283,18 @@ function resolvesEarlierFiring(
   const since = state.view.changes > 0 ? state.changes.at(-1) : undefined;
   const current = since ?? state.view.startsAt;
   return startsAt < current && endsAt <= current;
+}
+
+/**
+ * Whether a firing delivery re-sends a firing of a resolved alert that has ended: it started
+ * strictly before the alert's resolve (a real refire starts after it). The resolve time is its
+ * latest change, stored, so a restored engine decides the same. A firing without startsAt proves
+ * nothing (the delivery time stands for it) and fires the alert again; an expired alert's resolve
+ * time is a guess, so anything fires it again.
+ */
+function resendsEndedFiring(state: AlertState, alert: AlertInput, startsAt: number): boolean {
+  if (!alert.startsAt || state.resolvedAt === null || state.view.expired) return false;
+  return startsAt < state.resolvedAt;
 }
 
 /** The alert's fingerprint, or a stable key from what identifies it when the sender gave none. */

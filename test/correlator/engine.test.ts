@@ -218,12 +218,16 @@ describe('the correlation engine', () => {
   });
 });
 
-describe('a resolve delivered late', () => {
+describe('a resolve or a re-send delivered late', () => {
   const title = 'Database db-ledger not accepting connections';
-  const firing = (startsAfter: number, deliveredAfter: number) => ({
-    deliveredAfter,
-    alert: alert('f-db', 'db-ledger', title, startsAfter),
-  });
+  /** A firing; startsAfter null: the sender gave no startsAt. */
+  const firing = (startsAfter: number | null, deliveredAfter: number) => {
+    const { startsAt: _startsAt, ...rest } = alert('f-db', 'db-ledger', title, 0);
+    return {
+      deliveredAfter,
+      alert: startsAfter === null ? rest : { ...rest, startsAt: at(startsAfter) },
+    };
+  };
   /** A resolve; startsAfter null: the sender gave no startsAt. */
   const resolved = (startsAfter: number | null, endsAfter: number, deliveredAfter: number) => {
     const { startsAt: _startsAt, ...rest } = alert('f-db', 'db-ledger', title, 0, {
@@ -281,6 +285,48 @@ describe('a resolve delivered late', () => {
     expect(latest.alert.firing).toBe(false);
     expect(latest.resolvedAt).toBe(Date.parse(resolve.alert.endsAt!));
     expect(latest.alert.explanation.ignoredLateResolves).toBeUndefined();
+  });
+
+  // A flap: fired at 0, resolved at 60, fired again at 120 (the same alert, its first startsAt),
+  // resolved at 400.
+  const flapped = () => [
+    firing(0, 5),
+    resolved(0, 60, 65),
+    firing(120, 125),
+    resolved(120, 400, 405),
+  ];
+
+  it('leaves a resolved alert resolved when its second firing is re-sent after its resolve', async () => {
+    const after = await latestOf([...flapped(), firing(120, 450)]);
+    expect(after.episodes).toBe(1);
+    expect(after.alert.firing).toBe(false);
+    expect(after.alert.changes).toBe(3);
+    expect(after.resolvedAt).toBe(Date.parse(at(400)));
+    expect(after.alert.explanation.ignoredLateResends).toBe(1);
+    expect(after.alert.explanation.message).toMatch(/late re-send of an ended firing/);
+  });
+
+  // 100 s after the resolve, within the refire grace, a flap of the same alert; 30 min after, a
+  // new episode.
+  it.each([
+    { refire: 500, episodes: 1 },
+    { refire: 2200, episodes: 2 },
+  ])(
+    'still fires again on a real refire after the late re-send (at $refire s)',
+    async ({ refire, episodes }) => {
+      const after = await latestOf([...flapped(), firing(120, 450), firing(refire, refire + 5)]);
+      expect(after.episodes).toBe(episodes);
+      expect(after.alert.firing).toBe(true);
+      expect(after.resolvedAt).toBeNull();
+    },
+  );
+
+  // Today's behaviour: without startsAt the delivery time stands for it, after the resolve.
+  it('fires again on a re-send without startsAt after the resolve', async () => {
+    const after = await latestOf([...flapped(), firing(null, 450)]);
+    expect(after.episodes).toBe(1);
+    expect(after.alert.firing).toBe(true);
+    expect(after.alert.explanation.ignoredLateResends).toBeUndefined();
   });
 });
 
@@ -771,6 +817,36 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     expect(row.view.explanation.ignoredLateResolves).toBe(1);
     expect(row.resolvedAt).toBe(Date.parse(at(720)));
     for (const cut of [1, 2, 3, 4]) {
+      const restored = await stored(stream, [cut], options);
+      expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
+      expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
+    }
+  });
+
+  it('leaves a flapped alert resolved on a late re-send of its ended firing, restored or not', async () => {
+    const title = 'Database db-ledger not accepting connections';
+    const resolved = (startsAfter: number, endsAfter: number) =>
+      alert('f-db', 'db-ledger', title, startsAfter, { status: 'resolved', endsAt: at(endsAfter) });
+    const stream: EngineDelivery[] = [
+      { deliveredAfter: 5, alert: alert('f-db', 'db-ledger', title, 0) },
+      { deliveredAfter: 65, alert: resolved(0, 60) },
+      // Within the refire grace: the same alert, keeping its first startsAt.
+      { deliveredAfter: 125, alert: alert('f-db', 'db-ledger', title, 120) },
+      { deliveredAfter: 405, alert: resolved(120, 400) },
+      // The second firing again, late: only the stored resolve time tells it has ended.
+      { deliveredAfter: 450, alert: alert('f-db', 'db-ledger', title, 120) },
+      // A real refire, after the resolve.
+      { deliveredAfter: 505, alert: alert('f-db', 'db-ledger', title, 500) },
+      { deliveredAfter: 725, alert: resolved(500, 720) },
+    ].map((d, seq) => ({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }));
+    const options = { cmdb, batch: 1 };
+    const uninterrupted = await stored(stream, [], options);
+    const row = uninterrupted.alerts.get('f-db/1')!;
+    expect(uninterrupted.alerts.size).toBe(1);
+    expect(row.view).toMatchObject({ firing: false, changes: 5, deliveries: 7 });
+    expect(row.view.explanation.ignoredLateResends).toBe(1);
+    expect(row.resolvedAt).toBe(Date.parse(at(720)));
+    for (const cut of [1, 2, 3, 4, 5, 6]) {
       const restored = await stored(stream, [cut], options);
       expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
       expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
