@@ -99,6 +99,22 @@ type BatchWrite = {
   suspects: SuspectQuery[];
 };
 
+// An index entry holds at most 2,704 bytes (incidents_signature: the signature and the opening
+// time), and a template may be 1,024 characters of up to 4 bytes each in UTF-8.
+const MAX_SIGNATURE = 600;
+
+/**
+ * An incident's signature, `<root-cause CI>|<template>`: what recurring incidents share. One
+ * over 600 characters is kept as its head and a digest of the whole, so that it still indexes
+ * and two long ones are equal exactly when their full signatures are.
+ */
+export function incidentSignature(root: string, template: string): string {
+  const full = `${root}|${template}`;
+  if (full.length <= MAX_SIGNATURE) return full;
+  const digest = createHash('sha256').update(full).digest('hex').slice(0, 16);
+  return `${full.slice(0, MAX_SIGNATURE - 18).toWellFormed()}…#${digest}`;
+}
+
 /** The live correlator; see the module comment. */
 export class LiveCorrelator {
   readonly #o: Required<Omit<LiveCorrelatorOptions, 'onBatch'>> &
@@ -697,7 +713,9 @@ export class LiveCorrelator {
       rootCauseCi: root,
       template: incident.template,
       signature:
-        root !== null && incident.template !== null ? `${root}|${incident.template}` : null,
+        root !== null && incident.template !== null
+          ? incidentSignature(root, incident.template)
+          : null,
       blastRadius: incident.cis.length,
     };
   }

@@ -405,6 +405,36 @@ describe('a firing alert never resolved', () => {
   });
 });
 
+describe('an alert with a long text in characters of several bytes', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start();
+  });
+  afterAll(() => tocsin.destroy());
+
+  it('is correlated, its incident signature bounded (a fuzzed alert once blocked every batch)', async () => {
+    // 1,024 characters of 3 bytes each, in no repeating order (so PostgreSQL cannot compress
+    // them): the signature `<CI>|<template>` would be over 3 kB, more than a btree entry of
+    // incidents_signature holds, and the batch writing it failed for ever.
+    const title = Array.from({ length: 1024 }, (_, i) =>
+      String.fromCharCode(0x4e00 + ((i * 7919) % 20_000)),
+    ).join('');
+    await post(tocsin, [
+      { title, ci: 'db-ledger', fingerprint: 'long-1' },
+      { title: 'Disk full on host-far', ci: 'host-far', fingerprint: 'long-2' },
+    ]);
+    const alert = await alertOf(tocsin, 'long-1');
+    expect(alert.incidentId).not.toBeNull();
+    const { signature } = await get<{ signature: string }>(
+      tocsin,
+      `/api/v1/incidents/${alert.incidentId}`,
+    );
+    expect(signature.length).toBeLessThanOrEqual(600);
+    expect(signature).toMatch(/^db-ledger\|.+…#[0-9a-f]{16}$/);
+    expect((await alertOf(tocsin, 'long-2')).incidentId).not.toBeNull();
+  });
+});
+
 describe('a firing alert re-sent', () => {
   let tocsin: TestTocsin;
   beforeAll(async () => {
