@@ -553,25 +553,19 @@ export class CorrelationEngine {
     // A late re-send of the episode that already resolved does not reopen it.
     if (firing && startsAt <= view.startsAt && state.resolvedAt !== null && !view.expired) return;
     if (firing && resendsEndedFiring(state, alert, startsAt)) {
-      const ignored = view.explanation.ignoredLateResends ?? 0;
-      view.explanation = {
-        ...view.explanation,
-        ignoredLateResends: ignored + 1,
-        message:
-          view.explanation.message +
-          (ignored === 0 ? '; a late re-send of an ended firing left it resolved' : ''),
-      };
+      noteIgnored(
+        state,
+        'ignoredLateResends',
+        'a late re-send of an ended firing left it resolved',
+      );
       return;
     }
     if (!firing && resolvesEarlierFiring(state, alert, startsAt, at)) {
-      const ignored = view.explanation.ignoredLateResolves ?? 0;
-      view.explanation = {
-        ...view.explanation,
-        ignoredLateResolves: ignored + 1,
-        message:
-          view.explanation.message +
-          (ignored === 0 ? '; a late resolve of an earlier firing left it firing' : ''),
-      };
+      noteIgnored(
+        state,
+        'ignoredLateResolves',
+        'a late resolve of an earlier firing left it firing',
+      );
       return;
     }
     view.firing = firing;
@@ -1283,6 +1277,21 @@ function resolvesEarlierFiring(
   const since = state.view.changes > 0 ? state.changes.at(-1) : undefined;
   const current = since ?? state.view.startsAt;
   return startsAt < current && endsAt <= current;
+}
+
+/** Records a late delivery that changed nothing: counted, and said once in the message. */
+function noteIgnored(
+  state: AlertState,
+  field: 'ignoredLateResends' | 'ignoredLateResolves',
+  said: string,
+): void {
+  const explanation = state.view.explanation;
+  const ignored = explanation[field] ?? 0;
+  state.view.explanation = {
+    ...explanation,
+    [field]: ignored + 1,
+    message: explanation.message + (ignored === 0 ? `; ${said}` : ''),
+  };
 }
 
 /**
