@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  isConnectionError,
   withTransaction,
   type Pool,
   type PoolClient,
@@ -43,6 +44,7 @@ import {
   pendingOverrides,
   type CorrelationOverride,
 } from '../services/store/correlation-overrides.ts';
+import { firstPendingInbox, setInboxAside } from '../services/store/inbox.ts';
 import { enqueueOutbox } from '../services/store/outbox.ts';
 import type { PriorityMatrix } from '../services/store/workflows.ts';
 import type { Severity } from './alert.ts';
@@ -130,6 +132,13 @@ export class LiveCorrelator {
   #closing = false;
   #running: Promise<void> | null = null;
   #wakeAgain = false;
+  /**
+   * A failing batch: the first pending inbox row when steps failed, how many times in a row, and
+   * whether batches are down to one delivery to find the one that fails (see #isolate).
+   */
+  #failedAt: string | null = null;
+  #failures = 0;
+  #single = false;
   #timer: NodeJS.Timeout | null = null;
   #lastDeliveryAt = Date.now();
   /** The latest event time when the stream went quiet. */
@@ -213,9 +222,18 @@ export class LiveCorrelator {
   #run(): Promise<void> {
     if (this.#running) return this.#running;
     this.#running = this.#step()
+      .then(() => {
+        this.#failedAt = null;
+        this.#failures = 0;
+        this.#single = false;
+      })
       .catch(async (err: Error) => {
         this.#o.log.error({ err: err.message }, 'correlator: batch failed; restoring from storage');
         await this.#release();
+        if (isConnectionError(err)) return;
+        await this.#isolate(err).catch((e: Error) =>
+          this.#o.log.error({ err: e.message }, 'correlator: could not set a failing alert aside'),
+        );
       })
       .finally(() => {
         this.#running = null;
@@ -237,7 +255,8 @@ export class LiveCorrelator {
     let writing: { done: Promise<void>; first: string; last: string } | null = null;
     try {
       for (;;) {
-        const rows = await nextDeliveries(this.#o.pool, this.#o.batchSize, writing);
+        const size = this.#single ? 1 : this.#o.batchSize;
+        const rows = await nextDeliveries(this.#o.pool, size, writing);
         // The CMDB after the batch is read, not before: an alert accepted after a CMDB change
         // committed is then always correlated on the changed CMDB, as a replay over it would be.
         if (Date.now() - this.#lastCmdbCheck >= this.#o.cmdbCheckMs) await this.#checkCmdb();
@@ -262,11 +281,45 @@ export class LiveCorrelator {
         // Awaited before the next write or when the step ends; a failure is seen there.
         done.catch(() => {});
         writing = { done, first: rows[0]?.id ?? '0', last: rows.at(-1)?.id ?? '0' };
-        if (rows.length < this.#o.batchSize) return;
+        if (rows.length < size) return;
       }
     } finally {
       if (writing !== null) await writing.done;
     }
+  }
+
+  /**
+   * After a step failed (not for a lost connection): one accepted alert whose effects cannot be
+   * written (a bug, a value the schema refuses) would otherwise fail its batch for ever and hold
+   * up every alert after it. Three failures at the same first pending row put batches down to one
+   * delivery; two more at the same row set that row aside: marked processed without effects, and
+   * shown to admins as a notice (GET /api/v1/notices) with the error. A step that succeeds ends it.
+   */
+  async #isolate(err: Error): Promise<void> {
+    const first = await firstPendingInbox(this.#o.pool);
+    if (first === null) return;
+    if (first !== this.#failedAt) {
+      this.#failedAt = first;
+      this.#failures = 1;
+      return;
+    }
+    this.#failures++;
+    if (!this.#single) {
+      if (this.#failures >= 3) {
+        this.#single = true;
+        this.#failures = 0;
+      }
+      return;
+    }
+    if (this.#failures < 2) return;
+    await setInboxAside(this.#o.pool, first, err.message);
+    this.#o.log.error(
+      { inboxId: first, err: err.message },
+      'correlator: set aside an accepted alert whose correlation fails every time',
+    );
+    this.#failedAt = null;
+    this.#failures = 0;
+    this.#single = false;
   }
 
   #delivery(row: PendingDelivery) {

@@ -435,6 +435,47 @@ describe('an alert with a long text in characters of several bytes', () => {
   });
 });
 
+describe('an accepted alert whose correlation fails every time', () => {
+  let tocsin: TestTocsin;
+  let pool: Pool;
+  beforeAll(async () => {
+    tocsin = await start();
+    pool = createPool(tocsin.config.databaseUrl, 1);
+    // A write PostgreSQL refuses for this one alert only, as a bug or an unforeseen value would.
+    await pool.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.fingerprint = 'poison' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON alerts
+        FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await tocsin.destroy();
+  });
+
+  it('is set aside with a notice to admins, and the alerts after it are correlated', async () => {
+    await post(tocsin, [
+      { title: 'Disk full on host-far', ci: 'host-far', fingerprint: 'before' },
+      { title: 'Never written', ci: 'db-ledger', fingerprint: 'poison' },
+      { title: 'Cache evictions high on cache-far', ci: 'cache-far', fingerprint: 'after' },
+    ]);
+    expect((await alertOf(tocsin, 'before')).incidentId).not.toBeNull();
+    expect((await alertOf(tocsin, 'after')).incidentId).not.toBeNull();
+    const poisoned = await get<{ items: unknown[] }>(tocsin, '/api/v1/alerts?fingerprint=poison');
+    expect(poisoned.items).toEqual([]);
+    const notices = await get<{
+      items: { kind: string; details: { error: string; alert: { fingerprint: string } } }[];
+    }>(tocsin, '/api/v1/notices');
+    const aside = notices.items.filter((n) => n.kind === 'correlation-failed');
+    expect(aside).toHaveLength(1);
+    expect(aside[0]!.details.alert.fingerprint).toBe('poison');
+    expect(aside[0]!.details.error).toMatch(/refused for the test/);
+  });
+});
+
 describe('a firing alert re-sent', () => {
   let tocsin: TestTocsin;
   beforeAll(async () => {
