@@ -717,15 +717,23 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     expect(differences(uninterrupted, blind).chance).toBeGreaterThan(0);
   }, 60_000);
 
+  /** A firing or resolved delivery of one interface alert on db-ledger, `seconds` into the stream. */
+  const flapDelivery = (
+    status: 'firing' | 'resolved',
+    seconds: number,
+    seq: number,
+  ): EngineDelivery => ({
+    seq,
+    deliveredAt: at(seconds + 5),
+    alert: alert('f-db', 'db-ledger', 'Interface eth0 down on db-ledger', seconds, {
+      status,
+      ...(status === 'resolved' ? { endsAt: at(seconds) } : {}),
+    }),
+  });
+
   it('keeps an alert flapping across a restore: its change times are stored', async () => {
-    const flap = (status: 'firing' | 'resolved', seconds: number): EngineDelivery => ({
-      seq: seconds / 60,
-      deliveredAt: at(seconds + 5),
-      alert: alert('f-db', 'db-ledger', 'Interface eth0 down on db-ledger', seconds, {
-        status,
-        ...(status === 'resolved' ? { endsAt: at(seconds) } : {}),
-      }),
-    });
+    const flap = (status: 'firing' | 'resolved', seconds: number) =>
+      flapDelivery(status, seconds, seconds / 60);
     // Three changes before the restore, the fourth within the flap window after it.
     const stream = [
       flap('firing', 0),
@@ -746,14 +754,8 @@ describe('an engine restored mid-stream from what the live correlator stores', (
   });
 
   it('lets a flapping episode that a new one replaced cool down, restored or not', async () => {
-    const flap = (status: 'firing' | 'resolved', seconds: number): EngineDelivery => ({
-      seq: 0,
-      deliveredAt: at(seconds + 5),
-      alert: alert('f-db', 'db-ledger', 'Interface eth0 down on db-ledger', seconds, {
-        status,
-        ...(status === 'resolved' ? { endsAt: at(seconds) } : {}),
-      }),
-    });
+    const flap = (status: 'firing' | 'resolved', seconds: number) =>
+      flapDelivery(status, seconds, 0);
     const stream = [
       // Five changes: flapping, resolved at 300 s.
       flap('firing', 0),
