@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { severities, type Alert, type AlertStatus, type Severity } from '../correlator/alert.ts';
+import {
+  severities,
+  type Alert,
+  type AlertInput,
+  type AlertStatus,
+  type Severity,
+} from '../correlator/alert.ts';
 import { pointer, type FieldError } from '../runtime/problem.ts';
 import { deriveFingerprint } from './fingerprint.ts';
 
@@ -166,6 +172,31 @@ export type AlertFields = {
   endsAt?: string | null | undefined;
   partial?: boolean;
 };
+
+/**
+ * The fields of a canonical alert as posted (the generic source, a CloudEvent's data), with the
+ * source, status and times the caller settled. Spelled out rather than spread: on Node 20, an
+ * object spread followed by new keys (`{ ...a, source }`) takes V8's slow path, about 2.5 µs per
+ * alert here against 0.1 µs (bench/ingest scenario (a) runs it once per request).
+ */
+export function canonicalFields(
+  a: AlertInput,
+  settled: { source: string; status: AlertStatus; startsAt: string | null; endsAt: string | null },
+): AlertFields {
+  return {
+    title: a.title,
+    description: a.description,
+    severity: a.severity,
+    status: settled.status,
+    ci: a.ci,
+    service: a.service,
+    source: settled.source,
+    fingerprint: a.fingerprint,
+    labels: a.labels,
+    startsAt: settled.startsAt,
+    endsAt: settled.endsAt,
+  };
+}
 
 const clip = (value: string | null | undefined, max: number): string | null => {
   const text = value?.trim();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { alertInputSchema, type Alert, type Severity } from '../../correlator/alert.ts';
 import {
+  canonicalFields,
   issuesToErrors,
   mapSeverity,
   toAlert,
@@ -91,13 +92,12 @@ function toEventAlert(
     const a = parsed.data;
     const status = 'status' in data ? a.status : resolved ? 'resolved' : 'firing';
     const alert = toAlert(
-      {
-        ...a,
+      canonicalFields(a, {
         source: a.source ?? 'cloudevents',
         status,
         startsAt: a.startsAt ? new Date(a.startsAt).toISOString() : time,
         endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : status === 'resolved' ? time : null,
-      },
+      }),
       receivedAt,
     );
     return { ok: true, alert };

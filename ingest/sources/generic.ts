@@ -1,5 +1,11 @@
 import { alertInputSchema, type Alert } from '../../correlator/alert.ts';
-import { issuesToErrors, toAlert, type Normalized, type Source } from '../normalize.ts';
+import {
+  canonicalFields,
+  issuesToErrors,
+  toAlert,
+  type Normalized,
+  type Source,
+} from '../normalize.ts';
 
 /**
  * Tocsin's own format: one canonical alert, or an array of them (NDJSON arrives as an array).
@@ -24,12 +30,12 @@ export const generic: Source = {
       const a = parsed.data;
       alerts.push(
         toAlert(
-          {
-            ...a,
+          canonicalFields(a, {
             source: a.source ?? 'generic',
+            status: a.status,
             startsAt: a.startsAt ? new Date(a.startsAt).toISOString() : null,
             endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : null,
-          },
+          }),
           receivedAt,
         ),
       );
