@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  isConnectionError,
+  isTransientError,
   withTransaction,
   type Pool,
   type PoolClient,
@@ -230,7 +230,7 @@ export class LiveCorrelator {
       .catch(async (err: Error) => {
         this.#o.log.error({ err: err.message }, 'correlator: batch failed; restoring from storage');
         await this.#release();
-        if (isConnectionError(err)) return;
+        if (isTransientError(err)) return;
         await this.#isolate(err).catch((e: Error) =>
           this.#o.log.error({ err: e.message }, 'correlator: could not set a failing alert aside'),
         );
@@ -289,7 +289,7 @@ export class LiveCorrelator {
   }
 
   /**
-   * After a step failed (not for a lost connection): one accepted alert whose effects cannot be
+   * After a step failed (not for a transient error: a lost connection, a deadlock): one accepted alert whose effects cannot be
    * written (a bug, a value the schema refuses) would otherwise fail its batch for ever and hold
    * up every alert after it. Three failures at the same first pending row put batches down to one
    * delivery; two more at the same row set that row aside: marked processed without effects, and

@@ -75,6 +75,19 @@ export function isConnectionError(err: unknown): boolean {
   );
 }
 
+/**
+ * True for errors that say nothing about the data written and go away on a retry: PostgreSQL
+ * unreachable, a deadlock or serialization failure (SQLSTATE class 40), a lock not available
+ * (55P03). A statement timeout is not among them: one alert's write can cause it every time.
+ */
+export function isTransientError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    isConnectionError(err) ||
+    (typeof code === 'string' && (code.startsWith('40') || code === '55P03'))
+  );
+}
+
 /** A constraint the data broke, as the API should report it; null for any other error. */
 export type ConstraintViolation = {
   kind: 'conflict' | 'missing-reference' | 'check';

@@ -476,6 +476,45 @@ describe('an accepted alert whose correlation fails every time', () => {
   });
 });
 
+describe('an accepted alert whose write meets transient failures', () => {
+  let tocsin: TestTocsin;
+  let pool: Pool;
+  beforeAll(async () => {
+    tocsin = await start();
+    pool = createPool(tocsin.config.databaseUrl, 1);
+    // A deadlock reported six times in a row for this alert's write, then none: more failures at
+    // the same row than it takes to set a failing alert aside (five).
+    await pool.query(`
+      CREATE SEQUENCE contended_tries;
+      CREATE FUNCTION deadlock_contended() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.fingerprint = 'contended' AND nextval('contended_tries') <= 6 THEN
+          RAISE EXCEPTION 'deadlock for the test' USING ERRCODE = '40P01';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER deadlock_contended BEFORE INSERT OR UPDATE ON alerts
+        FOR EACH ROW EXECUTE FUNCTION deadlock_contended();`);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await tocsin.destroy();
+  });
+
+  it('is retried until it is written, never set aside', async () => {
+    await post(tocsin, [
+      { title: 'Disk full on host-far', ci: 'host-far', fingerprint: 'contended' },
+    ]);
+    expect((await alertOf(tocsin, 'contended')).incidentId).not.toBeNull();
+    const { rows } = await pool.query<{ tries: string }>(
+      'SELECT last_value AS tries FROM contended_tries',
+    );
+    expect(Number(rows[0]!.tries), 'the deadlocks did happen').toBeGreaterThan(6);
+    const notices = await get<{ items: { kind: string }[] }>(tocsin, '/api/v1/notices');
+    expect(notices.items.filter((n) => n.kind === 'correlation-failed')).toEqual([]);
+  });
+});
+
 describe('a firing alert re-sent', () => {
   let tocsin: TestTocsin;
   beforeAll(async () => {
