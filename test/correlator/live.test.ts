@@ -435,28 +435,38 @@ describe('an alert with a long text in characters of several bytes', () => {
   });
 });
 
-describe('an accepted alert whose correlation fails every time', () => {
-  let tocsin: TestTocsin;
-  let pool: Pool;
+/**
+ * A Tocsin whose `alerts` table runs this PL/pgSQL statement before each row is written (NEW is
+ * the row; the sequence `tries` is there to count): a failure injected for one alert, as a bug,
+ * an unforeseen value or a busy database would cause it.
+ */
+function startWithAlertsCheck(statement: string): { tocsin: TestTocsin; pool: Pool } {
+  const ctx = {} as { tocsin: TestTocsin; pool: Pool };
   beforeAll(async () => {
-    tocsin = await start();
-    pool = createPool(tocsin.config.databaseUrl, 1);
-    // A write PostgreSQL refuses for this one alert only, as a bug or an unforeseen value would.
-    await pool.query(`
-      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.fingerprint = 'poison' THEN RAISE EXCEPTION 'refused for the test'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON alerts
-        FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+    ctx.tocsin = await start();
+    ctx.pool = createPool(ctx.tocsin.config.databaseUrl, 1);
+    await ctx.pool.query(`
+      CREATE SEQUENCE tries;
+      CREATE FUNCTION check_alert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN ${statement} RETURN NEW; END $$;
+      CREATE TRIGGER check_alert BEFORE INSERT OR UPDATE ON alerts
+        FOR EACH ROW EXECUTE FUNCTION check_alert();`);
   });
   afterAll(async () => {
-    await pool.end();
-    await tocsin.destroy();
+    await ctx.pool.end();
+    await ctx.tocsin.destroy();
   });
+  return ctx;
+}
+
+describe('an accepted alert whose correlation fails every time', () => {
+  // A write PostgreSQL refuses for this one alert only, as a bug or an unforeseen value would.
+  const ctx = startWithAlertsCheck(
+    `IF NEW.fingerprint = 'poison' THEN RAISE EXCEPTION 'refused for the test'; END IF;`,
+  );
 
   it('is set aside with a notice to admins, and the alerts after it are correlated', async () => {
+    const { tocsin } = ctx;
     await post(tocsin, [
       { title: 'Disk full on host-far', ci: 'host-far', fingerprint: 'before' },
       { title: 'Never written', ci: 'db-ledger', fingerprint: 'poison' },
@@ -477,38 +487,21 @@ describe('an accepted alert whose correlation fails every time', () => {
 });
 
 describe('an accepted alert whose write meets transient failures', () => {
-  let tocsin: TestTocsin;
-  let pool: Pool;
-  beforeAll(async () => {
-    tocsin = await start();
-    pool = createPool(tocsin.config.databaseUrl, 1);
-    // A deadlock reported six times in a row for this alert's write, then none: more failures at
-    // the same row than it takes to set a failing alert aside (five).
-    await pool.query(`
-      CREATE SEQUENCE contended_tries;
-      CREATE FUNCTION deadlock_contended() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.fingerprint = 'contended' AND nextval('contended_tries') <= 6 THEN
-          RAISE EXCEPTION 'deadlock for the test' USING ERRCODE = '40P01';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER deadlock_contended BEFORE INSERT OR UPDATE ON alerts
-        FOR EACH ROW EXECUTE FUNCTION deadlock_contended();`);
-  });
-  afterAll(async () => {
-    await pool.end();
-    await tocsin.destroy();
-  });
+  // A deadlock reported six times in a row for this alert's write, then none: more failures at
+  // the same row than it takes to set a failing alert aside (five).
+  const ctx = startWithAlertsCheck(
+    `IF NEW.fingerprint = 'contended' AND nextval('tries') <= 6 THEN
+       RAISE EXCEPTION 'deadlock for the test' USING ERRCODE = '40P01';
+     END IF;`,
+  );
 
   it('is retried until it is written, never set aside', async () => {
+    const { tocsin, pool } = ctx;
     await post(tocsin, [
       { title: 'Disk full on host-far', ci: 'host-far', fingerprint: 'contended' },
     ]);
     expect((await alertOf(tocsin, 'contended')).incidentId).not.toBeNull();
-    const { rows } = await pool.query<{ tries: string }>(
-      'SELECT last_value AS tries FROM contended_tries',
-    );
+    const { rows } = await pool.query<{ tries: string }>('SELECT last_value AS tries FROM tries');
     expect(Number(rows[0]!.tries), 'the deadlocks did happen').toBeGreaterThan(6);
     const notices = await get<{ items: { kind: string }[] }>(tocsin, '/api/v1/notices');
     expect(notices.items.filter((n) => n.kind === 'correlation-failed')).toEqual([]);
