@@ -55,6 +55,7 @@ async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, strin
         rootCauseCi: root,
         ciClass: classOf.get(root) ?? null,
         template: incident.template,
+        alertCount: incident.alerts.length,
       },
     ];
   });
