@@ -3,7 +3,9 @@
  * (not linked to a problem, not merged or canceled), a pattern is a failure that comes back:
  *
  * - a CI pattern: one root-cause CI, and dominant templates that are the same failure (text
- *   similarity at least `textThreshold`, single-link, so two tools' wordings count once);
+ *   similarity at least `textThreshold`, single-link, so two tools' wordings count once; or one
+ *   incident's root-cause CI also raised the other's, so a failure whose loudest symptom
+ *   differed from one time to the next counts once);
  * - a class pattern: the same failure recurring on each of at least `classMinCis` CIs of one CMDB
  *   class that share a CI in the CMDB, their anchor (crash loops on 4 instances of one
  *   application, "disk full" on 4 VMs of one storage array), made only of what no CI pattern took.
@@ -382,8 +384,10 @@ function groupBy<K>(
 }
 
 /**
- * Clusters the incidents of one scope by template similarity (single-link at `threshold`) and
- * names each cluster by its representative: most incidents, then earliest, then code-point order.
+ * Clusters the incidents of one scope by template (single-link at `threshold`): two dominant
+ * templates are one failure when they are alike, or when an incident of one had an alert alike
+ * the other on its root-cause CI. Names each cluster by its representative: most incidents, then
+ * earliest, then code-point order.
  */
 export function clusterByTemplate(
   incidents: readonly RecurrenceIncident[],
@@ -401,6 +405,19 @@ export function clusterByTemplate(
   for (let a = 0; a < templates.length; a++)
     for (let b = a + 1; b < templates.length; b++)
       if (index.similarity(ids[a]!, ids[b]!) >= threshold) parent[root(b)] = root(a);
+  // What one incident mostly says, another said too (among its root-cause CI's other alerts):
+  // one failure whose loudest symptom differed (a thread pool exhausted, then the latency it made).
+  const position = new Map(templates.map((t, i) => [t, i]));
+  for (const incident of incidents) {
+    const own = position.get(incident.template)!;
+    for (const other of incident.templates) {
+      if (other === incident.template) continue;
+      const id = index.add(other);
+      for (let b = 0; b < templates.length; b++)
+        if (id === ids[b] || index.similarity(id, ids[b]!) >= threshold)
+          parent[root(b)] = root(own);
+    }
+  }
   const clusters = new Map<number, string[]>();
   templates.forEach((t, i) => {
     const r = root(i);
@@ -434,7 +451,8 @@ export function recurringPatterns(
   o: PatternSettings,
 ): Pattern[] {
   const quietMs = o.quietMinutes * 60_000;
-  for (const template of [...new Set(incidents.map((i) => i.template))].sort()) index.add(template);
+  const all = new Set(incidents.flatMap((i) => [i.template, ...i.templates]));
+  for (const template of [...all].sort()) index.add(template);
   const peers = createPeers(incidents, index, classCis, o.textThreshold, quietMs);
   const corroboratedPeers = createPeers(
     incidents.filter(corroborated),

@@ -59,6 +59,17 @@ async function incident(
   return rows[0]!;
 }
 
+/** Alerts of an incident on one CI, with these templates (as the correlator stores them). */
+async function alerts(incidentId: string, ci: string, templates: string[]): Promise<void> {
+  await pool.query(
+    `INSERT INTO alerts (fingerprint, incident_id, ci, title, template, severity, status, source,
+       starts_at, first_received_at, last_received_at)
+     SELECT 'fp-' || $1 || '-' || n, $1::bigint, $2, t, t, 'major', 'resolved', 'test', now(), now(), now()
+     FROM unnest($3::text[]) WITH ORDINALITY AS x(t, n)`,
+    [incidentId, ci, templates],
+  );
+}
+
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * DAY);
 
 /** CIs `<prefix>-1` … `<prefix>-<n>` of one class in the CMDB: the peers of each other. */
@@ -220,6 +231,33 @@ describe('mining recurring incidents', () => {
     expect(problem!.evidence.count).toBe(4);
     expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(ids);
     expect(problem!.evidence.trend).toMatchObject({ direction: 'steady', earlier: 2, later: 2 });
+  });
+
+  it('groups incidents whose loudest symptom differed when the other symptom alerted too', async () => {
+    const now = sliceClock();
+    const threads = 'thread pool exhausted on <ci> <num> requests rejected';
+    const latency = 'p99 latency high on <ci>';
+    const disk = 'disk <pct> full on <ci>';
+    const ids = [
+      (await incident('api-quote', threads, daysBefore(now, 21))).id,
+      (await incident('api-quote', latency, daysBefore(now, 14))).id,
+      (await incident('api-quote', threads, daysBefore(now, 7))).id,
+    ];
+    await alerts(ids[0]!, 'api-quote', [threads, latency]);
+    await alerts(ids[1]!, 'api-quote', [latency, latency, threads]);
+    await alerts(ids[2]!, 'api-quote', [threads]);
+    // Another failure whose alerts say nothing of the others: not part of it.
+    const other = await incident('api-quote', disk, daysBefore(now, 3));
+    await alerts(other.id, 'api-quote', [disk, disk]);
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.signature, p.count])).toEqual([
+      [`ci:api-quote|${threads}`, 3],
+    ]);
+    const [problem] = await problemsLike('ci:api-quote|%');
+    expect(problem!.evidence.templates).toEqual([latency, threads].sort());
+    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(ids);
   });
 
   it('does not make a class problem of a fleet of one-off failures', async () => {
