@@ -3,7 +3,9 @@
  * (not linked to a problem, not merged or canceled), a pattern is a failure that comes back:
  *
  * - a CI pattern: one root-cause CI, and dominant templates that are the same failure (text
- *   similarity at least `textThreshold`, single-link, so two tools' wordings count once);
+ *   similarity at least `textThreshold`, single-link, so two tools' wordings count once; or one
+ *   incident's root-cause CI also raised the other's, so a failure whose loudest symptom
+ *   differed from one time to the next counts once);
  * - a class pattern: the same failure recurring on each of at least `classMinCis` CIs of one CMDB
  *   class that share a CI in the CMDB, their anchor (crash loops on 4 instances of one
  *   application, "disk full" on 4 VMs of one storage array), made only of what no CI pattern took.
@@ -20,6 +22,14 @@
  *   occurrences, k on this CI). A common failure on a big class (high CPU on 1,200 VMs) needs
  *   many more occurrences on one CI than a rare one. A CI without a class has no peers to compare
  *   with: the minimum count alone decides.
+ * - Each CI pattern is weighed twice: over all its occurrences, and over its corroborated ones
+ *   alone, against the class's corroborated occurrences of the failure. An occurrence is
+ *   corroborated when more than one alert reported it (a second monitor, a second symptom, a CI
+ *   that depends on it): a failure seen, not one threshold crossed once. Lone alerts are most of
+ *   what an estate emits, so where a wording is common across a class, three lone "high CPU" on
+ *   one VM are its normal, while three failures several alerts reported, which no other VM had,
+ *   are not. A lone alert that comes back far more often than on its peers (a flaky disk alert
+ *   every day) still passes the first test. The pattern's chance is the smaller of the two.
  * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
  *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
  *   their wording; CIs next to one CI (a relationship either way: the application they are
@@ -138,6 +148,8 @@ export type ProblemEvidence = {
   count: number;
   /** Occurrences: incidents more than `quietMinutes` apart (see the module comment). */
   occurrences: number;
+  /** Occurrences of them that more than one alert reported (see the module comment). */
+  corroborated: number;
   /** CIs of the class (a class pattern: of the class, next to its anchor); null: no class. */
   peers: number | null;
   /** Patterns like this one that chance alone would make (see the module comment); null: no peers. */
@@ -188,6 +200,7 @@ export type Pattern = {
   templates: string[];
   incidents: RecurrenceIncident[];
   occurrences: number;
+  corroborated: number;
   peers: number | null;
   chance: number | null;
 };
@@ -276,6 +289,11 @@ async function settle(
         templates,
         incidents: rows,
         occurrences: occurrences(rows, options.quietMinutes * 60_000, pattern.kind === 'class'),
+        corroborated: occurrences(
+          rows.filter(corroborated),
+          options.quietMinutes * 60_000,
+          pattern.kind === 'class',
+        ),
       },
       options,
       now,
@@ -366,8 +384,10 @@ function groupBy<K>(
 }
 
 /**
- * Clusters the incidents of one scope by template similarity (single-link at `threshold`) and
- * names each cluster by its representative: most incidents, then earliest, then code-point order.
+ * Clusters the incidents of one scope by template (single-link at `threshold`): two dominant
+ * templates are one failure when they are alike, or when an incident of one had an alert alike
+ * the other on its root-cause CI. Names each cluster by its representative: most incidents, then
+ * earliest, then code-point order.
  */
 export function clusterByTemplate(
   incidents: readonly RecurrenceIncident[],
@@ -385,6 +405,19 @@ export function clusterByTemplate(
   for (let a = 0; a < templates.length; a++)
     for (let b = a + 1; b < templates.length; b++)
       if (index.similarity(ids[a]!, ids[b]!) >= threshold) parent[root(b)] = root(a);
+  // What one incident mostly says, another said too (among its root-cause CI's other alerts):
+  // one failure whose loudest symptom differed (a thread pool exhausted, then the latency it made).
+  const position = new Map(templates.map((t, i) => [t, i]));
+  for (const incident of incidents) {
+    const own = position.get(incident.template)!;
+    for (const other of incident.templates) {
+      if (other === incident.template) continue;
+      const id = index.add(other);
+      for (let b = 0; b < templates.length; b++)
+        if (id === ids[b] || index.similarity(id, ids[b]!) >= threshold)
+          parent[root(b)] = root(own);
+    }
+  }
   const clusters = new Map<number, string[]>();
   templates.forEach((t, i) => {
     const r = root(i);
@@ -418,8 +451,16 @@ export function recurringPatterns(
   o: PatternSettings,
 ): Pattern[] {
   const quietMs = o.quietMinutes * 60_000;
-  for (const template of [...new Set(incidents.map((i) => i.template))].sort()) index.add(template);
+  const all = new Set(incidents.flatMap((i) => [i.template, ...i.templates]));
+  for (const template of [...all].sort()) index.add(template);
   const peers = createPeers(incidents, index, classCis, o.textThreshold, quietMs);
+  const corroboratedPeers = createPeers(
+    incidents.filter(corroborated),
+    index,
+    classCis,
+    o.textThreshold,
+    quietMs,
+  );
 
   const found: Pattern[] = [];
   const left = new Map<string, Candidate[]>();
@@ -435,10 +476,22 @@ export function recurringPatterns(
       const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
       // Expected CIs of the class that would show as many by chance: placed on any CI of the
       // class, or (a template only some CIs can raise) at the rate its other CIs repeat it.
-      const chance =
+      const all =
         like === null || tail === null
           ? null
           : Math.max(like.cis * tail, repeatChance(like.counts, ci, k));
+      // The same test over the corroborated occurrences alone: there, chance is the background
+      // of failures more than one alert reported, not of every lone threshold crossing.
+      const kc = occurrences(cluster.incidents.filter(corroborated), quietMs);
+      const likeC = ciClass === null ? null : corroboratedPeers.like(ciClass, cluster.templates);
+      const seen =
+        likeC === null || kc < 2
+          ? null
+          : Math.max(
+              likeC.cis * binomialTail(likeC.total, 1 / likeC.cis, kc),
+              repeatChance(likeC.counts, ci, kc),
+            );
+      const chance = all === null || seen === null ? all : Math.min(all, seen);
       if (chance === null || chance <= o.chance) {
         found.push({
           kind: 'ci',
@@ -447,6 +500,7 @@ export function recurringPatterns(
           scope: `ci:${ci}`,
           ...cluster,
           occurrences: k,
+          corroborated: kc,
           peers: like?.cis ?? null,
           chance,
         });
@@ -502,6 +556,7 @@ export function recurringPatterns(
           templates: [...new Set(members.flatMap((c) => c.templates))].sort(),
           incidents: rows,
           occurrences: occurrences(rows, quietMs, true),
+          corroborated: occurrences(rows.filter(corroborated), quietMs, true),
           peers: Math.max(tested.get(anchor)!, seen),
           chance,
         });
@@ -509,6 +564,9 @@ export function recurringPatterns(
     }
   return found;
 }
+
+/** Whether more than one alert reported an incident: a second monitor, symptom or CI saw it. */
+const corroborated = (i: RecurrenceIncident) => i.alertCount > 1;
 
 /** A CI's cluster that did not make a CI pattern but recurs: a class pattern's material. */
 type Candidate = {
@@ -762,6 +820,7 @@ function candidateOf(
     })),
     count: rows.length,
     occurrences: pattern.occurrences,
+    corroborated: pattern.corroborated,
     peers: pattern.peers,
     chance: pattern.chance === null ? null : Number(pattern.chance.toPrecision(3)),
     firstAt: first.openedAt,

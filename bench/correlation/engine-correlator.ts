@@ -55,6 +55,13 @@ async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, strin
         rootCauseCi: root,
         ciClass: classOf.get(root) ?? null,
         template: incident.template,
+        templates: [
+          ...new Set([
+            incident.template,
+            ...incident.alerts.filter((a) => a.ci === root).map((a) => a.template),
+          ]),
+        ],
+        alertCount: incident.alerts.length,
       },
     ];
   });

@@ -18,6 +18,10 @@ export type RecurrenceIncident = {
   /** The CI's class in the CMDB; null when the CI is not in it. */
   ciClass: string | null;
   template: string;
+  /** Every template its root-cause CI's alerts have (the dominant one among them). */
+  templates: string[];
+  /** Alerts in it: more than one is a failure corroborated (a second monitor, symptom or CI). */
+  alertCount: number;
 };
 
 type RecurrenceRow = {
@@ -28,6 +32,8 @@ type RecurrenceRow = {
   root_cause_ci: string;
   ci_class: string | null;
   template: string;
+  templates: string[];
+  alert_count: number;
 };
 
 const toRecurrence = (r: RecurrenceRow): RecurrenceIncident => ({
@@ -38,10 +44,14 @@ const toRecurrence = (r: RecurrenceRow): RecurrenceIncident => ({
   rootCauseCi: r.root_cause_ci,
   ciClass: r.ci_class,
   template: r.template,
+  templates: r.templates.includes(r.template) ? r.templates : [r.template, ...r.templates],
+  alertCount: r.alert_count,
 });
 
 const RECURRENCE_COLUMNS = `i.id, i.number, i.opened_at, i.last_alert_at, i.root_cause_ci,
-  ci.class AS ci_class, i.template`;
+  ci.class AS ci_class, i.template, i.alert_count,
+  ARRAY(SELECT DISTINCT a.template FROM alerts a WHERE a.incident_id = i.id
+    AND a.ci = i.root_cause_ci AND a.template IS NOT NULL AND a.template <> '' ORDER BY a.template) AS templates`;
 
 // Merged incidents are canceled and counted in the incident they went into; canceled ones were
 // raised in error; linked ones already belong to a problem. The root-cause CI must have alerted

@@ -39,12 +39,12 @@ async function incident(
   ci: string,
   template: string,
   openedAt: Date,
-  extra: { state?: string; mergedInto?: string } = {},
+  extra: { state?: string; mergedInto?: string; alerts?: number } = {},
 ): Promise<Inc> {
   const { rows } = await pool.query<Inc>(
     `INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, cis, root_cause_ci,
-       template, signature, state, merged_into)
-     VALUES ($1, 'major', 3, $2, $2, ARRAY[$3], $3, $4, $5, $6, $7) RETURNING id, number`,
+       template, signature, state, merged_into, alert_count)
+     VALUES ($1, 'major', 3, $2, $2, ARRAY[$3], $3, $4, $5, $6, $7, $8) RETURNING id, number`,
     [
       template.replaceAll('<ci>', ci),
       openedAt.toISOString(),
@@ -53,9 +53,21 @@ async function incident(
       `${ci}|${template}`,
       extra.state ?? 'resolved',
       extra.mergedInto ?? null,
+      extra.alerts ?? 1,
     ],
   );
   return rows[0]!;
+}
+
+/** Alerts of an incident on one CI, with these templates (as the correlator stores them). */
+async function alerts(incidentId: string, ci: string, templates: string[]): Promise<void> {
+  await pool.query(
+    `INSERT INTO alerts (fingerprint, incident_id, ci, title, template, severity, status, source,
+       starts_at, first_received_at, last_received_at)
+     SELECT 'fp-' || $1 || '-' || n, $1::bigint, $2, t, t, 'major', 'resolved', 'test', now(), now(), now()
+     FROM unnest($3::text[]) WITH ORDINALITY AS x(t, n)`,
+    [incidentId, ci, templates],
+  );
 }
 
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * DAY);
@@ -119,6 +131,7 @@ const act = (id: string, action: string, body: unknown = {}) =>
 
 const DISK = 'disk <num>% full on <ci>';
 const EVICTING = 'evicting keys: memory <pct> of maxmemory on <ci>';
+const CPU = 'cpu usage <pct> on <ci>';
 
 describe('mining recurring incidents', () => {
   it('proposes a candidate for N incidents with the same CI and template, with its evidence', async () => {
@@ -220,6 +233,33 @@ describe('mining recurring incidents', () => {
     expect(problem!.evidence.trend).toMatchObject({ direction: 'steady', earlier: 2, later: 2 });
   });
 
+  it('groups incidents whose loudest symptom differed when the other symptom alerted too', async () => {
+    const now = sliceClock();
+    const threads = 'thread pool exhausted on <ci> <num> requests rejected';
+    const latency = 'p99 latency high on <ci>';
+    const disk = 'disk <pct> full on <ci>';
+    const ids = [
+      (await incident('api-quote', threads, daysBefore(now, 21))).id,
+      (await incident('api-quote', latency, daysBefore(now, 14))).id,
+      (await incident('api-quote', threads, daysBefore(now, 7))).id,
+    ];
+    await alerts(ids[0]!, 'api-quote', [threads, latency]);
+    await alerts(ids[1]!, 'api-quote', [latency, latency, threads]);
+    await alerts(ids[2]!, 'api-quote', [threads]);
+    // Another failure whose alerts say nothing of the others: not part of it.
+    const other = await incident('api-quote', disk, daysBefore(now, 3));
+    await alerts(other.id, 'api-quote', [disk, disk]);
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.signature, p.count])).toEqual([
+      [`ci:api-quote|${threads}`, 3],
+    ]);
+    const [problem] = await problemsLike('ci:api-quote|%');
+    expect(problem!.evidence.templates).toEqual([latency, threads].sort());
+    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual(ids);
+  });
+
   it('does not make a class problem of a fleet of one-off failures', async () => {
     const now = sliceClock();
     await fleet('app_instance', 'web-fleet', 40);
@@ -266,6 +306,56 @@ describe('mining recurring incidents', () => {
     for (let n = 1; n <= 10; n++)
       for (const d of [24, 14, 4])
         await incident(`batch-fleet-${n}`, slow, daysBefore(now, d + n / 20));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.filter((p) => p.kind === 'ci')).toEqual([]);
+  });
+
+  /** Two lone alerts' incidents on each of 30 of 40 VMs: the class's background of this wording. */
+  async function loneCpuAlerts(prefix: string, now: Date) {
+    for (let n = 1; n <= 30; n++)
+      for (const d of [20, 8]) await incident(`${prefix}-${n}`, CPU, daysBefore(now, d + n / 40));
+  }
+
+  it('proposes a CI whose failures several alerts reported, though lone alerts saying so are common', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-fleet', 40);
+    await loneCpuAlerts('cpu-fleet', now);
+    const ids = [];
+    for (const d of [24, 13, 3])
+      ids.push((await incident('cpu-fleet-33', CPU, daysBefore(now, d), { alerts: 3 })).id);
+
+    const result = await mineProblems(pool, settings, now);
+
+    // Three lone alerts on it would be the class's normal (63 like occurrences on 40 VMs); three
+    // failures that several alerts reported are not: no other VM had one.
+    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
+      [`ci:cpu-fleet-33|${CPU}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('ci:cpu-fleet-33|%');
+    expect(problem!.evidence).toMatchObject({ count: 3, occurrences: 3, corroborated: 3 });
+    expect(problem!.evidence.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('does not propose a CI for three lone alerts where lone alerts saying so are common', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-lone', 40);
+    await loneCpuAlerts('cpu-lone', now);
+    for (const d of [24, 13, 3]) await incident('cpu-lone-33', CPU, daysBefore(now, d));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toEqual([]);
+  });
+
+  it('does not propose corroborated failures that every CI of the class has as often', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-busy', 10);
+    for (let n = 1; n <= 10; n++)
+      for (const d of [24, 14, 4])
+        await incident(`cpu-busy-${n}`, CPU, daysBefore(now, d + n / 20), { alerts: 2 });
 
     const result = await mineProblems(pool, settings, now);
 
