@@ -6,6 +6,12 @@ export type GroupCommitOptions = {
   maxInFlight: number;
   /** Most weight (alerts) waiting for a flush; beyond it submissions are refused (overload). */
   maxQueuedWeight: number;
+  /**
+   * Fewest items a flush takes when another is already in flight (default 1). The first flush
+   * always starts at once; further ones wait until this many items wait, so that overlapping
+   * flushes hide a slow commit's latency without splitting the load into small batches.
+   */
+  minConcurrentBatch?: number;
 };
 
 type Waiting<I, O> = {
@@ -42,7 +48,11 @@ export function createGroupCommit<I, O>(
   let idle: (() => void)[] = [];
 
   function pump(): void {
-    while (inFlight < options.maxInFlight && queue.length > 0) {
+    while (
+      inFlight < options.maxInFlight &&
+      queue.length > 0 &&
+      (inFlight === 0 || queue.length >= (options.minConcurrentBatch ?? 1))
+    ) {
       const batch = queue.splice(0, options.maxBatch);
       const weight = batch.reduce((sum, w) => sum + w.weight, 0);
       queuedWeight -= weight;
