@@ -737,7 +737,9 @@ export class CorrelationEngine {
           keep({ incident, basis: 'text', hops: null, near: null, text, gap, chance: 0, score });
           continue;
         }
-        const chance = this.#chance(perCi, incident, this.#topology.size, gap);
+        // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
+        const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
+        const chance = this.#chance(anywhere, incident, 1, gap);
         const score = this.#weighTextTime(text, gap, chance);
         keep({ incident, basis: 'text-time', hops: null, near: null, text, gap, chance, score });
       }
