@@ -6,6 +6,11 @@
 /** Weights of the attach score; they sum to 1 so that the score and threshold read as 0..1. */
 export type ScoreWeights = { topology: number; text: number; time: number };
 
+/** When text and time may place an alert that topology does not (see EngineConfig). */
+export type TextTimeAttaches = 'never' | 'unplaced' | 'unmatched';
+
+const textTimeModes: readonly TextTimeAttaches[] = ['never', 'unplaced', 'unmatched'];
+
 /** Every setting of the engine; see `defaultEngineConfig` for what each default means. */
 export type EngineConfig = {
   /**
@@ -69,6 +74,17 @@ export type EngineConfig = {
    * incident's reach, so storms chain through noise; text only corroborates topology.
    */
   textAloneAttaches: boolean;
+  /**
+   * When the CMDB has nothing to say about an alert, text and time may place it instead, counted
+   * only insofar as they beat chance. `unplaced`: for an alert whose CI the CMDB cannot place (no
+   * CI, a CI it does not know, or one it knows with no relationship: its edges are missing);
+   * `unmatched`: also for an alert no incident near it in the CMDB would take; `never`: off.
+   * Candidates are the live incidents with a similar template (textCandidateThreshold); the score
+   * is text similarity and time proximity, weighted as in the attach score without topology,
+   * times 1 − the chance that an unrelated alert anywhere in the estate came this soon (the
+   * chance correction's rate with the whole estate as the room). Such an attach never merges.
+   */
+  textTimeAttaches: TextTimeAttaches;
   /** A fingerprint firing again this soon after it resolved is the same alert (a flap). */
   refireGraceMs: number;
   /** This many firing/resolved changes within flapWindowMs mark an alert as flapping. */
@@ -123,6 +139,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   backgroundWindowMs: 30 * MINUTE,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
+  textTimeAttaches: 'unplaced',
   refireGraceMs: 15 * MINUTE,
   flapChanges: 4,
   flapWindowMs: 30 * MINUTE,
@@ -157,6 +174,10 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Read
     problems.push(
       `backgroundWindowMs must be at most windowMs + refireGraceMs (${restored}), the span a ` +
         `restored engine is given, got ${config.backgroundWindowMs}`,
+    );
+  if (!textTimeModes.includes(config.textTimeAttaches))
+    problems.push(
+      `textTimeAttaches must be one of ${textTimeModes.join(', ')}, got ${String(config.textTimeAttaches)}`,
     );
   if (config.chanceCorrection && !(config.backgroundWindowMs > 0))
     problems.push('backgroundWindowMs must be > 0 while chanceCorrection is on');

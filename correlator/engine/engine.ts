@@ -53,6 +53,13 @@ export type Explanation = {
   /** Processed behind the watermark: later than the allowed lateness. */
   late: boolean;
   /**
+   * What placed it in its incident (attach and merge): `topology`, nearness in the CMDB;
+   * `text-time`, text and time beyond chance where the CMDB could not place it
+   * (textTimeAttaches; `chance` is then against any CI of the estate); `text`, text and time
+   * alone (textAloneAttaches). Absent for a new incident (and in explanations stored before).
+   */
+  basis?: EvidenceBasis;
+  /**
    * Resolves of an earlier firing of its fingerprint, delivered late, that it left firing: each
    * ended before its current firing began. Absent when none (and in explanations stored before).
    */
@@ -65,6 +72,9 @@ export type Explanation = {
   /** The above in one sentence. */
   message: string;
 };
+
+/** What placed an alert in its incident; see Explanation.basis. */
+export type EvidenceBasis = 'topology' | 'text-time' | 'text';
 
 /** One logical alert: one firing episode of one fingerprint. */
 export type EngineAlert = {
@@ -249,6 +259,7 @@ type Event = { seq: number; at: number; delivery: EngineDelivery };
 
 type Scored = {
   incident: Incident;
+  basis: EvidenceBasis;
   hops: number | null;
   /** The incident's CI it is near (its path is worked out for the chosen candidate only). */
   near: string | null;
@@ -589,11 +600,8 @@ export class CorrelationEngine {
     const scored = this.#scoreCandidates(state, at).sort(
       (a, b) => b.score - a.score || a.incident.id - b.incident.id,
     );
-    const above = scored.filter(
-      (s) =>
-        s.score >= this.config.attachThreshold &&
-        (s.hops !== null || this.config.textAloneAttaches),
-    );
+    // Only candidates that may attach are scored (see #scoreCandidates).
+    const above = scored.filter((s) => s.score >= this.config.attachThreshold);
     const best = above[0];
     if (best === undefined) {
       const incident = this.#open(at);
@@ -632,7 +640,7 @@ export class CorrelationEngine {
       best.near === null ? [] : (this.#topology.path(state.view.ci!, best.near) ?? [best.near]);
     const where =
       best.hops === null
-        ? 'not near in the CMDB'
+        ? this.#whereUnplaced(state)
         : best.hops === 0
           ? `same CI ${path[0]!}`
           : `${path.join(' – ')} (${best.hops} hop${best.hops === 1 ? '' : 's'})`;
@@ -646,11 +654,16 @@ export class CorrelationEngine {
       secondsSinceFirst,
       merged,
       late,
+      basis: best.basis,
       message:
         `${incidentName(best.incident.id)}: ${where}; text similarity ${round(best.text)}; ` +
-        `${secondsSinceFirst} s after its first alert; ` +
-        (best.hops !== null && this.config.chanceCorrection
-          ? `chance of a coincidence ${round(best.chance)}; `
+        `${secondsSinceFirst} s after its first alert` +
+        (best.basis === 'text-time'
+          ? `, ${Math.round(best.gap / SECOND)} s after its alert with that text; `
+          : '; ') +
+        (best.basis !== 'text' && this.config.chanceCorrection
+          ? `chance of a coincidence ${round(best.chance)}` +
+            (best.basis === 'text-time' ? ' (anywhere in the estate); ' : '; ')
           : '') +
         `score ${round(best.score)}` +
         (merged.length > 0 ? `; merged ${merged.join(', ')}` : ''),
@@ -666,6 +679,9 @@ export class CorrelationEngine {
    * a large incident match anything, and chain storms through noise.) A text-only candidate is
    * scored against the similar template and that template's latest alert in it, with no topology.
    * Topology closeness counts for 1 − the candidate's chance of a coincidence (see #chance).
+   * Where the CMDB says nothing of the alert (textTimeAttaches), text-similar incidents are
+   * candidates on text and time, counted for 1 − the chance of a coincidence anywhere in the
+   * estate (see #weighTextTime).
    */
   #scoreCandidates(state: AlertState, at: number): Scored[] {
     const found = new Map<number, Scored>();
@@ -688,31 +704,73 @@ export class CorrelationEngine {
           const incident = this.#live(id, at);
           if (incident === null) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          const chance = this.#chance(perCi, incident, near, hops, gap);
+          const chance = this.#chance(perCi, incident, this.#topology.within(near, hops), gap);
           const score = this.#weigh(hops, text, gap, chance);
-          keep({ incident, hops, near, text, gap, chance, score });
+          keep({ incident, basis: 'topology', hops, near, text, gap, chance, score });
         }
-    // Text-only candidates can decide nothing unless text alone may attach: the inverted-index
-    // search is the engine's single largest cost, so it runs only then.
-    if (!this.config.textAloneAttaches) return [...found.values()];
-    const similar = [
-      state.templateId,
-      ...this.#texts
-        .nearest(state.templateId, 10, this.config.textCandidateThreshold)
-        .map((m) => m.templateId),
-    ];
+    // Text-only candidates can decide nothing unless text may attach: the inverted-index search
+    // is the engine's single largest cost, so it runs only then.
+    const alone = this.config.textAloneAttaches;
+    if (!alone && !this.#textTimeApplies(ci, found)) return [...found.values()];
+    // Text and time go by the alert's own template only: nearest() over a template index rebuilt
+    // by a restore does not yet find what the uninterrupted one finds (a restored engine would
+    // decide differently), while the incidents holding one template are restored exactly.
+    const similar = alone
+      ? [
+          state.templateId,
+          ...this.#texts
+            .nearest(state.templateId, 10, this.config.textCandidateThreshold)
+            .map((m) => m.templateId),
+        ]
+      : [state.templateId];
     for (const templateId of similar) {
       const text = this.#texts.similarity(state.templateId, templateId);
       for (const [id, lastAt] of this.#recentByTemplate.get(templateId) ?? []) {
         const incident = this.#live(id, at);
-        if (incident === null || found.get(incident.id)?.hops != null) continue;
+        if (incident === null) continue;
+        // Text alone never outbids the CMDB; text and time beyond chance may (the CMDB is wrong).
+        if (alone && found.get(incident.id)?.hops != null) continue;
         const gap = Math.abs(at - lastAt);
         if (gap > this.config.windowMs) continue;
-        const score = this.#weigh(null, text, gap, 0);
-        keep({ incident, hops: null, near: null, text, gap, chance: 0, score });
+        if (alone) {
+          const score = this.#weigh(null, text, gap, 0);
+          keep({ incident, basis: 'text', hops: null, near: null, text, gap, chance: 0, score });
+          continue;
+        }
+        // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
+        const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
+        const chance = this.#chance(anywhere, incident, 1, gap);
+        const score = this.#weighTextTime(text, gap, chance);
+        keep({ incident, basis: 'text-time', hops: null, near: null, text, gap, chance, score });
       }
     }
     return [...found.values()];
+  }
+
+  /**
+   * Whether text and time may place an alert (textTimeAttaches): its CI is one the CMDB cannot
+   * place, or (`unmatched`) no incident near it in the CMDB would take it.
+   */
+  #textTimeApplies(ci: string | null, found: ReadonlyMap<number, Scored>): boolean {
+    switch (this.config.textTimeAttaches) {
+      case 'never':
+        return false;
+      case 'unplaced':
+        return ci === null || !this.#topology.placed(ci);
+      case 'unmatched':
+        for (const s of found.values()) if (s.score >= this.config.attachThreshold) return false;
+        return true;
+    }
+  }
+
+  /** How the explanation says where an alert placed without topology stands in the CMDB. */
+  #whereUnplaced(state: AlertState): string {
+    const ci = state.view.ci;
+    if (ci === null) return 'no CI to place in the CMDB';
+    if (this.#topology.resolve(ci) === null) return `${ci} not in the CMDB`;
+    return this.#topology.placed(ci)
+      ? 'not near in the CMDB'
+      : `${ci} has no relationship in the CMDB`;
   }
 
   /** The incident an id ended up in, if it still takes alerts at event time `at`. */
@@ -736,17 +794,18 @@ export class CorrelationEngine {
   }
 
   /**
-   * The chance that an alert `hops` from the incident's CI `near`, `gap` after that CI's alerts,
-   * is a coincidence rather than the incident's: of the two rates at which alerts come there, the
-   * share of the unrelated one. Unrelated alerts land within `hops` of `near` at the background
-   * rate per CI (`perCi`) times the CIs that close. The incident raises alerts at its own rate,
+   * The chance that an alert landing among `room` CIs around the incident (those within its hops
+   * of the incident's CI near it; the whole estate when the CMDB cannot place it), `gap` after
+   * the incident's alerts there, is a coincidence rather than the incident's: of the two rates at
+   * which alerts come there, the share of the unrelated one. Unrelated alerts land there at the
+   * background rate per CI (`perCi`) times the room. The incident raises alerts at its own rate,
    * its alerts over its span plus one decay time (a lone alert: one per decay time), faded by the
    * gap as the time proximity is. O(1): ball sizes are cached, the rate is taken once per alert.
    */
-  #chance(perCi: number, incident: Incident, near: string, hops: number, gap: number): number {
+  #chance(perCi: number, incident: Incident, room: number, gap: number): number {
     if (perCi <= 0) return 0;
     const { timeDecayMs } = this.config;
-    const unrelated = perCi * this.#topology.within(near, hops);
+    const unrelated = perCi * room;
     const own =
       (incident.alerts.length / (incident.lastAt - incident.firstAt + timeDecayMs)) *
       Math.exp(-gap / timeDecayMs);
@@ -765,6 +824,20 @@ export class CorrelationEngine {
     const total = weights.topology + weights.text + weights.time;
     const placed = weights.topology * topology * (1 - chance) + weights.time * time;
     return (placed + weights.text * text) / total;
+  }
+
+  /**
+   * The score of a text-time candidate: text similarity and time proximity weighted as in #weigh
+   * without topology (renormalized: the CMDB's silence is no evidence against), times 1 − the
+   * chance of a coincidence anywhere in the estate, so that only a burst that unrelated alerts
+   * rarely match can place an alert the CMDB cannot.
+   */
+  #weighTextTime(text: number, gap: number, chance: number): number {
+    const { weights, timeDecayMs } = this.config;
+    const total = weights.text + weights.time;
+    if (total <= 0) return 0;
+    const time = Math.exp(-gap / timeDecayMs);
+    return ((weights.text * text + weights.time * time) / total) * (1 - chance);
   }
 
   #open(at: number): Incident {

@@ -80,6 +80,15 @@ export class Topology {
     return ci ? (this.#names.get(ci.toLowerCase()) ?? null) : null;
   }
 
+  /**
+   * Whether the CMDB relates a CI to anything. One it does not know, or knows with no
+   * relationship (an orphan: its edges are missing), it cannot place: its distance to any other
+   * CI says nothing either way.
+   */
+  placed(ci: string): boolean {
+    return this.#adjacent.has(ci);
+  }
+
   /** Whether a CI is a hub: too connected to be traversed through. */
   isHub(ci: string): boolean {
     return (this.#adjacent.get(ci)?.length ?? 0) > this.options.hubDegree;

@@ -45,6 +45,10 @@ export const alert = z
         secondsSinceFirst: z.number(),
         merged: z.array(z.string()),
         late: z.boolean(),
+        basis: z.enum(['topology', 'text-time', 'text']).optional().meta({
+          description:
+            'What placed it in its incident: nearness in the CMDB, or text and time beyond chance where the CMDB could not place it (absent for a new incident).',
+        }),
         message: z.string(),
       })
       .nullable()

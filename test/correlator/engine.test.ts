@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateEstate } from '../../bench/correlation/estate.ts';
+import { defaultDegrade, degradeCmdb, generateEstate } from '../../bench/correlation/estate.ts';
 import { defaultStormOptions, generateStorm } from '../../bench/correlation/storms.ts';
 import type { AlertInput } from '../../correlator/alert.ts';
 import { resolveEngineConfig, type EngineConfig } from '../../correlator/engine/config.ts';
@@ -409,6 +409,96 @@ describe('the chance correction', () => {
   });
 });
 
+describe('text and time where the CMDB cannot place an alert', () => {
+  // The test CMDB with a VM it knows but relates to nothing (its edges are missing).
+  const withOrphan: EngineCmdb = { ...cmdb, cis: [...cmdb.cis, { name: 'vm-orphan' }] };
+  const storm = [
+    alert('f-db', 'db-ledger', 'Database db-ledger not accepting connections', 0),
+    alert('f-billing', 'app-billing', 'High HTTP 5xx rate on app-billing: 40 of 100', 40),
+  ];
+  const lookalike = (ci: string, seconds = 60) =>
+    alert(`f-${ci}`, ci, `Database ${ci} not accepting connections`, seconds);
+  const run = async (alerts: AlertInput[], config: Partial<EngineConfig> = {}) => {
+    const engine = await createCorrelationEngine(withOrphan, config);
+    alerts.forEach((a, seq) => engine.push({ seq, deliveredAt: a.startsAt!, alert: a }));
+    engine.flush();
+    const result = engine.result();
+    const last = result.alertOf.at(-1)!;
+    return { together: result.incidentOf.at(-1) === result.incidentOf[0], last };
+  };
+
+  it('attaches an alert on a CI with no relationship on similar text soon after, and says why', async () => {
+    const { together, last } = await run([...storm, lookalike('vm-orphan')]);
+    expect(together).toBe(true);
+    expect(last.explanation).toMatchObject({
+      decision: 'attach',
+      basis: 'text-time',
+      hops: null,
+      path: [],
+    });
+    expect(last.explanation.text).toBeGreaterThan(0.6);
+    // Two openers' worth of background against a storm of two alerts a minute apart.
+    expect(last.explanation.chance).toBeGreaterThan(0);
+    expect(last.explanation.chance).toBeLessThan(0.3);
+    expect(last.explanation.message).toMatch(
+      /vm-orphan has no relationship in the CMDB; text similarity [\d.]+; 60 s after its first alert, 60 s after its alert with that text; chance of a coincidence 0\.\d+ \(anywhere in the estate\); score 0\.\d+/,
+    );
+  });
+
+  it('attaches an alert on a CI the CMDB does not know the same way', async () => {
+    const { together, last } = await run([...storm, lookalike('vm-unknown')]);
+    expect(together).toBe(true);
+    expect(last.explanation.basis).toBe('text-time');
+    expect(last.explanation.message).toMatch(/vm-unknown not in the CMDB/);
+  });
+
+  it('leaves it alone when turned off, on dissimilar text, or long after', async () => {
+    expect(
+      (await run([...storm, lookalike('vm-orphan')], { textTimeAttaches: 'never' })).together,
+    ).toBe(false);
+    const other = alert(
+      'f-o',
+      'vm-orphan',
+      'Disk space low on /var/log of vm-orphan: 97% full',
+      60,
+    );
+    expect((await run([...storm, other])).together).toBe(false);
+    // Ten minutes after its last alert: time no longer beats the dissimilar-text storm's chance.
+    expect((await run([...storm, lookalike('vm-orphan', 40 + 14 * 60)])).together).toBe(false);
+  });
+
+  it('leaves it alone in a noisy estate: unrelated alerts land that soon anywhere', async () => {
+    const noise = leaves.map((leaf, i) =>
+      alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 29),
+    );
+    const later = [...storm, lookalike('vm-orphan')].map((a) => ({
+      ...a,
+      startsAt: new Date(Date.parse(a.startsAt!) + 1740_000).toISOString(),
+    }));
+    const { together, last } = await run([...noise, ...later]);
+    expect(together).toBe(false);
+    expect(last.explanation.decision).toBe('new');
+    expect(last.explanation.chance).toBeGreaterThan(0.5);
+  });
+
+  it('places a CI the CMDB relates elsewhere by topology only, unless told to (unmatched)', async () => {
+    // cache-far is 3 hops from nothing of the storm (the core router is a hub, never crossed).
+    const placed = [...storm, lookalike('cache-far')];
+    expect((await run(placed)).together).toBe(false);
+    const unmatched = await run(placed, { textTimeAttaches: 'unmatched' });
+    expect(unmatched.together).toBe(true);
+    expect(unmatched.last.explanation.basis).toBe('text-time');
+    expect(unmatched.last.explanation.message).toMatch(/not near in the CMDB/);
+  });
+
+  it('refuses an unknown mode', () => {
+    expect(() =>
+      resolveEngineConfig({ textTimeAttaches: 'sometimes' as EngineConfig['textTimeAttaches'] }),
+    ).toThrow(/textTimeAttaches must be one of never, unplaced, unmatched/);
+    expect(resolveEngineConfig({}).textTimeAttaches).toBe('unplaced');
+  });
+});
+
 /** An alert row as the live correlator stores it (correlator/live.ts #write). */
 type StoredAlertRow = {
   key: string;
@@ -605,6 +695,8 @@ const storms = {
   long: stormOf(1.25, 30, 150),
   // Tier C's background: ten times tier A's noise, where the chance correction decides.
   noisy: stormOf(0.25, 60, 8000),
+  // Twice the busy storm's faults for half a day: enough for a degraded CMDB's orphans to alert.
+  dense: stormOf(0.25, 240, 400),
 };
 
 /** Nine cuts on batch boundaries, at every tenth of a stream. */
@@ -682,6 +774,24 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     },
     60_000,
   );
+
+  it('places alerts the CMDB cannot place by text and time as the engine that never stopped', async () => {
+    // Tier B's CMDB: a fifth of the edges missing, so some CIs have none left.
+    const degraded = degradeCmdb(stormEstate, defaultDegrade);
+    const stream = storms.dense;
+    const uninterrupted = await stored(stream, [], { cmdb: degraded });
+    const alerts = [...uninterrupted.alerts.values()].map((row) => row.view);
+    expect(alerts.filter((a) => a.explanation.basis === 'text-time').length).toBeGreaterThanOrEqual(
+      1,
+    );
+    for (const cut of cutsOf(stream).filter((_, i) => i % 2 === 0)) {
+      const restored = await stored(stream, [cut], { cmdb: degraded });
+      expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(
+        uninterrupted.decisions(),
+      );
+      expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
+    }
+  }, 60_000);
 
   it('decides differently without the text statistics or the incidents resolved recently', async () => {
     // What each part is worth on the busy stream: leave it out and later decisions change.

@@ -20,7 +20,9 @@ describe('Elasticsearch down while alerts arrive', () => {
   it('accepts and correlates everything, answers search with 503, and catches up when it returns', async () => {
     await proxy.cut();
     const alerts = Array.from({ length: 50 }, (_, i) => ({
-      title: `Outage probe ${i}`,
+      // One symptom per CI: these CIs are in no CMDB, so alerts alike in text and time would
+      // join one incident (the engine's textTimeAttaches).
+      title: `${['Disk full', 'Certificate expired', 'Backup failed', 'Queue stuck', 'Login errors'][i % 5]!} outage probe ${i}`,
       ci: `svc-${i % 5}`,
       labels: { probe: 'es-outage' },
     }));
