@@ -90,6 +90,18 @@ export type EngineConfig = {
   /** This many firing/resolved changes within flapWindowMs mark an alert as flapping. */
   flapChanges: number;
   flapWindowMs: number;
+  /**
+   * How a root-cause candidate's dependents weigh. Off: by coverage alone, the share of the
+   * incident's alerting CIs that are or depend on it, so a hub everything depends on covers every
+   * incident. On: by how much of which CIs alert its impact set (itself and its dependents within
+   * dependencyDepth) explains, beyond chance: the mutual information between "in its impact set"
+   * and "alerting" over the CMDB's CIs, as a share of the uncertainty of which CIs alert (0: no
+   * better than a random set of its size; 1: its impact set is exactly the alerting CIs). It
+   * rewards covering the alerting CIs and a share of the impact set alerting, both against what
+   * a random set of that size would do, so a hub is not blamed for alerts a narrower failure
+   * explains, and is still blamed when only it explains them.
+   */
+  rootCauseSpecificity: boolean;
   /** Root-cause bonus for a candidate CI that is itself alerting. */
   alertingBonus: number;
   /** Root-cause bonus for the CI that alerted first in the incident. */
@@ -143,6 +155,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   refireGraceMs: 15 * MINUTE,
   flapChanges: 4,
   flapWindowMs: 30 * MINUTE,
+  rootCauseSpecificity: true,
   alertingBonus: 0.15,
   firstAlertBonus: 0.1,
   rootCauseCandidates: 3,

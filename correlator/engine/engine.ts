@@ -1244,8 +1244,10 @@ export class CorrelationEngine {
 
   /**
    * Ranks the incident's CIs and their shared dependencies (within dependencyDepth, depended on by
-   * at least two alerting CIs): score = share of the alerting CIs that are or depend on the
-   * candidate, plus a bonus for alerting, plus one for alerting first. Ties: earlier alert, name.
+   * at least two alerting CIs): score = how well the candidate's impact set (itself and what
+   * depends on it) explains which CIs alert (rootCauseSpecificity; otherwise the share of the
+   * alerting CIs that are or depend on it), plus a bonus for alerting, plus one for alerting
+   * first. Ties: earlier alert, name.
    */
   #rankRootCauses(incident: Incident): RootCauseCandidate[] {
     const alerting = [...incident.cis.entries()].sort((a, b) => a[1] - b[1] || byName(a[0], b[0]));
@@ -1261,33 +1263,53 @@ export class CorrelationEngine {
       cover(ci, ci);
       for (const dependency of this.#topology.dependencies(ci).keys()) cover(dependency, ci);
     }
-    const ranked: { ci: string; score: number; at: number; covered: string[] }[] = [];
+    // The CIs an alert could be on: the CMDB's, and any alerting CI under a name it lacks.
+    const universe = Math.max(this.#topology.size, alerting.length);
+    const ranked: {
+      ci: string;
+      score: number;
+      at: number;
+      covered: string[];
+      impact: number;
+    }[] = [];
     for (const [ci, covered] of dependents) {
       const at = incident.cis.get(ci);
       if (at === undefined && covered.length < 2) continue;
-      const share = covered.length / alerting.length;
+      // Every CI that covers it depends on it, so its impact set holds them all.
+      const impact = Math.min(
+        Math.max(1 + this.#topology.dependentCount(ci), covered.length),
+        universe,
+      );
+      const fit = this.config.rootCauseSpecificity
+        ? explainedShare(covered.length, impact, alerting.length, universe)
+        : covered.length / alerting.length;
       const score =
-        share +
+        fit +
         (at === undefined ? 0 : this.config.alertingBonus) +
         (ci === first ? this.config.firstAlertBonus : 0);
-      ranked.push({ ci, score: round(score), at: at ?? Infinity, covered });
+      ranked.push({ ci, score: round(score), at: at ?? Infinity, covered, impact });
     }
     ranked.sort((a, b) => b.score - a.score || a.at - b.at || byName(a.ci, b.ci));
     // The reasons of the candidates kept only: an incident's CIs may have thousands.
-    return ranked.slice(0, this.config.rootCauseCandidates).map(({ ci, score, at, covered }) => {
-      const others = covered.filter((c) => c !== ci);
-      const reason =
-        `${others.length} of ${alerting.length} alerting CIs depend on it` +
-        (others.length > 0
-          ? ` (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''})`
-          : '') +
-        (at === Infinity
-          ? '; not alerting itself'
-          : ci === first
-            ? '; alerted first'
-            : '; alerting');
-      return { ci, score, reason };
-    });
+    return ranked
+      .slice(0, this.config.rootCauseCandidates)
+      .map(({ ci, score, at, covered, impact }) => {
+        const others = covered.filter((c) => c !== ci);
+        const reason =
+          `${others.length} of ${alerting.length} alerting CIs depend on it` +
+          (others.length > 0
+            ? ` (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''})`
+            : '') +
+          (impact > 1
+            ? `; ${others.length} of its ${impact - 1} dependents alert`
+            : '; nothing depends on it') +
+          (at === Infinity
+            ? '; not alerting itself'
+            : ci === first
+              ? '; alerted first'
+              : '; alerting');
+        return { ci, score, reason };
+      });
   }
 
   /**
@@ -1433,6 +1455,38 @@ function incidentName(id: number): string {
 
 function incidentNumber(name: string): number {
   return Number(name.slice(1));
+}
+
+/**
+ * How much of which CIs alert a candidate's impact set explains: the mutual information between
+ * "in the impact set" and "alerting" over `universe` CIs, over the entropy of "alerting" (Theil's
+ * uncertainty coefficient, 0..1). `covered` of the `alerting` CIs are among the `impact` CIs of
+ * the set. 0 when the overlap is no more than a random set of that size would get (information
+ * counts either way, but a cause that makes its dependents alert less than chance is none); 1
+ * when the set is exactly the alerting CIs. Both halves count: an alerting CI outside the set and
+ * a silent CI inside it each cost, against chance, so neither coverage nor a small set wins
+ * alone.
+ */
+function explainedShare(covered: number, impact: number, alerting: number, universe: number) {
+  const entropy = -plogp(alerting, universe) - plogp(universe - alerting, universe);
+  if (entropy <= 0) return covered / alerting;
+  // No better than chance (which also covers a set as large as the universe: it tells nothing).
+  if (covered * universe <= impact * alerting) return 0;
+  const cells = [
+    [covered, impact, alerting],
+    [impact - covered, impact, universe - alerting],
+    [alerting - covered, universe - impact, alerting],
+    [universe - impact - alerting + covered, universe - impact, universe - alerting],
+  ] as const;
+  let information = 0;
+  for (const [observed, row, column] of cells)
+    if (observed > 0) information += observed * Math.log((observed * universe) / (row * column));
+  return Math.min(1, information / entropy);
+}
+
+/** n·ln(n/total), 0 for n = 0. */
+function plogp(n: number, total: number): number {
+  return n > 0 ? n * Math.log(n / total) : 0;
 }
 
 function round(x: number): number {

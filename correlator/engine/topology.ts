@@ -43,6 +43,9 @@ export class Topology {
   /** How many CIs the CMDB has (aliases not counted). */
   readonly size: number;
   readonly #dependencies = new Map<string, Map<string, number>>();
+  /** What needs each CI directly (the impact direction reversed), sorted by name. */
+  readonly #neededBy = new Map<string, string[]>();
+  readonly #dependentCounts = new Map<string, number>();
 
   /** Indexes a CMDB snapshot; nothing is searched until asked. */
   constructor(
@@ -69,10 +72,14 @@ export class Topology {
       if (r.source === r.target) continue;
       add(this.#adjacent, r.source, r.target);
       add(this.#adjacent, r.target, r.source);
-      if (r.type !== 'connected_to') add(this.#needs, r.source, r.target);
+      if (r.type !== 'connected_to') {
+        add(this.#needs, r.source, r.target);
+        add(this.#neededBy, r.target, r.source);
+      }
     }
     for (const list of this.#adjacent.values()) list.sort(byName);
     for (const list of this.#needs.values()) list.sort(byName);
+    for (const list of this.#neededBy.values()) list.sort(byName);
   }
 
   /** The CMDB name of what an alert calls its CI (name, FQDN, IP, instance id); null if unknown. */
@@ -202,6 +209,33 @@ export class Topology {
     }
     this.#dependencies.set(ci, found);
     return found;
+  }
+
+  /**
+   * How many CIs depend on one within dependencyDepth: those whose dependencies() include it (the
+   * same search reversed, hubs other than the CI itself not crossed). What a failure of the CI
+   * could reach. Cached as a count: only the size is asked for.
+   */
+  dependentCount(ci: string): number {
+    const known = this.#dependentCounts.get(ci);
+    if (known !== undefined) return known;
+    if (!this.#neededBy.has(ci)) return 0;
+    const found = new Set<string>();
+    let frontier = [ci];
+    for (let hops = 1; hops <= this.options.dependencyDepth && frontier.length > 0; hops++) {
+      const next: string[] = [];
+      for (const x of frontier) {
+        if (x !== ci && this.isHub(x)) continue;
+        for (const y of this.#neededBy.get(x) ?? [])
+          if (y !== ci && !found.has(y)) {
+            found.add(y);
+            next.push(y);
+          }
+      }
+      frontier = next;
+    }
+    this.#dependentCounts.set(ci, found.size);
+    return found.size;
   }
 }
 

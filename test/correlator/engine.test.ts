@@ -499,6 +499,112 @@ describe('text and time where the CMDB cannot place an alert', () => {
   });
 });
 
+describe('root-cause ranking', () => {
+  // One data centre behind core-1, a hub everything in it depends on (60 one-off leaves, a
+  // database host and six application hosts, and a switch); a second one behind core-2, so that
+  // core-1's dependents are not the whole CMDB. db-a runs on host-a and six apps depend on it
+  // (each runs on its own host); six hosts on switch sw, each with an app.
+  const n = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  const [apps, appHosts, swHosts, swApps] = [n('app', 6), n('hx', 6), n('hs', 6), n('app-s', 6)];
+  const [rackLeaves, farLeaves] = [n('leaf', 60), n('far', 100)];
+  const needs = (source: string, target: string, type = 'depends_on') => ({ source, target, type });
+  const dc: EngineCmdb = {
+    cis: [
+      'core-1',
+      'core-2',
+      'db-a',
+      'host-a',
+      'sw',
+      ...apps,
+      ...appHosts,
+      ...swHosts,
+      ...swApps,
+      ...rackLeaves,
+      ...farLeaves,
+    ].map((name) => ({ name })),
+    relationships: [
+      needs('db-a', 'host-a', 'runs_on'),
+      needs('host-a', 'core-1'),
+      ...apps.flatMap((app, i) => [
+        needs(app, 'db-a'),
+        needs(app, appHosts[i]!, 'runs_on'),
+        needs(appHosts[i]!, 'core-1'),
+      ]),
+      needs('sw', 'core-1'),
+      ...swHosts.flatMap((host, i) => [needs(host, 'sw'), needs(swApps[i]!, host, 'runs_on')]),
+      ...rackLeaves.map((leaf) => needs(leaf, 'core-1')),
+      ...farLeaves.map((leaf) => needs(leaf, 'core-2')),
+    ],
+  };
+
+  /**
+   * The root causes of one incident of alerts on these CIs (a minute apart, in this order), put
+   * together by a person's merge, so that only the ranking is under test and not the clustering;
+   * every candidate kept.
+   */
+  const rank = async (cis: readonly string[], config: Partial<EngineConfig> = {}) => {
+    const engine = await createCorrelationEngine(dc, { rootCauseCandidates: 100, ...config });
+    cis.forEach((ci, seq) => {
+      const a = alert(`f-${ci}`, ci, `Service check failed on ${ci}`, seq * 60);
+      engine.push({ seq, deliveredAt: a.startsAt!, alert: a });
+    });
+    engine.flush();
+    const names = [...new Set(engine.result().incidentOf)].filter((i) => i !== null);
+    engine.mergeIncidents(names.slice(1), names[0]!);
+    const incidents = engine.result().incidents.filter((i) => i.alerts.length > 0);
+    expect(incidents).toHaveLength(1);
+    return incidents[0]!.rootCause;
+  };
+
+  it('ranks an alerting database whose dependents explain the incident above the silent hub', async () => {
+    // The database's apps alert (one before it), and two unrelated leaves behind the hub join in.
+    const cis = ['app-1', 'db-a', 'app-2', 'app-3', 'app-4', 'app-5', 'leaf-7', 'leaf-8'];
+    const ranked = await rank(cis);
+    expect(ranked[0]).toMatchObject({
+      ci: 'db-a',
+      reason:
+        '5 of 8 alerting CIs depend on it (app-1, app-2, app-3, app-4, app-5); ' +
+        '5 of its 6 dependents alert; alerting',
+    });
+    const hub = ranked.find((c) => c.ci === 'core-1');
+    expect(hub?.reason).toMatch(
+      /^8 of 8 alerting CIs depend on it .*; 8 of its 87 dependents alert; not alerting itself$/,
+    );
+    // By coverage alone the hub, which explains every alert, wins.
+    const byCoverage = await rank(cis, { rootCauseSpecificity: false });
+    expect(byCoverage[0]?.ci).toBe('core-1');
+  });
+
+  it('still ranks first a silent switch that is the common cause of most of its dependents', async () => {
+    const cis = ['hs-1', 'app-s-1', 'hs-2', 'hs-3', 'app-s-2', 'hs-4', 'hs-5'];
+    const ranked = await rank(cis);
+    expect(ranked[0]?.ci).toBe('sw');
+    expect(ranked[0]?.reason).toMatch(
+      /^7 of 7 alerting CIs depend on it .*; 7 of its 12 dependents alert; not alerting itself$/,
+    );
+    // The hub covers them as well, but most of what depends on it is quiet.
+    expect(ranked.findIndex((c) => c.ci === 'core-1')).toBeGreaterThan(0);
+    // Alerting (and first) does not make one host, which explains two alerts, the cause.
+    expect(ranked.find((c) => c.ci === 'hs-1')?.reason).toMatch(/^1 of 7 .*; alerted first$/);
+    expect(ranked.findIndex((c) => c.ci === 'hs-1')).toBeGreaterThan(0);
+  });
+
+  it('ranks the silent hub first when only it explains alerts all over its dependents', async () => {
+    const ranked = await rank(rackLeaves.slice(0, 30));
+    expect(ranked[0]?.ci).toBe('core-1');
+    expect(ranked[0]?.reason).toMatch(/^30 of 30 alerting CIs depend on it .*; 30 of its 87 /);
+  });
+
+  it('ranks a lone alerting CI as its own root cause, whatever it depends on', async () => {
+    const ranked = await rank(['app-3']);
+    expect(ranked.map((c) => c.ci)).toEqual(['app-3']);
+    expect(ranked[0]?.reason).toBe(
+      '0 of 1 alerting CIs depend on it; nothing depends on it; alerted first',
+    );
+  });
+});
+
 /** An alert row as the live correlator stores it (correlator/live.ts #write). */
 type StoredAlertRow = {
   key: string;
