@@ -712,9 +712,9 @@ export class CorrelationEngine {
     // is the engine's single largest cost, so it runs only then.
     const alone = this.config.textAloneAttaches;
     if (!alone && !this.#textTimeApplies(ci, found)) return [...found.values()];
-    // Text and time go by the alert's own template only: nearest() over a template index rebuilt
-    // by a restore does not yet find what the uninterrupted one finds (a restored engine would
-    // decide differently), while the incidents holding one template are restored exactly.
+    // Text and time go by the alert's own template only. A restored index answers nearest() as
+    // the uninterrupted one does (the restore divergence once blamed on it came from merged
+    // incidents' lookups; see #merge), but placing alerts by lookalike templates is unmeasured.
     const similar = alone
       ? [
           state.templateId,
@@ -907,11 +907,42 @@ export class CorrelationEngine {
     this.#mergedLog.push({ from: incidentName(from.id), into: incidentName(into.id) });
     into.firstAt = Math.min(into.firstAt, from.firstAt);
     into.lastAt = Math.max(into.lastAt, from.lastAt);
-    for (const [ci, at] of from.cis) into.cis.set(ci, Math.min(into.cis.get(ci) ?? Infinity, at));
-    for (const [t, n] of from.templates) into.templates.set(t, (into.templates.get(t) ?? 0) + n);
+    for (const [ci, at] of from.cis) {
+      into.cis.set(ci, Math.min(into.cis.get(ci) ?? Infinity, at));
+      this.#foldCiEntry(ci, from.id, into.id);
+    }
+    for (const [t, n] of from.templates) {
+      into.templates.set(t, (into.templates.get(t) ?? 0) + n);
+      const byIncident = this.#recentByTemplate.get(t);
+      const lastAt = byIncident?.get(from.id);
+      if (byIncident === undefined || lastAt === undefined) continue;
+      byIncident.delete(from.id);
+      touch(this.#recentByTemplate, t, into.id, lastAt);
+    }
     this.#incidents.delete(from.id);
     this.#mergedInto.set(from.id, into.id);
     this.#lifecycle(into, into.lastAt);
+  }
+
+  /**
+   * Moves an absorbed incident's lookup entry on a CI into its target's: one entry per live
+   * incident and CI, spanning all its alerts there, as a restore (which knows only the incident
+   * its alerts ended up in) rebuilds it. Two entries would score the incident by the better of
+   * two partial spans and template sets, which a restored engine cannot reproduce.
+   */
+  #foldCiEntry(ci: string, from: number, into: number): void {
+    const byIncident = this.#recentByCi.get(ci);
+    const moved = byIncident?.get(from);
+    if (byIncident === undefined || moved === undefined) return;
+    byIncident.delete(from);
+    const entry = byIncident.get(into);
+    if (entry === undefined) {
+      byIncident.set(into, moved);
+      return;
+    }
+    entry.firstAt = Math.min(entry.firstAt, moved.firstAt);
+    entry.lastAt = Math.max(entry.lastAt, moved.lastAt);
+    for (const t of moved.templates) entry.templates.add(t);
   }
 
   #find(id: number): number {

@@ -803,6 +803,8 @@ const storms = {
   noisy: stormOf(0.25, 60, 8000),
   // Twice the busy storm's faults for half a day: enough for a degraded CMDB's orphans to alert.
   dense: stormOf(0.25, 240, 400),
+  // Twice the busy storm's faults for twice as long: cascades close enough to merge.
+  merging: stormOf(0.5, 120, 400),
 };
 
 /** Nine cuts on batch boundaries, at every tenth of a stream. */
@@ -817,15 +819,20 @@ function cutsOf(stream: readonly EngineDelivery[]): number[] {
 async function stored(
   stream: readonly EngineDelivery[],
   cuts: readonly number[],
-  options: { parts?: RestoreParts; cmdb?: EngineCmdb; batch?: number } = {},
+  options: {
+    parts?: RestoreParts;
+    cmdb?: EngineCmdb;
+    batch?: number;
+    config?: Partial<EngineConfig>;
+  } = {},
 ): Promise<Storage> {
-  const { parts = faithful, cmdb: on = stormEstate, batch: size = 25 } = options;
+  const { parts = faithful, cmdb: on = stormEstate, batch: size = 25, config = {} } = options;
   const mode = { recordDeliveries: false, evict: true };
   const storage = new Storage();
-  let engine = await createCorrelationEngine(on, {}, mode);
+  let engine = await createCorrelationEngine(on, config, mode);
   for (let from = 0; from < stream.length; from += size) {
     if (cuts.includes(from)) {
-      engine = await createCorrelationEngine(on, {}, mode);
+      engine = await createCorrelationEngine(on, config, mode);
       storage.restore(engine, parts);
     }
     const batch = stream.slice(from, from + size);
@@ -857,6 +864,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     { name: 'busy', stream: storms.busy, expired: 0 },
     { name: 'long', stream: storms.long, expired: 1 },
     { name: 'noisy', stream: storms.noisy, expired: 0 },
+    { name: 'merging', stream: storms.merging, expired: 0 },
   ])(
     'decides every later alert and incident as the engine that never stopped ($name storm, at every tenth)',
     async ({ stream, expired }) => {
@@ -898,6 +906,31 @@ describe('an engine restored mid-stream from what the live correlator stores', (
       expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
     }
   }, 60_000);
+
+  it.each([
+    { setting: 'textAloneAttaches', config: { textAloneAttaches: true } },
+    { setting: 'textTimeAttaches unmatched', config: { textTimeAttaches: 'unmatched' as const } },
+  ])(
+    'finds text-similar incidents as the engine that never stopped, merged ones too ($setting)',
+    async ({ config }) => {
+      const degraded = degradeCmdb(stormEstate, defaultDegrade);
+      const stream = storms.dense;
+      const options = { cmdb: degraded, config };
+      const uninterrupted = await stored(stream, [], options);
+      const alerts = [...uninterrupted.alerts.values()].map((row) => row.view);
+      // Merges leave an incident with the lookups of the ones it absorbed, which a restore
+      // rebuilds as one (the incident its alerts ended up in).
+      expect(alerts.filter((a) => a.explanation.decision === 'merge').length).toBeGreaterThan(0);
+      for (const cut of cutsOf(stream)) {
+        const restored = await stored(stream, [cut], options);
+        expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(
+          uninterrupted.decisions(),
+        );
+        expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
+      }
+    },
+    60_000,
+  );
 
   it('decides differently without the text statistics or the incidents resolved recently', async () => {
     // What each part is worth on the busy stream: leave it out and later decisions change.
