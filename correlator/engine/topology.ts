@@ -192,21 +192,7 @@ export class Topology {
   dependencies(ci: string): ReadonlyMap<string, number> {
     const known = this.#dependencies.get(ci);
     if (known) return known;
-    if (!this.#needs.has(ci)) return new Map();
-    const found = new Map<string, number>();
-    let frontier = [ci];
-    for (let hops = 1; hops <= this.options.dependencyDepth && frontier.length > 0; hops++) {
-      const next: string[] = [];
-      for (const x of frontier) {
-        if (x !== ci && this.isHub(x)) continue;
-        for (const y of this.#needs.get(x) ?? [])
-          if (y !== ci && !found.has(y)) {
-            found.set(y, hops);
-            next.push(y);
-          }
-      }
-      frontier = next;
-    }
+    const found = this.#reach(ci, this.#needs);
     this.#dependencies.set(ci, found);
     return found;
   }
@@ -219,23 +205,32 @@ export class Topology {
   dependentCount(ci: string): number {
     const known = this.#dependentCounts.get(ci);
     if (known !== undefined) return known;
-    if (!this.#neededBy.has(ci)) return 0;
-    const found = new Set<string>();
+    const count = this.#reach(ci, this.#neededBy).size;
+    this.#dependentCounts.set(ci, count);
+    return count;
+  }
+
+  /**
+   * The CIs reached from one along these edges within dependencyDepth hops, with the hops to
+   * each; a hub other than the start is reached but not crossed; the start is not included.
+   */
+  #reach(ci: string, edges: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+    const found = new Map<string, number>();
+    if (!edges.has(ci)) return found;
     let frontier = [ci];
     for (let hops = 1; hops <= this.options.dependencyDepth && frontier.length > 0; hops++) {
       const next: string[] = [];
       for (const x of frontier) {
         if (x !== ci && this.isHub(x)) continue;
-        for (const y of this.#neededBy.get(x) ?? [])
+        for (const y of edges.get(x) ?? [])
           if (y !== ci && !found.has(y)) {
-            found.add(y);
+            found.set(y, hops);
             next.push(y);
           }
       }
       frontier = next;
     }
-    this.#dependentCounts.set(ci, found.size);
-    return found.size;
+    return found;
   }
 }
 

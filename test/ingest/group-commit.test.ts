@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createGroupCommit } from '../../ingest/group-commit.ts';
+import { createGroupCommit, type GroupCommitOptions } from '../../ingest/group-commit.ts';
 
-/** A flush whose every call is recorded and held until the test lets it return. */
-function heldFlush() {
+/**
+ * A group commit whose flushes are recorded and held until the test lets each return (by default
+ * one flush at a time, of up to 100 items, 100 waiting).
+ */
+function heldCommit(options: Partial<GroupCommitOptions> = {}) {
   const calls: { items: number[]; release(): void; fail(err: Error): void }[] = [];
   const flush = (items: number[]) =>
     new Promise<string[]>((resolve, reject) => {
@@ -12,19 +15,20 @@ function heldFlush() {
         fail: reject,
       });
     });
-  return { calls, flush };
+  const commit = createGroupCommit(flush, {
+    maxBatch: 100,
+    maxInFlight: 1,
+    maxQueuedWeight: 100,
+    ...options,
+  });
+  return { calls, commit };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('group commit', () => {
   it('flushes a lone item at once, and what arrives meanwhile together in the next flush', async () => {
-    const { calls, flush } = heldFlush();
-    const commit = createGroupCommit(flush, {
-      maxBatch: 100,
-      maxInFlight: 1,
-      maxQueuedWeight: 100,
-    });
+    const { calls, commit } = heldCommit();
     const first = commit.submit(1, 1)!;
     expect(calls.map((c) => c.items)).toEqual([[1]]);
     const later = [2, 3, 4].map((i) => commit.submit(i, 1)!);
@@ -40,13 +44,7 @@ describe('group commit', () => {
   });
 
   it('starts a further flush beside one in flight only once minConcurrentBatch items wait', async () => {
-    const { calls, flush } = heldFlush();
-    const commit = createGroupCommit(flush, {
-      maxBatch: 100,
-      maxInFlight: 3,
-      maxQueuedWeight: 100,
-      minConcurrentBatch: 3,
-    });
+    const { calls, commit } = heldCommit({ maxInFlight: 3, minConcurrentBatch: 3 });
     const all = [commit.submit(1, 1)!];
     all.push(commit.submit(2, 1)!, commit.submit(3, 1)!);
     expect(
@@ -75,8 +73,7 @@ describe('group commit', () => {
   });
 
   it('refuses an item when the waiting weight would pass maxQueuedWeight', () => {
-    const { calls, flush } = heldFlush();
-    const commit = createGroupCommit(flush, { maxBatch: 100, maxInFlight: 1, maxQueuedWeight: 10 });
+    const { calls, commit } = heldCommit({ maxQueuedWeight: 10 });
     void commit.submit(1, 8); // in flight: not waiting
     void commit.submit(2, 6);
     expect(commit.submit(3, 5), 'waiting 6 + 5 > 10').toBeNull();
@@ -86,12 +83,7 @@ describe('group commit', () => {
   });
 
   it('rejects every item of a failed flush, and goes on with the next', async () => {
-    const { calls, flush } = heldFlush();
-    const commit = createGroupCommit(flush, {
-      maxBatch: 100,
-      maxInFlight: 1,
-      maxQueuedWeight: 100,
-    });
+    const { calls, commit } = heldCommit();
     const failed = commit.submit(1, 1)!;
     const next = commit.submit(2, 1)!;
     calls[0]!.fail(new Error('database away'));
