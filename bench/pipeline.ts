@@ -241,7 +241,16 @@ async function maxInboxId(pool: ReturnType<typeof createPool>): Promise<string> 
 }
 
 /** The correlator's process metrics, from its /metrics (prom-client's default metrics). */
-async function correlatorMemory(): Promise<{ rssMb: number; heapMb: number }> {
+/**
+ * The correlator's memory from its /metrics: resident set, V8 heap used and committed, and
+ * memory outside the V8 heap (Buffers, native): where RSS grows when the used heap does not.
+ */
+async function correlatorMemory(): Promise<{
+  rssMb: number;
+  heapMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}> {
   const text = await (await fetch(`http://127.0.0.1:${ports.correlator}/metrics`)).text();
   const metric = (name: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -250,6 +259,8 @@ async function correlatorMemory(): Promise<{ rssMb: number; heapMb: number }> {
   return {
     rssMb: metric('tocsin_process_resident_memory_bytes'),
     heapMb: metric('tocsin_nodejs_heap_size_used_bytes'),
+    heapTotalMb: metric('tocsin_nodejs_heap_size_total_bytes'),
+    externalMb: metric('tocsin_nodejs_external_memory_bytes'),
   };
 }
 
@@ -301,7 +312,14 @@ const services = args['profile-services']
   : startProcess(tsx, ['services/main.ts'], env(ports.services));
 let correlator: StartedProcess | null = null;
 const results: Record<string, unknown> = {};
-const memory: { atSeconds: number; rssMb: number; heapMb: number; pending: number }[] = [];
+const memory: {
+  atSeconds: number;
+  rssMb: number;
+  heapMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  pending: number;
+}[] = [];
 const probes: Probe[] = [];
 const ingestRtt: number[] = [];
 const pollRtt: number[] = [];
@@ -601,6 +619,11 @@ const table: [string, string, string][] = [
   [
     '(c) correlator heap used start → end (max)',
     `${fmt(mem.start?.heapMb)} → ${fmt(mem.end?.heapMb)} (${fmt(mem.maxHeapMb)}) MB`,
+    '',
+  ],
+  [
+    '(c) correlator heap committed / outside the heap, start → end',
+    `${fmt(mem.start?.heapTotalMb)} → ${fmt(mem.end?.heapTotalMb)} / ${fmt(mem.start?.externalMb)} → ${fmt(mem.end?.externalMb)} MB`,
     '',
   ],
   [
