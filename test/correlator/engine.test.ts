@@ -842,6 +842,23 @@ async function stored(
   return storage;
 }
 
+/**
+ * Expects an engine restored at each cut to store the same decisions and incidents as the one
+ * that never stopped.
+ */
+async function expectRestoredAlike(
+  stream: readonly EngineDelivery[],
+  cuts: readonly number[],
+  uninterrupted: Storage,
+  options: Parameters<typeof stored>[2] = {},
+): Promise<void> {
+  for (const cut of cuts) {
+    const restored = await stored(stream, [cut], options);
+    expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(uninterrupted.decisions());
+    expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
+  }
+}
+
 /** How many stored alerts decide differently from the reference, and in which fields. */
 function differences(reference: Storage, other: Storage): Record<string, number> {
   const left = reference.decisions();
@@ -875,13 +892,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
       expect(alerts.filter((a) => a.changes >= 4).length).toBeGreaterThan(0);
       expect(alerts.filter((a) => a.expired).length).toBeGreaterThanOrEqual(expired);
       const cuts = cutsOf(stream);
-      for (const cut of cuts) {
-        const restored = await stored(stream, [cut]);
-        expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(
-          uninterrupted.decisions(),
-        );
-        expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
-      }
+      await expectRestoredAlike(stream, cuts, uninterrupted);
       // A restored engine restored again.
       const twice = await stored(stream, [cuts[2]!, cuts[6]!]);
       expect(twice.decisions()).toEqual(uninterrupted.decisions());
@@ -898,13 +909,12 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     expect(alerts.filter((a) => a.explanation.basis === 'text-time').length).toBeGreaterThanOrEqual(
       1,
     );
-    for (const cut of cutsOf(stream).filter((_, i) => i % 2 === 0)) {
-      const restored = await stored(stream, [cut], { cmdb: degraded });
-      expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(
-        uninterrupted.decisions(),
-      );
-      expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
-    }
+    await expectRestoredAlike(
+      stream,
+      cutsOf(stream).filter((_, i) => i % 2 === 0),
+      uninterrupted,
+      { cmdb: degraded },
+    );
   }, 60_000);
 
   it.each([
@@ -921,13 +931,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
       // Merges leave an incident with the lookups of the ones it absorbed, which a restore
       // rebuilds as one (the incident its alerts ended up in).
       expect(alerts.filter((a) => a.explanation.decision === 'merge').length).toBeGreaterThan(0);
-      for (const cut of cutsOf(stream)) {
-        const restored = await stored(stream, [cut], options);
-        expect(restored.decisions(), `restored at delivery ${cut}`).toEqual(
-          uninterrupted.decisions(),
-        );
-        expect(restored.incidents, `restored at delivery ${cut}`).toEqual(uninterrupted.incidents);
-      }
+      await expectRestoredAlike(stream, cutsOf(stream), uninterrupted, options);
     },
     60_000,
   );
@@ -1033,11 +1037,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     });
     // Its incident, with nothing else firing or flapping, resolves instead of staying open.
     expect(uninterrupted.incidents.get('I1')?.state).toBe('resolving');
-    for (const cut of [6, 7]) {
-      const restored = await stored(stream, [cut], options);
-      expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
-      expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
-    }
+    await expectRestoredAlike(stream, [6, 7], uninterrupted, options);
   });
 
   it('leaves a flapping alert firing on a late resolve of its earlier firing, restored or not', async () => {
@@ -1067,11 +1067,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     expect(row.view).toMatchObject({ firing: false, changes: 3, deliveries: 5 });
     expect(row.view.explanation.ignoredLateResolves).toBe(1);
     expect(row.resolvedAt).toBe(Date.parse(at(720)));
-    for (const cut of [1, 2, 3, 4]) {
-      const restored = await stored(stream, [cut], options);
-      expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
-      expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
-    }
+    await expectRestoredAlike(stream, [1, 2, 3, 4], uninterrupted, options);
   });
 
   it('leaves a flapped alert resolved on a late re-send of its ended firing, restored or not', async () => {
@@ -1097,11 +1093,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     expect(row.view).toMatchObject({ firing: false, changes: 5, deliveries: 7 });
     expect(row.view.explanation.ignoredLateResends).toBe(1);
     expect(row.resolvedAt).toBe(Date.parse(at(720)));
-    for (const cut of [1, 2, 3, 4, 5, 6]) {
-      const restored = await stored(stream, [cut], options);
-      expect(restored.decisions(), `restored at ${cut}`).toEqual(uninterrupted.decisions());
-      expect(restored.incidents, `restored at ${cut}`).toEqual(uninterrupted.incidents);
-    }
+    await expectRestoredAlike(stream, [1, 2, 3, 4, 5, 6], uninterrupted, options);
   });
 
   it('reopens an incident resolved just before a restore, in a stream of past event times', async () => {
