@@ -108,6 +108,26 @@ function deliveries(order: readonly number[]): EngineDelivery[] {
   }));
 }
 
+/** Alerts, each delivered so many seconds after T0, as numbered deliveries. */
+function timeline(entries: readonly { deliveredAfter: number; alert: AlertInput }[]) {
+  return entries.map((d, seq): EngineDelivery => ({
+    seq,
+    deliveredAt: at(d.deliveredAfter),
+    alert: d.alert,
+  }));
+}
+
+/** db-ledger refusing connections since startsAfter; resolved at endsAfter when given. */
+function ledgerDown(startsAfter: number, endsAfter?: number): AlertInput {
+  return alert(
+    'f-db',
+    'db-ledger',
+    'Database db-ledger not accepting connections',
+    startsAfter,
+    endsAfter === undefined ? {} : { status: 'resolved', endsAt: at(endsAfter) },
+  );
+}
+
 async function correlate(
   stream: readonly EngineDelivery[],
   config: Partial<EngineConfig> = {},
@@ -243,9 +263,7 @@ describe('a resolve or a re-send delivered late', () => {
   /** The stream on arrival; the fingerprint's latest alert as takeChanges() reports it. */
   async function latestOf(stream: readonly { deliveredAfter: number; alert: AlertInput }[]) {
     const engine = await createCorrelationEngine(cmdb);
-    stream.forEach((d, seq) =>
-      engine.push({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }),
-    );
+    for (const d of timeline(stream)) engine.push(d);
     engine.flush();
     const alerts = engine.takeChanges().alerts.filter((c) => c.alert.fingerprint === 'f-db');
     const latest = alerts.reduce((a, b) => (b.alert.startsAt > a.alert.startsAt ? b : a));
@@ -1041,25 +1059,15 @@ describe('an engine restored mid-stream from what the live correlator stores', (
   });
 
   it('leaves a flapping alert firing on a late resolve of its earlier firing, restored or not', async () => {
-    const title = 'Database db-ledger not accepting connections';
-    const stream: EngineDelivery[] = [
-      { deliveredAfter: 5, alert: alert('f-db', 'db-ledger', title, 0) },
-      {
-        deliveredAfter: 65,
-        alert: alert('f-db', 'db-ledger', title, 0, { status: 'resolved', endsAt: at(60) }),
-      },
+    const stream = timeline([
+      { deliveredAfter: 5, alert: ledgerDown(0) },
+      { deliveredAfter: 65, alert: ledgerDown(0, 60) },
       // Within the refire grace: the same alert, its current firing from 120 s.
-      { deliveredAfter: 125, alert: alert('f-db', 'db-ledger', title, 120) },
+      { deliveredAfter: 125, alert: ledgerDown(120) },
       // The first firing's resolve again, late: only the stored change times tell it is earlier.
-      {
-        deliveredAfter: 150,
-        alert: alert('f-db', 'db-ledger', title, 0, { status: 'resolved', endsAt: at(60) }),
-      },
-      {
-        deliveredAfter: 725,
-        alert: alert('f-db', 'db-ledger', title, 120, { status: 'resolved', endsAt: at(720) }),
-      },
-    ].map((d, seq) => ({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }));
+      { deliveredAfter: 150, alert: ledgerDown(0, 60) },
+      { deliveredAfter: 725, alert: ledgerDown(120, 720) },
+    ]);
     const options = { cmdb, batch: 1 };
     const uninterrupted = await stored(stream, [], options);
     const row = uninterrupted.alerts.get('f-db/1')!;
@@ -1071,21 +1079,18 @@ describe('an engine restored mid-stream from what the live correlator stores', (
   });
 
   it('leaves a flapped alert resolved on a late re-send of its ended firing, restored or not', async () => {
-    const title = 'Database db-ledger not accepting connections';
-    const resolved = (startsAfter: number, endsAfter: number) =>
-      alert('f-db', 'db-ledger', title, startsAfter, { status: 'resolved', endsAt: at(endsAfter) });
-    const stream: EngineDelivery[] = [
-      { deliveredAfter: 5, alert: alert('f-db', 'db-ledger', title, 0) },
-      { deliveredAfter: 65, alert: resolved(0, 60) },
+    const stream = timeline([
+      { deliveredAfter: 5, alert: ledgerDown(0) },
+      { deliveredAfter: 65, alert: ledgerDown(0, 60) },
       // Within the refire grace: the same alert, keeping its first startsAt.
-      { deliveredAfter: 125, alert: alert('f-db', 'db-ledger', title, 120) },
-      { deliveredAfter: 405, alert: resolved(120, 400) },
+      { deliveredAfter: 125, alert: ledgerDown(120) },
+      { deliveredAfter: 405, alert: ledgerDown(120, 400) },
       // The second firing again, late: only the stored resolve time tells it has ended.
-      { deliveredAfter: 450, alert: alert('f-db', 'db-ledger', title, 120) },
+      { deliveredAfter: 450, alert: ledgerDown(120) },
       // A real refire, after the resolve.
-      { deliveredAfter: 505, alert: alert('f-db', 'db-ledger', title, 500) },
-      { deliveredAfter: 725, alert: resolved(500, 720) },
-    ].map((d, seq) => ({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }));
+      { deliveredAfter: 505, alert: ledgerDown(500) },
+      { deliveredAfter: 725, alert: ledgerDown(500, 720) },
+    ]);
     const options = { cmdb, batch: 1 };
     const uninterrupted = await stored(stream, [], options);
     const row = uninterrupted.alerts.get('f-db/1')!;
@@ -1097,7 +1102,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
   });
 
   it('reopens an incident resolved just before a restore, in a stream of past event times', async () => {
-    const stream: EngineDelivery[] = [
+    const stream = timeline([
       { deliveredAfter: 5, alert: alert('f-db', 'db-ledger', 'Database db-ledger down', 0) },
       {
         deliveredAfter: 65,
@@ -1110,7 +1115,7 @@ describe('an engine restored mid-stream from what the live correlator stores', (
       { deliveredAfter: 705, alert: alert('f-far', 'cache-far', 'Disk full on cache-far', 700) },
       // Within the refire grace of its resolution: the same alert flaps, its incident reopens.
       { deliveredAfter: 905, alert: alert('f-db', 'db-ledger', 'Database db-ledger down', 900) },
-    ].map((d, seq) => ({ seq, deliveredAt: at(d.deliveredAfter), alert: d.alert }));
+    ]);
     const options = { cmdb, batch: 1 };
     const uninterrupted = await stored(stream, [], options);
     expect(uninterrupted.incidents.get('I1')).toMatchObject({ state: 'open', reopened: 1 });
