@@ -34,7 +34,7 @@ import { migrate } from '../services/store/migrate.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { root } from './processes.ts';
+import { cpuSecondsSince, cpuSnapshot, root } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -152,6 +152,29 @@ try {
         cpu: cpuMs(process.cpuUsage(cpu0)),
       }),
   });
+  // What PostgreSQL does for it: WAL written (records, full-page images, bytes: they do not
+  // depend on the machine's speed) and its processes' CPU (every backend of this database and
+  // the WAL writer, background writer and checkpointer).
+  const walStats = async () =>
+    (
+      await pool.query<{ records: string; fpi: string; bytes: string }>(
+        'SELECT wal_records AS records, wal_fpi AS fpi, wal_bytes AS bytes FROM pg_stat_wal',
+      )
+    ).rows.map((r) => ({
+      records: Number(r.records),
+      fpi: Number(r.fpi),
+      bytes: Number(r.bytes),
+    }))[0]!;
+  await pool.query('CHECKPOINT');
+  const wal0 = await walStats();
+  const pgPids = async () =>
+    (
+      await pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+           OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
+      )
+    ).rows.map((r) => r.pid);
+  const pgCpu0 = cpuSnapshot({ pids: await pgPids() });
   const liveT0 = performance.now();
   correlator.start();
   for (;;) {
@@ -159,7 +182,16 @@ try {
     if ((await pendingInbox(pool)).pending === 0) break;
   }
   const liveSeconds = (performance.now() - liveT0) / 1000;
+  const pgCpuSeconds = cpuSecondsSince(pgCpu0, { pids: await pgPids() });
+  const wal1 = await walStats();
   await correlator.close();
+  const correlated = alerts.length * 2;
+  const postgres = {
+    cpuPer1000: (pgCpuSeconds * 1e6) / correlated,
+    walBytesPerAlert: (wal1.bytes - wal0.bytes) / correlated,
+    walRecordsPerAlert: (wal1.records - wal0.records) / correlated,
+    fullPageImagesPerAlert: (wal1.fpi - wal0.fpi) / correlated,
+  };
   /** Rate and CPU of the batches after `from` up to `to` (the first is the start line). */
   function phase(from: number, to: number) {
     const first = batches[from]!;
@@ -209,6 +241,11 @@ try {
   console.log(
     `\nlive: ${liveSeconds.toFixed(1)} s from start (lease and restore included) to pending 0`,
   );
+  console.log(
+    `PostgreSQL over the live drain, per alert: ${postgres.walBytesPerAlert.toFixed(0)} WAL bytes, ` +
+      `${postgres.walRecordsPerAlert.toFixed(1)} WAL records, ${postgres.fullPageImagesPerAlert.toFixed(2)} full-page images; ` +
+      `${postgres.cpuPer1000.toFixed(1)} CPU ms per 1,000 alerts (backends, WAL writer, background writer, checkpointer)`,
+  );
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `correlator-drain-${new Date().toISOString().replaceAll(':', '-')}.json`);
@@ -222,6 +259,7 @@ try {
         load: { before: loadBefore, after: loadavg()[0] },
         settings: { alerts: alerts.length, rate, batchSize, cis: estate.cis.length },
         rows,
+        postgres,
         liveSeconds,
         batches: batches.length,
       },

@@ -51,6 +51,7 @@ import {
   cpuSecondsSince,
   httpCall,
   cpuSnapshot,
+  type CpuSnapshot,
   pidsNamed,
   root,
   startProcess,
@@ -240,16 +241,18 @@ async function maxInboxId(pool: ReturnType<typeof createPool>): Promise<string> 
   return rows[0]!.id;
 }
 
-/** The correlator's process metrics, from its /metrics (prom-client's default metrics). */
 /**
- * The correlator's memory from its /metrics: resident set, V8 heap used and committed, and
- * memory outside the V8 heap (Buffers, native): where RSS grows when the used heap does not.
+ * The correlator's memory from its /metrics: resident set, V8 heap used, live (after the last
+ * full collection) and committed, memory outside the V8 heap (Buffers, native): where RSS grows
+ * when the used heap does not; and what its engine holds, per kind.
  */
 async function correlatorMemory(): Promise<{
   rssMb: number;
   heapMb: number;
+  liveMb: number;
   heapTotalMb: number;
   externalMb: number;
+  state: Record<string, number>;
 }> {
   const text = await (await fetch(`http://127.0.0.1:${ports.correlator}/metrics`)).text();
   const metric = (name: string) => {
@@ -259,8 +262,15 @@ async function correlatorMemory(): Promise<{
   return {
     rssMb: metric('tocsin_process_resident_memory_bytes'),
     heapMb: metric('tocsin_nodejs_heap_size_used_bytes'),
+    liveMb: metric('tocsin_nodejs_heap_live_bytes'),
     heapTotalMb: metric('tocsin_nodejs_heap_size_total_bytes'),
     externalMb: metric('tocsin_nodejs_external_memory_bytes'),
+    state: Object.fromEntries(
+      [...text.matchAll(/^tocsin_correlator_state\{kind="(\w+)"\} (\S+)$/gm)].map((m) => [
+        m[1]!,
+        Number(m[2]),
+      ]),
+    ),
   };
 }
 
@@ -316,8 +326,10 @@ const memory: {
   atSeconds: number;
   rssMb: number;
   heapMb: number;
+  liveMb: number;
   heapTotalMb: number;
   externalMb: number;
+  state: Record<string, number>;
   pending: number;
 }[] = [];
 const probes: Probe[] = [];
@@ -434,20 +446,26 @@ try {
   };
   // CPU of each part over the steady run, per 1,000 alerts sent: where the machine's two cores go
   // (a figure other load on the machine barely moves, unlike the latencies).
-  const { rows: backendRows } = await pool.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = $1
-       OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
-    [database],
-  );
-  const parts: [string, { pid: number } | { pids: number[] }][] = [
-    ['ingest', { pid: ingest.child.pid! }],
-    ['correlator', { pid: correlator.child.pid! }],
-    ['services (search projection, API, probe polls)', { pid: services.child.pid! }],
-    ['PostgreSQL', { pids: backendRows.map((r) => r.pid) }],
-    ['Elasticsearch (every java process)', { pids: pidsNamed('java') }],
-    ['Redis', { pids: pidsNamed('redis-server') }],
+  // PostgreSQL's processes are listed again at the end: a connection opened meanwhile counts.
+  const postgresPids = async () =>
+    (
+      await pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1
+           OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
+        [database],
+      )
+    ).rows.map((r) => r.pid);
+  type Of = { pid: number } | { pids: number[] };
+  const parts: [string, () => Of | Promise<Of>][] = [
+    ['ingest', () => ({ pid: ingest.child.pid! })],
+    ['correlator', () => ({ pid: correlator!.child.pid! })],
+    ['services (search projection, API, probe polls)', () => ({ pid: services.child.pid! })],
+    ['PostgreSQL', async () => ({ pids: await postgresPids() })],
+    ['Elasticsearch (every java process)', () => ({ pids: pidsNamed('java') })],
+    ['Redis', () => ({ pids: pidsNamed('redis-server') })],
   ];
-  const cpuBefore = parts.map(([, of]) => cpuSnapshot(of));
+  const cpuBefore: CpuSnapshot[] = [];
+  for (const [, of] of parts) cpuBefore.push(cpuSnapshot(await of()));
   const senderCpuBefore = process.cpuUsage();
   const start = performance.now();
   let nextSample = 0;
@@ -508,7 +526,10 @@ try {
   steady.seconds = (performance.now() - start) / 1000;
   const loadCpu = process.cpuUsage(senderCpuBefore);
   for (const [i, [name, of]] of parts.entries())
-    cpuPer1000.push({ part: name, ms: (cpuSecondsSince(cpuBefore[i]!, of) * 1e6) / steady.alerts });
+    cpuPer1000.push({
+      part: name,
+      ms: (cpuSecondsSince(cpuBefore[i]!, await of()) * 1e6) / steady.alerts,
+    });
   cpuPer1000.push({
     part: 'load generator (this process)',
     ms: (loadCpu.user + loadCpu.system) / 1000 / (steady.alerts / 1000),
@@ -564,6 +585,7 @@ const mem = {
   maxPending: Math.max(...memory.map((m) => m.pending)),
   rssSlopeMbPerMin: slope(half.map((m) => ({ x: m.atSeconds / 60, y: m.rssMb }))),
   heapSlopeMbPerMin: slope(half.map((m) => ({ x: m.atSeconds / 60, y: m.heapMb }))),
+  liveSlopeMbPerMin: slope(half.map((m) => ({ x: m.atSeconds / 60, y: m.liveMb }))),
 };
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -627,8 +649,19 @@ const table: [string, string, string][] = [
     '',
   ],
   [
-    '(c) slope over the second half, RSS / heap',
-    `${fmt(mem.rssSlopeMbPerMin, 2)} / ${fmt(mem.heapSlopeMbPerMin, 2)} MB/min`,
+    '(c) correlator heap live (after a full collection) start → end',
+    `${fmt(mem.start?.liveMb)} → ${fmt(mem.end?.liveMb)} MB`,
+    '',
+  ],
+  [
+    '(c) slope over the second half, RSS / heap used / heap live',
+    `${fmt(mem.rssSlopeMbPerMin, 2)} / ${fmt(mem.heapSlopeMbPerMin, 2)} / ${fmt(mem.liveSlopeMbPerMin, 2)} MB/min`,
+    '',
+  ],
+  [
+    '(c) engine alerts / incidents / firing, start → end',
+    `${fmt(mem.start?.state.alerts)} / ${fmt(mem.start?.state.incidents)} / ${fmt(mem.start?.state.firing)} → ` +
+      `${fmt(mem.end?.state.alerts)} / ${fmt(mem.end?.state.incidents)} / ${fmt(mem.end?.state.firing)}`,
     '',
   ],
 ];

@@ -114,16 +114,17 @@ export function cpuSnapshot(of: { pid: number } | { pids: readonly number[] }): 
 }
 
 /**
- * CPU seconds the processes of `before` used since it was taken (those that ended since are
- * left out). Measuring CPU beside wall-clock rates gives a figure that the machine's other load
- * barely moves.
+ * CPU seconds the processes of `of` used since `before` was taken of the same selection (those
+ * that ended since are left out). One not in `before` started since, and counts in full: a
+ * database connection opened during the measurement. Measuring CPU beside wall-clock rates
+ * gives a figure that the machine's other load barely moves.
  */
 export function cpuSecondsSince(
   before: CpuSnapshot,
   of: { pid: number } | { pids: readonly number[] },
 ): number {
   let ticks = 0;
-  for (const [pid, now] of cpuSnapshot(of)) ticks += now - (before.get(pid) ?? now);
+  for (const [pid, now] of cpuSnapshot(of)) ticks += now - (before.get(pid) ?? 0);
   return ticks / TICKS_PER_SECOND;
 }
 

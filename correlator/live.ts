@@ -786,7 +786,7 @@ export class LiveCorrelator {
   /** Forgets the id links of alerts and incidents the engine has forgotten. */
   #prune(): void {
     const engine = this.#engine!;
-    if (this.#alertIds.size < 2 * engine.size.alerts + 10_000) return;
+    if (this.#alertIds.size < 2 * engine.alertCount + 10_000) return;
     for (const [key, { id }] of this.#alertIds)
       if (!engine.hasAlert(key)) {
         this.#alertIds.delete(key);
@@ -810,6 +810,26 @@ export class LiveCorrelator {
   /** The engine incident of a stored incident, if the engine holds it. */
   incidentKey(id: string): string | undefined {
     return this.#incidentKeys.get(id);
+  }
+
+  /**
+   * How much state this correlator holds, per kind: the engine's (none while another process
+   * holds the lease) and the links between engine and stored ids. For metrics: where memory goes.
+   */
+  state(): Record<string, number> {
+    const size = this.#engine?.size;
+    return {
+      incidents: size?.incidents ?? 0,
+      alerts: size?.alerts ?? 0,
+      firing: size?.firing ?? 0,
+      templates: size?.templates ?? 0,
+      ci_lookups: size?.ciLookups ?? 0,
+      template_lookups: size?.templateLookups ?? 0,
+      alert_links: this.#alertIds.size,
+      incident_links: this.#incidentIds.size,
+      episodes: this.#episodes.size,
+      written: this.#written.size,
+    };
   }
 }
 

@@ -1,17 +1,33 @@
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The Prometheus metrics of one process; each process serves its own at /metrics. */
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /**
- * Creates the registry and Tocsin's metrics. `queueDepth` is read at scrape time through the
- * given callback, so a scrape always shows the current depth.
+ * Creates the registry and Tocsin's metrics. `queueDepth` and `correlatorState` are read at
+ * scrape time through the given callbacks, so a scrape always shows the current figures.
  */
-export function createMetrics(queueDepth?: () => Promise<Record<string, number>>) {
+export function createMetrics(
+  queueDepth?: () => Promise<Record<string, number>>,
+  correlatorState?: () => Record<string, number>,
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tocsin_' });
   return {
     registry,
+    heapLive: heapLiveGauge(registry),
+    correlatorState: new Gauge({
+      name: 'tocsin_correlator_state',
+      help: 'What the live correlator holds in memory, per kind (alerts, incidents, lookups, id links)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        if (!correlatorState) return;
+        for (const [kind, n] of Object.entries(correlatorState())) this.set({ kind }, n);
+      },
+    }),
     ingestRequests: new Counter({
       name: 'tocsin_ingest_requests_total',
       help: 'Webhook deliveries received, per source and HTTP status (4xx/5xx are rejections)',
@@ -56,4 +72,36 @@ export function createMetrics(queueDepth?: () => Promise<Record<string, number>>
       },
     }),
   };
+}
+
+/**
+ * The V8 heap in use just after the last full (mark-compact) collection: what the process
+ * holds, without the garbage a scrape of the heap in use also counts (that one saw-tooths with
+ * every collection). Read in the collection's observer, which runs shortly after it, so what was
+ * allocated in between is counted too. 0 until the first full collection. One observer per
+ * process, whatever the number of registries.
+ */
+let heapLive: { bytes: number } | null = null;
+
+function heapLiveGauge(registry: Registry): Gauge {
+  if (heapLive === null) {
+    const live = { bytes: 0 };
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const { detail } = entry as PerformanceEntry & { detail?: { kind?: number } };
+        if (detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+          live.bytes = getHeapStatistics().used_heap_size;
+      }
+    }).observe({ entryTypes: ['gc'] });
+    heapLive = live;
+  }
+  const live = heapLive;
+  return new Gauge({
+    name: 'tocsin_nodejs_heap_live_bytes',
+    help: 'V8 heap in use just after the last full garbage collection',
+    registers: [registry],
+    collect() {
+      this.set(live.bytes);
+    },
+  });
 }

@@ -172,7 +172,12 @@ export async function startTocsin(
     ),
   );
 
-  const metrics = createMetrics(() => jobs.depth());
+  // The correlator is made below; its state is read at scrape time.
+  const scraped: { correlator?: LiveCorrelator } = {};
+  const metrics = createMetrics(
+    () => jobs.depth(),
+    () => scraped.correlator?.state() ?? {},
+  );
   const { token: adminToken } = resolveAdminToken(config);
   const tokens = tokenAuthenticator(
     async (hash) => (await findTokenByHash(pool, hash)) ?? findUserTokenByHash(pool, hash),
@@ -289,6 +294,7 @@ export async function startTocsin(
         log,
       })
     : null;
+  if (correlator) scraped.correlator = correlator;
   correlator?.start();
   // A correlator process wakes on correlate jobs and runs maintenance; the search projection runs
   // where the records API does (see correlator/worker.ts).

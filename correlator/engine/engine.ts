@@ -443,13 +443,31 @@ export class CorrelationEngine {
     return this.#incidents.has(this.#find(incidentNumber(name)));
   }
 
+  /** How many alerts the engine holds (cheap; `size` counts everything). */
+  get alertCount(): number {
+    return this.#byId.size;
+  }
+
   /** How much state the engine holds, for metrics and the memory benchmark. */
-  get size(): { incidents: number; alerts: number; firing: number; templates: number } {
+  get size(): {
+    incidents: number;
+    alerts: number;
+    firing: number;
+    templates: number;
+    ciLookups: number;
+    templateLookups: number;
+  } {
+    let ciLookups = 0;
+    for (const byIncident of this.#recentByCi.values()) ciLookups += byIncident.size;
+    let templateLookups = 0;
+    for (const byIncident of this.#recentByTemplate.values()) templateLookups += byIncident.size;
     return {
       incidents: this.#incidents.size,
       alerts: this.#byId.size,
       firing: this.#firing.size,
       templates: this.#texts.stats().templates,
+      ciLookups,
+      templateLookups,
     };
   }
 

@@ -195,6 +195,10 @@ describe('one alert from webhook to searchable incident, over a real socket', ()
     const metrics = await (await fetch(base + '/metrics')).text();
     expect(metrics).toMatch(/tocsin_correlation_latency_seconds_count [1-9]/);
     expect(metrics).toMatch(/tocsin_queue_depth\{queue="correlate"\} \d+/);
+    // What the correlator holds: the alerts it correlated are in its engine.
+    expect(metrics).toMatch(/tocsin_correlator_state\{kind="alerts"\} [1-9]/);
+    expect(metrics).toMatch(/tocsin_correlator_state\{kind="incidents"\} [1-9]/);
+    expect(metrics).toMatch(/^tocsin_nodejs_heap_live_bytes \d+$/m);
     const page = await fetch(base + '/');
     expect(page.headers.get('Content-Type')).toMatch(/text\/html/);
     expect(page.headers.get('Content-Security-Policy')).toContain("script-src 'self'");
