@@ -521,7 +521,8 @@ export class CorrelationEngine {
     const at = firing ? event.at : Math.min(startsAt, event.at);
     const state: AlertState = {
       view: {
-        id: `${fingerprint}#${++this.#episodes}`,
+        // Joined: one flat string rather than a tree of its pieces (see #attach).
+        id: [fingerprint, '#', ++this.#episodes].join(''),
         fingerprint,
         source: alert.source ?? 'generic',
         service: alert.service ?? null,
@@ -626,16 +627,28 @@ export class CorrelationEngine {
       this.#join(incident, state, at);
       this.#background.record(at, this.#maxAt);
       const top = scored[0];
+      // Spelled out in full: a spread followed by more keys takes V8's slow path and makes an
+      // object with its properties out of line, and one is held with every alert.
       state.view.explanation = {
-        ...emptyExplanation(late),
+        decision: 'new',
         score: top?.score ?? 0,
+        hops: null,
+        path: none,
+        text: 0,
         chance: round(top?.chance ?? 0),
-        message: `new incident: ${
+        secondsSinceFirst: 0,
+        merged: none,
+        late,
+        // Joined, not concatenated: the message is then one flat string (see #attach).
+        message: [
+          'new incident: ',
           top === undefined
             ? 'no live incident near it in the CMDB or in text'
-            : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}` +
-              (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : '')
-        }`,
+            : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}`,
+          top !== undefined && top.chance > 0
+            ? ` (chance of a coincidence ${round(top.chance)})`
+            : '',
+        ].join(''),
       };
       return;
     }
@@ -662,29 +675,36 @@ export class CorrelationEngine {
         : best.hops === 0
           ? `same CI ${path[0]!}`
           : `${path.join(' – ')} (${best.hops} hop${best.hops === 1 ? '' : 's'})`;
+    // The message's clauses are joined, not concatenated: V8 keeps a string built with `+` or a
+    // template as a tree of its pieces (32 bytes a node) for as long as it lives, and the engine
+    // holds every alert's explanation with the alert; a join writes one flat string.
+    const clauses = [
+      `${incidentName(best.incident.id)}: ${where}`,
+      `text similarity ${round(best.text)}`,
+      `${secondsSinceFirst} s after its first alert` +
+        (best.basis === 'text-time'
+          ? `, ${Math.round(best.gap / SECOND)} s after its alert with that text`
+          : ''),
+    ];
+    if (best.basis !== 'text' && this.config.chanceCorrection)
+      clauses.push(
+        `chance of a coincidence ${round(best.chance)}` +
+          (best.basis === 'text-time' ? ' (anywhere in the estate)' : ''),
+      );
+    clauses.push(`score ${round(best.score)}`);
+    if (merged.length > 0) clauses.push(`merged ${merged.join(', ')}`);
     state.view.explanation = {
       decision: merged.length > 0 ? 'merge' : 'attach',
       score: round(best.score),
       hops: best.hops,
-      path,
+      path: path.length > 0 ? path : none,
       text: round(best.text),
       chance: round(best.chance),
       secondsSinceFirst,
-      merged,
+      merged: merged.length > 0 ? merged : none,
       late,
       basis: best.basis,
-      message:
-        `${incidentName(best.incident.id)}: ${where}; text similarity ${round(best.text)}; ` +
-        `${secondsSinceFirst} s after its first alert` +
-        (best.basis === 'text-time'
-          ? `, ${Math.round(best.gap / SECOND)} s after its alert with that text; `
-          : '; ') +
-        (best.basis !== 'text' && this.config.chanceCorrection
-          ? `chance of a coincidence ${round(best.chance)}` +
-            (best.basis === 'text-time' ? ' (anywhere in the estate); ' : '; ')
-          : '') +
-        `score ${round(best.score)}` +
-        (merged.length > 0 ? `; merged ${merged.join(', ')}` : ''),
+      message: clauses.join('; '),
     };
   }
 
@@ -1434,7 +1454,7 @@ function noteIgnored(
   state.view.explanation = {
     ...explanation,
     [field]: ignored + 1,
-    message: explanation.message + (ignored === 0 ? `; ${said}` : ''),
+    message: ignored === 0 ? [explanation.message, said].join('; ') : explanation.message,
   };
 }
 
@@ -1483,16 +1503,19 @@ function gapTo(at: number, firstAt: number, lastAt: number): number {
   return at > lastAt ? at - lastAt : at < firstAt ? firstAt - at : 0;
 }
 
+/** One empty list for every explanation's path or merges that has none (there is one per alert). */
+const none: readonly string[] = Object.freeze([]);
+
 function emptyExplanation(late: boolean): Explanation {
   return {
     decision: 'new',
     score: 0,
     hops: null,
-    path: [],
+    path: none,
     text: 0,
     chance: 0,
     secondsSinceFirst: 0,
-    merged: [],
+    merged: none,
     late,
     message: 'new incident',
   };
