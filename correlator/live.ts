@@ -117,6 +117,32 @@ export function incidentSignature(root: string, template: string): string {
   return `${full.slice(0, MAX_SIGNATURE - 18).toWellFormed()}…#${digest}`;
 }
 
+/**
+ * An incident's title: what its root cause shows, the likely cause, and how many more CIs alert.
+ * The alert it quotes is one of the root-cause CI's with the incident's template (the dominant
+ * one of that CI's alerts, as in the signature), else that CI's first; when the cause is inferred
+ * (it does not alert itself), the title says so and quotes an alert with the incident's template
+ * (then the dominant one of all). At most 500 characters.
+ */
+export function incidentTitle(
+  incident: Pick<EngineIncidentChange, 'alerts' | 'cis' | 'rootCause' | 'template'>,
+): string {
+  const root = incident.rootCause[0]?.ci ?? null;
+  const alerts = incident.alerts;
+  const own = root === null ? [] : alerts.filter((a) => a.ci === root);
+  const pool = own.length > 0 ? own : alerts;
+  const quoted = pool.find((a) => a.template === incident.template) ?? pool[0];
+  const what = quoted?.title ?? 'Alerts';
+  if (root === null) return what.slice(0, 500);
+  const alerting = incident.cis.includes(root);
+  const others = incident.cis.length - (alerting ? 1 : 0);
+  const affected = `${others}${alerting ? ' more' : ''} CI${others === 1 ? '' : 's'} affected`;
+  return (
+    `${what} — likely cause ${root}${alerting ? '' : ' (not alerting)'}` +
+    (others > 0 ? `, ${affected}` : '')
+  ).slice(0, 500);
+}
+
 /** The live correlator; see the module comment. */
 export class LiveCorrelator {
   readonly #o: Required<Omit<LiveCorrelatorOptions, 'onBatch'>> &
@@ -739,16 +765,7 @@ export class LiveCorrelator {
 
   #incidentWrite(incident: EngineIncidentChange, insert: boolean): IncidentWrite {
     const root = incident.rootCause[0]?.ci ?? null;
-    const rootAlert =
-      incident.alerts.find((a) => root !== null && a.ci === root) ?? incident.alerts[0];
-    const others = incident.cis.length - (root !== null && incident.cis.includes(root) ? 1 : 0);
-    const what = rootAlert?.title ?? 'Alerts';
-    const title = (
-      root === null
-        ? what
-        : `${what} — likely cause ${root}` +
-          (others > 0 ? `, ${others} more CI${others === 1 ? '' : 's'} affected` : '')
-    ).slice(0, 500);
+    const title = incidentTitle(incident);
     return {
       id: this.#incidentIds.get(incident.id)!,
       insert,

@@ -102,6 +102,16 @@ export type EngineConfig = {
    * explains, and is still blamed when only it explains them.
    */
   rootCauseSpecificity: boolean;
+  /**
+   * Whether a whole explains its parts' alerts: on, a CI that `contains` others (an application
+   * and its instances, a cluster and its brokers) has them in its impact set beside what depends
+   * on it, so a failure of the whole itself (a bad release, a bad configuration), which every
+   * part shows, is ranked as one cause rather than as one of its parts impacting the whole. One
+   * level only: the parts of a whole's parts, or of a whole a failure reached through its own
+   * dependencies, are not. Off: only the impact direction counts (a part's failure reaches the
+   * whole, never the other way).
+   */
+  rootCauseContainment: boolean;
   /** Root-cause bonus for a candidate CI that is itself alerting. */
   alertingBonus: number;
   /** Root-cause bonus for the CI that alerted first in the incident. */
@@ -156,6 +166,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   flapChanges: 4,
   flapWindowMs: 30 * MINUTE,
   rootCauseSpecificity: true,
+  rootCauseContainment: true,
   alertingBonus: 0.15,
   firstAlertBonus: 0.1,
   rootCauseCandidates: 3,

@@ -1313,10 +1313,10 @@ export class CorrelationEngine {
 
   /**
    * Ranks the incident's CIs and their shared dependencies (within dependencyDepth, depended on by
-   * at least two alerting CIs): score = how well the candidate's impact set (itself and what
-   * depends on it) explains which CIs alert (rootCauseSpecificity; otherwise the share of the
-   * alerting CIs that are or depend on it), plus a bonus for alerting, plus one for alerting
-   * first. Ties: earlier alert, name.
+   * at least two alerting CIs): score = how well the candidate's impact set (itself, what depends
+   * on it and, with rootCauseContainment, the CIs it contains) explains which CIs alert
+   * (rootCauseSpecificity; otherwise the share of the alerting CIs in that set), plus a bonus for
+   * alerting, plus one for alerting first. Ties: earlier alert, name.
    */
   #rankRootCauses(incident: Incident): RootCauseCandidate[] {
     const alerting = [...incident.cis.entries()].sort((a, b) => a[1] - b[1] || byName(a[0], b[0]));
@@ -1328,9 +1328,15 @@ export class CorrelationEngine {
       if (covered === undefined) dependents.set(ci, [by]);
       else covered.push(by);
     };
+    const containment = this.config.rootCauseContainment;
     for (const [ci] of alerting) {
       cover(ci, ci);
-      for (const dependency of this.#topology.dependencies(ci).keys()) cover(dependency, ci);
+      const dependencies = this.#topology.dependencies(ci);
+      for (const dependency of dependencies.keys()) cover(dependency, ci);
+      // A whole it depends on already covers it as a dependency: counted once.
+      if (containment)
+        for (const whole of this.#topology.wholes(ci))
+          if (!dependencies.has(whole)) cover(whole, ci);
     }
     // The CIs an alert could be on: the CMDB's, and any alerting CI under a name it lacks.
     const universe = Math.max(this.#topology.size, alerting.length);
@@ -1344,9 +1350,12 @@ export class CorrelationEngine {
     for (const [ci, covered] of dependents) {
       const at = incident.cis.get(ci);
       if (at === undefined && covered.length < 2) continue;
-      // Every CI that covers it depends on it, so its impact set holds them all.
+      // Every CI that covers it depends on it or is its part, so its impact set holds them all.
       const impact = Math.min(
-        Math.max(1 + this.#topology.dependentCount(ci), covered.length),
+        Math.max(
+          containment ? this.#topology.impactSize(ci) : 1 + this.#topology.dependentCount(ci),
+          covered.length,
+        ),
         universe,
       );
       const fit = this.config.rootCauseSpecificity
@@ -1364,13 +1373,18 @@ export class CorrelationEngine {
       .slice(0, this.config.rootCauseCandidates)
       .map(({ ci, score, at, covered, impact }) => {
         const others = covered.filter((c) => c !== ci);
+        const parts = containment ? this.#topology.parts(ci) : [];
+        const relation = others.some((c) => parts.includes(c))
+          ? 'are its parts or depend on it'
+          : 'depend on it';
+        const set = parts.length > 0 ? 'parts and dependents' : 'dependents';
         const reason =
-          `${others.length} of ${alerting.length} alerting CIs depend on it` +
+          `${others.length} of ${alerting.length} alerting CIs ${relation}` +
           (others.length > 0
             ? ` (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''})`
             : '') +
           (impact > 1
-            ? `; ${others.length} of its ${impact - 1} dependents alert`
+            ? `; ${others.length} of its ${impact - 1} ${set} alert`
             : '; nothing depends on it') +
           (at === Infinity
             ? '; not alerting itself'

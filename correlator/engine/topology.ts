@@ -2,7 +2,9 @@
  * The CMDB as the correlation engine sees it: an undirected graph for distance (an alert near
  * another, either way, is evidence they share a cause) that keeps the impact direction for root
  * cause (for every relationship type but `connected_to`, the source needs the target, so a
- * failure of the target impacts the source). Very-connected hubs (a core router, a shared
+ * failure of the target impacts the source). `contains` is a composition and also reaches the
+ * other way, one level: a failure of the whole itself (a bad release of an application) is on
+ * its parts (wholes(), impactSize()). Very-connected hubs (a core router, a shared
  * database cluster) may be reached but are never traversed through, so that they do not put
  * every CI within a few hops of every other. Searches are bounded breadth-first searches, run
  * lazily per CI and cached.
@@ -46,6 +48,11 @@ export class Topology {
   /** What needs each CI directly (the impact direction reversed), sorted by name. */
   readonly #neededBy = new Map<string, string[]>();
   readonly #dependentCounts = new Map<string, number>();
+  /** What each CI contains directly (`contains`: the source is the whole), sorted by name. */
+  readonly #parts = new Map<string, string[]>();
+  /** What contains each CI directly, sorted by name. */
+  readonly #wholes = new Map<string, string[]>();
+  readonly #impactSizes = new Map<string, number>();
 
   /** Indexes a CMDB snapshot; nothing is searched until asked. */
   constructor(
@@ -76,10 +83,13 @@ export class Topology {
         add(this.#needs, r.source, r.target);
         add(this.#neededBy, r.target, r.source);
       }
+      if (r.type === 'contains') {
+        add(this.#parts, r.source, r.target);
+        add(this.#wholes, r.target, r.source);
+      }
     }
-    for (const list of this.#adjacent.values()) list.sort(byName);
-    for (const list of this.#needs.values()) list.sort(byName);
-    for (const list of this.#neededBy.values()) list.sort(byName);
+    for (const map of [this.#adjacent, this.#needs, this.#neededBy, this.#parts, this.#wholes])
+      for (const list of map.values()) list.sort(byName);
   }
 
   /** The CMDB name of what an alert calls its CI (name, FQDN, IP, instance id); null if unknown. */
@@ -208,6 +218,34 @@ export class Topology {
     const count = this.#reach(ci, this.#neededBy).size;
     this.#dependentCounts.set(ci, count);
     return count;
+  }
+
+  /** The CIs one contains directly (the targets of its `contains` relationships), by name. */
+  parts(ci: string): readonly string[] {
+    return this.#parts.get(ci) ?? [];
+  }
+
+  /**
+   * The CIs that contain one directly (the sources of its `contains` relationships), by name: a
+   * failure of such a whole itself reaches this part.
+   */
+  wholes(ci: string): readonly string[] {
+    return this.#wholes.get(ci) ?? [];
+  }
+
+  /**
+   * How many CIs a failure of one could make alert when its own failure also reaches its parts:
+   * itself, its dependents (as dependentCount()) and the CIs it contains directly, each once.
+   * Cached.
+   */
+  impactSize(ci: string): number {
+    const known = this.#impactSizes.get(ci);
+    if (known !== undefined) return known;
+    const dependents = this.#reach(ci, this.#neededBy);
+    let size = 1 + dependents.size;
+    for (const part of this.#parts.get(ci) ?? []) if (!dependents.has(part)) size++;
+    this.#impactSizes.set(ci, size);
+    return size;
   }
 
   /**

@@ -526,6 +526,9 @@ describe('root-cause ranking', () => {
     Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
   const [apps, appHosts, swHosts, swApps] = [n('app', 6), n('hx', 6), n('hs', 6), n('app-s', 6)];
   const [rackLeaves, farLeaves] = [n('leaf', 60), n('far', 100)];
+  // Behind core-2: application web contains four instances, each on its own host; all of them
+  // use db-web.
+  const [webInstances, webHosts] = [n('web', 4), n('hw', 4)];
   const needs = (source: string, target: string, type = 'depends_on') => ({ source, target, type });
   const dc: EngineCmdb = {
     cis: [
@@ -540,6 +543,11 @@ describe('root-cause ranking', () => {
       ...swApps,
       ...rackLeaves,
       ...farLeaves,
+      'web',
+      'db-web',
+      'host-dbw',
+      ...webInstances,
+      ...webHosts,
     ].map((name) => ({ name })),
     relationships: [
       needs('db-a', 'host-a', 'runs_on'),
@@ -553,6 +561,14 @@ describe('root-cause ranking', () => {
       ...swHosts.flatMap((host, i) => [needs(host, 'sw'), needs(swApps[i]!, host, 'runs_on')]),
       ...rackLeaves.map((leaf) => needs(leaf, 'core-1')),
       ...farLeaves.map((leaf) => needs(leaf, 'core-2')),
+      needs('db-web', 'host-dbw', 'runs_on'),
+      needs('host-dbw', 'core-2'),
+      ...webInstances.flatMap((instance, i) => [
+        needs('web', instance, 'contains'),
+        needs(instance, 'db-web', 'uses'),
+        needs(instance, webHosts[i]!, 'runs_on'),
+        needs(webHosts[i]!, 'core-2'),
+      ]),
     ],
   };
 
@@ -612,6 +628,37 @@ describe('root-cause ranking', () => {
     const ranked = await rank(rackLeaves.slice(0, 30));
     expect(ranked[0]?.ci).toBe('core-1');
     expect(ranked[0]?.reason).toMatch(/^30 of 30 alerting CIs depend on it .*; 30 of its 87 /);
+  });
+
+  it('ranks an application whose instances all alert as the cause, not one instance or their database', async () => {
+    // A bad release: the application and three of its four instances alert, an instance first.
+    const cis = ['web-2', 'web', 'web-1', 'web-3'];
+    const ranked = await rank(cis);
+    expect(ranked[0]).toMatchObject({
+      ci: 'web',
+      reason:
+        '3 of 4 alerting CIs are its parts or depend on it (web-2, web-1, web-3); ' +
+        '3 of its 4 parts and dependents alert; alerting',
+    });
+    // Each instance explains only itself and the application.
+    expect(ranked.find((c) => c.ci === 'web-2')?.reason).toMatch(
+      /^1 of 4 alerting CIs depend on it \(web\); 1 of its 1 dependents alert; alerted first$/,
+    );
+    // By the impact direction alone, the silent database all four use explains them best.
+    const withoutParts = await rank(cis, { rootCauseContainment: false });
+    expect(withoutParts[0]?.ci).toBe('db-web');
+    expect(withoutParts.find((c) => c.ci === 'web')?.reason).toBe(
+      '0 of 4 alerting CIs depend on it; nothing depends on it; alerting',
+    );
+  });
+
+  it('still ranks a failing instance first when the application shows it and no other part alerts', async () => {
+    const ranked = await rank(['web-3', 'web']);
+    expect(ranked.map((c) => c.ci).slice(0, 2)).toEqual(['web-3', 'web']);
+    expect(ranked[1]?.reason).toBe(
+      '1 of 2 alerting CIs are its parts or depend on it (web-3); ' +
+        '1 of its 4 parts and dependents alert; alerting',
+    );
   });
 
   it('ranks a lone alerting CI as its own root cause, whatever it depends on', async () => {
