@@ -720,7 +720,9 @@ describe('ingest under fuzzed input', () => {
     expect(failures.length, report(failures)).toBe(0);
     expect(accepted).toBe(cases.filter((c) => c.stores !== undefined).length);
     expect((await tocsin.request('/healthz')).status).toBe(200);
-  });
+    // Thousands of requests: on a loaded machine they took over a minute (seen while benchmarks
+    // ran beside the suite); what is asserted does not depend on how long they take.
+  }, 240_000);
 
   it('stores every valid alert sent in between', async () => {
     expect(stored.length).toBeGreaterThan(0);
@@ -735,7 +737,7 @@ describe('ingest under fuzzed input', () => {
         if (searchBacklog > 0) throw new Error(`${searchBacklog} changes are not searchable`);
         return true;
       },
-      { timeoutMs: 45_000, intervalMs: 250, what: 'the pipeline to drain' },
+      { timeoutMs: 150_000, intervalMs: 250, what: 'the pipeline to drain' },
     );
     type Stored = { fingerprint: string; title: string; labels: object; startsAt: string };
     const alerts = new Map<string, Stored & { firstReceivedAt: string }>();
@@ -762,5 +764,5 @@ describe('ingest under fuzzed input', () => {
       expect(Math.abs(Date.parse(a.startsAt) - Date.parse(a.firstReceivedAt))).toBeLessThan(60_000);
     }
     expect((await tocsin.request('/healthz')).status).toBe(200);
-  });
+  }, 240_000);
 });
