@@ -29,7 +29,15 @@
  *   what an estate emits, so where a wording is common across a class, three lone "high CPU" on
  *   one VM are its normal, while three failures several alerts reported, which no other VM had,
  *   are not. A lone alert that comes back far more often than on its peers (a flaky disk alert
- *   every day) still passes the first test. The pattern's chance is the smaller of the two.
+ *   every day) still passes the first test.
+ * - And once more over when its occurrences began: a failure that begins at about the same time
+ *   of day (within `scheduleMinutes`) on `minIncidents` days or more has a scheduled cause (a
+ *   batch job, a backup, a report), however common the failure is on its class. The null is that
+ *   the CI's occurrences fall at the times of day the class's other occurrences of it fall at;
+ *   the chance is that of so many days lining up (summed over which occurrence the others line
+ *   up with), times the CIs of the class with at least as many like occurrences, which could
+ *   have lined up as well. The evidence names the time of day and the days.
+ * - The pattern's chance is the smallest of these.
  * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
  *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
  *   their wording; CIs next to one CI (a relationship either way: the application they are
@@ -85,6 +93,8 @@ export type ProblemMiningSettings = {
   quietMinutes?: number;
   /** How many patterns like it chance may make before one is not proposed. Default 0.05. */
   chance?: number;
+  /** Occurrences this close in time of day line up (a scheduled cause); 0: not looked for. */
+  scheduleMinutes?: number;
 };
 
 /**
@@ -102,6 +112,7 @@ export const problemMiningDefaults = {
   textThreshold: 0.6,
   quietMinutes: 60,
   chance: 0.05,
+  scheduleMinutes: 30,
 } as const;
 
 // A candidate waits for a person's review: medium impact, low urgency (priority 4 by default).
@@ -150,6 +161,8 @@ export type ProblemEvidence = {
   occurrences: number;
   /** Occurrences of them that more than one alert reported (see the module comment). */
   corroborated: number;
+  /** The time of day it keeps coming back at, when that is what made it unlikely by chance. */
+  schedule: Schedule | null;
   /** CIs of the class (a class pattern: of the class, next to its anchor); null: no class. */
   peers: number | null;
   /** Patterns like this one that chance alone would make (see the module comment); null: no peers. */
@@ -201,6 +214,8 @@ export type Pattern = {
   incidents: RecurrenceIncident[];
   occurrences: number;
   corroborated: number;
+  /** When it began at about the same time of day on at least `minIncidents` days. */
+  schedule: Schedule | null;
   peers: number | null;
   chance: number | null;
 };
@@ -208,7 +223,7 @@ export type Pattern = {
 /** What recurringPatterns() needs of the settings. */
 export type PatternSettings = Pick<
   Required<ProblemMiningSettings>,
-  'minIncidents' | 'classMinCis' | 'textThreshold' | 'quietMinutes' | 'chance'
+  'minIncidents' | 'classMinCis' | 'textThreshold' | 'quietMinutes' | 'chance' | 'scheduleMinutes'
 >;
 
 /**
@@ -491,7 +506,20 @@ export function recurringPatterns(
               likeC.cis * binomialTail(likeC.total, 1 / likeC.cis, kc),
               repeatChance(likeC.counts, ci, kc),
             );
-      const chance = all === null || seen === null ? all : Math.min(all, seen);
+      // The same failure beginning at about the same time of day on several days: a scheduled
+      // cause (a batch job, a backup, a report) however common the failure is on its class.
+      const schedule =
+        like === null || o.scheduleMinutes <= 0
+          ? null
+          : scheduleChance(
+              occurrenceStarts(cluster.incidents, quietMs),
+              [...like.starts].flatMap(([other, starts]) => (other === ci ? [] : starts)),
+              o.scheduleMinutes * 60_000,
+              [...like.counts.values()],
+            );
+      const timed = schedule !== null && schedule.days >= o.minIncidents ? schedule.chance : null;
+      const tests = [all, seen, timed].filter((x): x is number => x !== null);
+      const chance = all === null ? null : Math.min(...tests);
       if (chance === null || chance <= o.chance) {
         found.push({
           kind: 'ci',
@@ -501,6 +529,7 @@ export function recurringPatterns(
           ...cluster,
           occurrences: k,
           corroborated: kc,
+          schedule: timed === null ? null : schedule,
           peers: like?.cis ?? null,
           chance,
         });
@@ -557,6 +586,7 @@ export function recurringPatterns(
           incidents: rows,
           occurrences: occurrences(rows, quietMs, true),
           corroborated: occurrences(rows.filter(corroborated), quietMs, true),
+          schedule: null,
           peers: Math.max(tested.get(anchor)!, seen),
           chance,
         });
@@ -585,16 +615,25 @@ export function occurrences(
   quietMs: number,
   perCi = false,
 ): number {
+  return occurrenceStarts(incidents, quietMs, perCi).length;
+}
+
+/** When each occurrence of a failure began (epoch ms, oldest first); see occurrences(). */
+export function occurrenceStarts(
+  incidents: readonly RecurrenceIncident[],
+  quietMs: number,
+  perCi = false,
+): number[] {
   const lastOf = new Map<string, number>();
-  let count = 0;
+  const starts: number[] = [];
   for (const i of [...incidents].sort((x, y) => x.openedAt.localeCompare(y.openedAt))) {
     const key = perCi ? i.rootCauseCi : '';
     const opened = Date.parse(i.openedAt);
     const last = lastOf.get(key);
-    if (last === undefined || opened - last > quietMs) count++;
+    if (last === undefined || opened - last > quietMs) starts.push(opened);
     lastOf.set(key, Math.max(last ?? -Infinity, Date.parse(i.lastAlertAt) || opened, opened));
   }
-  return count;
+  return starts;
 }
 
 /** Like occurrences of a failure on the CIs of one class: how many, on how many CIs, of how many. */
@@ -604,6 +643,8 @@ type Like = {
   cis: number;
   /** Occurrences per CI that had any. */
   counts: ReadonlyMap<string, number>;
+  /** When each of them began (epoch ms), per CI. */
+  starts: ReadonlyMap<string, readonly number[]>;
 };
 
 /**
@@ -667,10 +708,14 @@ function createPeers(
         (r) => r.rootCauseCi,
       );
       const counts = new Map<string, number>();
-      for (const [ci, list] of byCi) counts.set(ci, occurrences(list, quietMs));
+      const starts = new Map<string, number[]>();
+      for (const [ci, list] of byCi) {
+        starts.set(ci, occurrenceStarts(list, quietMs));
+        counts.set(ci, starts.get(ci)!.length);
+      }
       let total = 0;
       for (const n of counts.values()) total += n;
-      const answer = { total, distinct: byCi.size, cis: peers.cis, counts };
+      const answer = { total, distinct: byCi.size, cis: peers.cis, counts, starts };
       peers.answers.set(key, answer);
       return answer;
     },
@@ -732,6 +777,69 @@ export function repeatChance(counts: ReadonlyMap<string, number>, ci: string, k:
   const rate = (lo + hi) / 2;
   if (rate === 0) return 0;
   return (cis + 1) * Math.min(1, poissonTail(rate, k) / -Math.expm1(-rate));
+}
+
+/** A failure that began at about the same time of day on several days: a scheduled cause. */
+export type Schedule = {
+  /** The time of day (UTC, HH:MM) of the occurrence the others line up with. */
+  at: string;
+  /** Days on which the failure began within `windowMinutes` of that time of day. */
+  days: number;
+  windowMinutes: number;
+  /** CIs of the class that would line up as well by chance (see scheduleChance). */
+  chance: number;
+};
+
+const timeOfDay = (t: number) => ((t % DAY_MS) + DAY_MS) % DAY_MS;
+const dayOf = (t: number) => Math.floor(t / DAY_MS);
+/** How far apart two instants are in time of day, across midnight. */
+function timeOfDayApart(a: number, b: number): number {
+  const d = Math.abs(timeOfDay(a) - timeOfDay(b));
+  return Math.min(d, DAY_MS - d);
+}
+
+/**
+ * Whether a CI's occurrences of a failure (`own`, their starts) line up in time of day more than
+ * chance would: the most days on which one began within `windowMs` of one occurrence's time of
+ * day, and how many CIs of its class would show as many by chance. The null is that the CI's
+ * occurrences fall at the times of day its class's other occurrences of the failure fall at
+ * (`others`; busier hours weigh more, and never less than the window's share of a day): for each
+ * occurrence, P(Binomial(its other days' occurrences, the share of the class's others within the
+ * window of its time of day) ≥ days − 1), summed over the occurrences (any one of them may be the
+ * one the others line up with), times the CIs of the class that had at least as many occurrences
+ * (`peers`: each one's count), which could have lined up as well. Null when no two days line up.
+ * Time of day is UTC: a scheduled job keeps it, except across a daylight-saving change.
+ */
+export function scheduleChance(
+  own: readonly number[],
+  others: readonly number[],
+  windowMs: number,
+  peers: readonly number[],
+): Schedule | null {
+  const lined = own.map((a) => {
+    const days = new Set([dayOf(a)]);
+    for (const t of own) if (timeOfDayApart(a, t) <= windowMs) days.add(dayOf(t));
+    return days.size;
+  });
+  const days = Math.max(0, ...lined);
+  if (days < 2) return null;
+  const uniform = Math.min(1, (2 * windowMs) / DAY_MS);
+  let tail = 0;
+  for (const a of own) {
+    let near = 0;
+    for (const t of others) if (timeOfDayApart(a, t) <= windowMs) near++;
+    const share = Math.max(uniform, others.length === 0 ? 0 : near / others.length);
+    const rest = own.filter((t) => dayOf(t) !== dayOf(a)).length;
+    tail += binomialTail(rest, share, days - 1);
+  }
+  const anchor = timeOfDay(own[lined.indexOf(days)]!);
+  const tested = peers.filter((n) => n >= days).length;
+  return {
+    at: new Date(anchor).toISOString().slice(11, 16),
+    days,
+    windowMinutes: windowMs / 60_000,
+    chance: Math.max(1, tested) * Math.min(1, tail),
+  };
 }
 
 /** P(X ≥ k) for X ~ Poisson(rate), summed from the tail. */
@@ -821,6 +929,10 @@ function candidateOf(
     count: rows.length,
     occurrences: pattern.occurrences,
     corroborated: pattern.corroborated,
+    schedule:
+      pattern.schedule === null
+        ? null
+        : { ...pattern.schedule, chance: Number(pattern.schedule.chance.toPrecision(3)) },
     peers: pattern.peers,
     chance: pattern.chance === null ? null : Number(pattern.chance.toPrecision(3)),
     firstAt: first.openedAt,
@@ -848,6 +960,11 @@ function candidateOf(
         : `on CIs of class ${pattern.value} next to ${pattern.anchor}`
     } say "${pattern.template}"${pattern.templates.length > 1 ? ` (or alike: ${pattern.templates.length} wordings)` : ''}.`,
     `First ${first.openedAt}, last ${last.openedAt}; ${evidence.perWeek} a week over the last ${o.lookbackDays} days, ${trend.direction} (${trend.earlier} in the earlier half, ${trend.later} in the later).`,
+    ...(pattern.schedule === null
+      ? []
+      : [
+          `It began at about ${pattern.schedule.at} UTC (within ${pattern.schedule.windowMinutes} minutes) on ${pattern.schedule.days} days: look for a scheduled job.`,
+        ]),
     'Accept it to link these incidents; reject it (with a reason) and this pattern is not proposed again.',
   ].join('\n');
   return {

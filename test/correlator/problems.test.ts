@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mineProblems, trendOf, type ProblemEvidence } from '../../correlator/problems.ts';
+import {
+  mineProblems,
+  scheduleChance,
+  trendOf,
+  type ProblemEvidence,
+} from '../../correlator/problems.ts';
 import { createPool, type Pool } from '../../services/store/db.ts';
 import { defaultPriorityMatrix } from '../../services/store/workflows.ts';
 import {
@@ -343,7 +348,54 @@ describe('mining recurring incidents', () => {
     const now = sliceClock();
     await fleet('virtual_machine', 'cpu-lone', 40);
     await loneCpuAlerts('cpu-lone', now);
-    for (const d of [24, 13, 3]) await incident('cpu-lone-33', CPU, daysBefore(now, d));
+    // At three different times of day (00:00, 16:48, 07:12): nothing lines up either.
+    for (const d of [24, 13.3, 3.7]) await incident('cpu-lone-33', CPU, daysBefore(now, d));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toEqual([]);
+  });
+
+  it('proposes a CI whose lone alerts begin at about the same time of day, though lone alerts saying so are common', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-nightly', 40);
+    await loneCpuAlerts('cpu-nightly', now);
+    // 02:05, 01:50 and 02:20 on three days: the class's other occurrences are spread over the day.
+    const ids = [];
+    for (const [d, minutes] of [
+      [24, 125],
+      [13, 110],
+      [3, 140],
+    ] as const)
+      ids.push(
+        (await incident('cpu-nightly-33', CPU, daysBefore(now, d - minutes / (24 * 60)))).id,
+      );
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
+      [`ci:cpu-nightly-33|${CPU}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('ci:cpu-nightly-33|%');
+    expect(problem!.evidence).toMatchObject({
+      count: 3,
+      corroborated: 0,
+      schedule: { at: '02:05', days: 3, windowMinutes: 30 },
+    });
+    expect(problem!.evidence.schedule!.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.chance).toBe(problem!.evidence.schedule!.chance);
+    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('does not propose lone alerts at the time of day when the whole class has them', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-backup', 40);
+    // A nightly job on every VM: two lone alerts each on 30 of them, all at about 02:00.
+    for (let n = 1; n <= 30; n++)
+      for (const d of [20, 8])
+        await incident(`cpu-backup-${n}`, CPU, daysBefore(now, d - (120 + n) / (24 * 60)));
+    for (const d of [24, 13, 3])
+      await incident('cpu-backup-33', CPU, daysBefore(now, d - 125 / (24 * 60)));
 
     const result = await mineProblems(pool, settings, now);
 
@@ -596,6 +648,36 @@ describe('mining recurring incidents', () => {
     expect(evidenceIds).toEqual([kept[0]!.id, kept[1]!.id, third.id]);
     expect(evidenceIds).not.toContain(merged.id);
     expect(evidenceIds).not.toContain(canceled.id);
+  });
+});
+
+describe('the time of day a failure keeps beginning at', () => {
+  const at = (day: number, hhmm: string) => Date.parse(`2025-06-${10 + day}T${hhmm}:00Z`);
+
+  it('lines up occurrences within the window on different days, across midnight too', () => {
+    const own = [at(1, '23:50'), at(2, '00:15'), at(4, '23:40'), at(5, '12:00')];
+    expect(scheduleChance(own, [], 30 * 60_000, [own.length])).toMatchObject({
+      at: '23:50',
+      days: 3,
+      windowMinutes: 30,
+    });
+    // Two on one day are one day; nothing else lines up.
+    const sameDay = [at(1, '02:00'), at(1, '02:20'), at(3, '09:00')];
+    expect(scheduleChance(sameDay, [], 30 * 60_000, [3])).toBe(null);
+  });
+
+  it('weighs the alignment against the hours the class has the failure at, and the CIs that could line up as well', () => {
+    const own = [at(1, '02:00'), at(2, '02:10'), at(3, '01:55')];
+    const spread = Array.from({ length: 48 }, (_, i) => at(6, '00:00') + i * 30 * 60_000);
+    const atNight = spread.map((t) => t - (t % DAY) + 2 * 60 * 60_000);
+    const rare = scheduleChance(own, spread, 30 * 60_000, [3, 2, 2, 1])!;
+    // Three 1-hour windows lining up, each about 1/24 of the day: about 3 (1/24)^2.
+    expect(rare.chance).toBeGreaterThan(0.003);
+    expect(rare.chance).toBeLessThan(0.02);
+    // Ten CIs of the class had three occurrences or more: any of them could have lined up.
+    const busy = [...Array<number>(9).fill(4), 3, 2, 1];
+    expect(scheduleChance(own, spread, 30 * 60_000, busy)!.chance).toBeCloseTo(10 * rare.chance);
+    expect(scheduleChance(own, atNight, 30 * 60_000, [3])!.chance).toBe(1);
   });
 });
 
