@@ -66,6 +66,18 @@ export type EngineConfig = {
    * alerts of that span, and must count what one that never stopped counts.
    */
   backgroundWindowMs: number;
+  /**
+   * Whether an incident of one alert takes another only when that is likelier its company than a
+   * coincidence. In a busy estate most lone alerts are background alerts that never have company;
+   * taking each for the first alert of a cascade (one more alert per decay time) under-states the
+   * chance that an alert landing near it is a coincidence. On: that incident's rate is weighted
+   * by how often a lone alert turns out to be the first of an incident (of the background
+   * window's openers at least windowMs old, the share whose incident took another alert, by
+   * Laplace's rule: (grown + 1) / (openers + 2)), and an alert for which that chance is above ½
+   * opens its own incident, unless two or more lone alerts near it would take it (each other's
+   * company: they are merged). Only with chanceCorrection.
+   */
+  loneIncidentChance: boolean;
   /** Templates at least this similar make an incident a candidate by text alone. */
   textCandidateThreshold: number;
   /**
@@ -138,7 +150,9 @@ const MINUTE = 60_000;
  * hops need text; text and time alone (at most 0.4, identical text at the same instant) barely
  * pass, so coincident lookalike noise elsewhere stays alone. Chance correction on, over 30 min
  * (window + refire grace, the most a restore can count): a quiet estate keeps its scores, a busy
- * one discounts the closeness that coincidence explains as well as the incident does. Merges:
+ * one discounts the closeness that coincidence explains as well as the incident does. A lone
+ * alert's incident takes an alert only when its company is likelier than a coincidence (½: no
+ * cost is set against either mistake). Merges:
  * only incidents that started within one window of each other. Flapping: 4 changes in 30 min.
  */
 export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
@@ -159,6 +173,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   attachThreshold: 0.4,
   chanceCorrection: true,
   backgroundWindowMs: 30 * MINUTE,
+  loneIncidentChance: true,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
   textTimeAttaches: 'unplaced',

@@ -267,6 +267,15 @@ type Scored = {
   text: number;
   gap: number;
   chance: number;
+  /**
+   * For an incident of one alert: the chance of a coincidence weighed by how often a lone alert
+   * turns out to be the first of an incident (see #loneCompany); null otherwise.
+   */
+  lone: number | null;
+  /** A lone alert's incident that may not take it: more likely a coincidence than its company. */
+  vetoed?: boolean;
+  /** A lone alert's incident among other lone alerts near the alert: company (see #loneCompany). */
+  company?: boolean;
 };
 
 /** An incident's alerts on one CI: when, and with which templates. */
@@ -299,7 +308,7 @@ export class CorrelationEngine {
   readonly #recentByCi = new Map<string, Map<number, CiEntry>>();
   readonly #recentByTemplate = new Map<number, Map<number, number>>();
   /** Alerts that opened their own incident, for the background rate (see #chance). */
-  readonly #background: BackgroundRate;
+  readonly #background: BackgroundRate<AlertState>;
   #nextIncident = 1;
   #episodes = 0;
   readonly #mode: EngineMode;
@@ -330,7 +339,7 @@ export class CorrelationEngine {
     this.#mode = mode;
     this.#texts = texts;
     this.#topology = topologyOf(cmdb, config);
-    this.#background = new BackgroundRate(config.backgroundWindowMs);
+    this.#background = new BackgroundRate<AlertState>(config.backgroundWindowMs);
   }
 
   /**
@@ -625,7 +634,7 @@ export class CorrelationEngine {
     if (best === undefined) {
       const incident = this.#open(at);
       this.#join(incident, state, at);
-      this.#background.record(at, this.#maxAt);
+      this.#background.record(at, this.#maxAt, state);
       const top = scored[0];
       // Spelled out in full: a spread followed by more keys takes V8's slow path and makes an
       // object with its properties out of line, and one is held with every alert.
@@ -635,19 +644,21 @@ export class CorrelationEngine {
         hops: null,
         path: none,
         text: 0,
-        chance: round(top?.chance ?? 0),
+        chance: round((top?.vetoed === true ? top.lone : top?.chance) ?? 0),
         secondsSinceFirst: 0,
         merged: none,
         late,
-        // Joined, not concatenated: the message is then one flat string (see #attach).
+        // Joined, not concatenated: the message is then one flat string (see below).
         message: [
           'new incident: ',
           top === undefined
             ? 'no live incident near it in the CMDB or in text'
-            : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}`,
-          top !== undefined && top.chance > 0
-            ? ` (chance of a coincidence ${round(top.chance)})`
-            : '',
+            : top.vetoed === true
+              ? `best candidate ${incidentName(top.incident.id)} is one alert, more likely a ` +
+                `coincidence than its company (chance of a coincidence ${round(top.lone ?? 1)}, ` +
+                `counting how often lone alerts have had company)`
+              : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}` +
+                (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : ''),
         ].join(''),
       };
       return;
@@ -689,7 +700,12 @@ export class CorrelationEngine {
     if (best.basis !== 'text' && this.config.chanceCorrection)
       clauses.push(
         `chance of a coincidence ${round(best.chance)}` +
-          (best.basis === 'text-time' ? ' (anywhere in the estate)' : ''),
+          (best.basis === 'text-time'
+            ? ' (anywhere in the estate)'
+            : best.lone === null
+              ? ''
+              : ` (${round(best.lone)} counting how often lone alerts have had company` +
+                (best.company === true ? '; lone alerts near it are company)' : ')')),
       );
     clauses.push(`score ${round(best.score)}`);
     if (merged.length > 0) clauses.push(`merged ${merged.join(', ')}`);
@@ -732,6 +748,10 @@ export class CorrelationEngine {
     const perCi = this.config.chanceCorrection
       ? this.#background.perCi(this.#maxAt, this.#topology.size)
       : 0;
+    // Asked only of a candidate with one alert, once per alert: it scans the window's openers.
+    let growth: number | undefined;
+    const growthShare = () => (growth ??= this.#growthShare());
+    const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
     if (ci !== null)
       for (const [near, hops] of this.#topology.neighbourhood(ci))
         for (const [id, entry] of this.#recentByCi.get(near) ?? []) {
@@ -742,10 +762,16 @@ export class CorrelationEngine {
           const incident = this.#live(id, at);
           if (incident === null) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          const chance = this.#chance(perCi, incident, this.#topology.within(near, hops), gap);
+          const room = this.#topology.within(near, hops);
+          const chance = this.#chance(perCi, incident, room, gap);
+          const lone =
+            weighLone && incident.alerts.length === 1
+              ? this.#chance(perCi, incident, room, gap, growthShare())
+              : null;
           const score = this.#weigh(hops, text, gap, chance);
-          keep({ incident, basis: 'topology', hops, near, text, gap, chance, score });
+          keep({ incident, basis: 'topology', hops, near, text, gap, chance, lone, score });
         }
+    if (weighLone) this.#loneCompany(found);
     // Text-only candidates can decide nothing unless text may attach: the inverted-index search
     // is the engine's single largest cost, so it runs only then.
     const alone = this.config.textAloneAttaches;
@@ -772,14 +798,16 @@ export class CorrelationEngine {
         if (gap > this.config.windowMs) continue;
         if (alone) {
           const score = this.#weigh(null, text, gap, 0);
-          keep({ incident, basis: 'text', hops: null, near: null, text, gap, chance: 0, score });
+          const scored = { incident, basis: 'text', hops: null, near: null, text, gap } as const;
+          keep({ ...scored, chance: 0, lone: null, score });
           continue;
         }
         // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
         const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
         const chance = this.#chance(anywhere, incident, 1, gap);
         const score = this.#weighTextTime(text, gap, chance);
-        keep({ incident, basis: 'text-time', hops: null, near: null, text, gap, chance, score });
+        const scored = { incident, basis: 'text-time', hops: null, near: null, text, gap } as const;
+        keep({ ...scored, chance, lone: null, score });
       }
     }
     return [...found.values()];
@@ -838,16 +866,57 @@ export class CorrelationEngine {
    * which alerts come there, the share of the unrelated one. Unrelated alerts land there at the
    * background rate per CI (`perCi`) times the room. The incident raises alerts at its own rate,
    * its alerts over its span plus one decay time (a lone alert: one per decay time), faded by the
-   * gap as the time proximity is. O(1): ball sizes are cached, the rate is taken once per alert.
+   * gap as the time proximity is, and weighted by the chance that it is an incident that raises
+   * alerts at all (`live`; 1 but for a lone alert's, see #loneCompany). O(1): ball sizes are
+   * cached, the rate is taken once per alert.
    */
-  #chance(perCi: number, incident: Incident, room: number, gap: number): number {
+  #chance(perCi: number, incident: Incident, room: number, gap: number, live = 1): number {
     if (perCi <= 0) return 0;
     const { timeDecayMs } = this.config;
     const unrelated = perCi * room;
     const own =
-      (incident.alerts.length / (incident.lastAt - incident.firstAt + timeDecayMs)) *
+      ((live * incident.alerts.length) / (incident.lastAt - incident.firstAt + timeDecayMs)) *
       Math.exp(-gap / timeDecayMs);
     return own > 0 ? unrelated / (unrelated + own) : 1;
+  }
+
+  /**
+   * Whether a lone alert's incident may take the alert (loneIncidentChance). A lone alert is not
+   * yet an incident that raises alerts: most in a busy estate are background alerts that never
+   * have company, so crediting it with the rate of a cascade's first alert (one more alert per
+   * decay time) under-states the chance of a coincidence. Its rate counts only as often as a lone
+   * alert turns out to be the first of an incident (see #growthShare), and the alert may not join
+   * it when that makes a coincidence the likelier (a chance above ½): it opens its own incident,
+   * which a third alert near both may merge with it. Unless two or more lone alerts near it would
+   * take it (each scores the attach threshold): then they are each other's company (three alerts
+   * close in the CMDB and in time), and the alert joins the best and merges the others, as the
+   * attach rule says.
+   */
+  #loneCompany(found: Map<number, Scored>): void {
+    let taking = 0;
+    for (const s of found.values())
+      if (s.lone !== null && s.score >= this.config.attachThreshold) taking++;
+    const company = taking > 1;
+    for (const s of found.values()) if (s.lone !== null && company) s.company = true;
+    if (company) return;
+    for (const s of found.values())
+      if (s.lone !== null && s.lone > 0.5) {
+        s.vetoed = true;
+        s.score = 0;
+      }
+  }
+
+  /**
+   * How often a lone alert is the first of an incident: of the alerts that opened their own
+   * incident over the background window and at least windowMs ago (a second alert would have come
+   * by now), the share whose incident took another alert (see BackgroundRate.growthShare). From
+   * the openers and the incidents they are in, as a restore rebuilds them.
+   */
+  #growthShare(): number {
+    return this.#background.growthShare(this.#maxAt, this.config.windowMs, (opener) => {
+      const incident = this.#incidents.get(this.#find(opener.incident));
+      return incident !== undefined && incident.alerts.length > 1;
+    });
   }
 
   /**
@@ -1224,7 +1293,8 @@ export class CorrelationEngine {
         incident.alerts.push(state);
         this.#index(incident, state, a.startsAt);
         // The openers it counted, as it counted them: by the explanation it gave them.
-        if (a.explanation?.decision === 'new') this.#background.record(a.startsAt, this.#maxAt);
+        if (a.explanation?.decision === 'new')
+          this.#background.record(a.startsAt, this.#maxAt, state);
       }
       names.push(incidentName(incident.id));
     }

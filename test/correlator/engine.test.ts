@@ -364,6 +364,10 @@ describe('the chance correction', () => {
     'Database db-ledger not accepting connections',
     'Certificate of app-billing expires in 5 days',
   );
+  const alike = pair(
+    'Connection pool exhausted on db-ledger',
+    'Connection pool exhausted on app-billing',
+  );
   const run = async (alerts: AlertInput[], config: Partial<EngineConfig> = {}) => {
     const stream = alerts.map((a, seq) => ({ seq, deliveredAt: a.startsAt!, alert: a }));
     const result = await correlate(stream, config);
@@ -377,7 +381,11 @@ describe('the chance correction', () => {
     expect(quiet.last.explanation).toMatchObject({ decision: 'attach', hops: 1 });
     // The database's own alert is the only opener in the window: next to no chance.
     expect(quiet.last.explanation.chance).toBeLessThan(0.05);
-    const noisy = await run([...noise, ...unrelatedTexts]);
+    // A lone alert with no recent lone alert to go by: taken for a first alert half the time.
+    expect(quiet.last.explanation.message).toMatch(
+      /chance of a coincidence 0\.0\d+ \(0\.\d+ counting how often lone alerts have had company\); score/,
+    );
+    const noisy = await run([...noise, ...unrelatedTexts], { loneIncidentChance: false });
     expect(noisy.together).toBe(false);
     // About 0.12 unrelated alerts a minute land within a hop of the database, against the 0.16 a
     // minute a lone alert's incident is credited a minute after it.
@@ -388,16 +396,60 @@ describe('the chance correction', () => {
     );
   });
 
-  it('still attaches on a strong text match in the noisy estate, and says what chance it had', async () => {
-    const alike = pair(
-      'Connection pool exhausted on db-ledger',
-      'Connection pool exhausted on app-billing',
-    );
+  it('does not let a lone alert take a lookalike where lone alerts have had no company', async () => {
     const noisy = await run([...noise, ...alike]);
-    expect(noisy.together).toBe(true);
-    expect(noisy.last.explanation.text).toBeGreaterThan(0.9);
-    expect(noisy.last.explanation.chance).toBeGreaterThan(0.3);
-    expect(noisy.last.explanation.message).toMatch(/chance of a coincidence 0\.\d+; score/);
+    expect(noisy.together).toBe(false);
+    // None of the 32 openers old enough to have had company had it: (0 + 1) / (32 + 2) of the
+    // 0.16 a minute, against the 0.12 unrelated ones.
+    expect(noisy.last.explanation.chance).toBeGreaterThan(0.9);
+    expect(noisy.last.explanation.message).toMatch(
+      /best candidate E\d+ is one alert, more likely a coincidence than its company \(chance of a coincidence 0\.9\d+/,
+    );
+    // Without the rule, the text match carries it (the correction alone weighs 0.3 to 0.6).
+    const without = await run([...noise, ...alike], { loneIncidentChance: false });
+    expect(without.together).toBe(true);
+    expect(without.last.explanation.chance).toBeGreaterThan(0.3);
+    expect(without.last.explanation.message).toMatch(/chance of a coincidence 0\.\d+; score/);
+  });
+
+  it('lets a lone alert take a lookalike where lone alerts have had company', async () => {
+    // The same busy half hour, but each one-off alert has a second on its CI ten seconds later:
+    // the lone alert's chance is then about the correction's own (below ½).
+    const pairs = leaves
+      .slice(0, 30)
+      .flatMap((leaf, i) => [
+        alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 58),
+        alert(`f-noise2-${leaf}`, leaf, `Backup volume full on ${leaf}`, i * 58 + 10),
+      ]);
+    const busy = await run([...pairs, ...alike]);
+    expect(busy.together).toBe(true);
+    expect(busy.last.explanation.text).toBeGreaterThan(0.9);
+    expect(busy.last.explanation.message).toMatch(
+      /chance of a coincidence 0\.\d+ \(0\.[0-4]\d* counting how often lone alerts have had company\); score/,
+    );
+  });
+
+  it('puts three lookalikes close in the CMDB and in time together though each pair is likelier a coincidence', async () => {
+    // The database, then half a minute later the payments application one hop from it (alone: a
+    // lone alert's likelier coincidence), then billing one hop from the database and two from
+    // payments: two lone alerts would take it, each other's company.
+    const three = [
+      alert('f-db', 'db-ledger', 'Connection pool exhausted on db-ledger', 1740),
+      alert('f-pay', 'app-payments', 'Connection pool exhausted on app-payments', 1770),
+      alert('f-billing', 'app-billing', 'Connection pool exhausted on app-billing', 1800),
+    ];
+    const stream = [...noise, ...three].map((a, seq) => ({
+      seq,
+      deliveredAt: a.startsAt!,
+      alert: a,
+    }));
+    const result = await correlate(stream);
+    const [db, pay, billing] = result.incidentOf.slice(-3);
+    expect(result.alertOf.at(-2)!.explanation.decision).toBe('new');
+    expect(billing).toBe(db);
+    expect(pay).toBe(db);
+    expect(result.alertOf.at(-1)!.explanation).toMatchObject({ decision: 'merge', hops: 1 });
+    expect(result.alertOf.at(-1)!.explanation.message).toMatch(/lone alerts near it are company/);
   });
 
   it('weighs nothing for chance when turned off', async () => {
