@@ -34,7 +34,7 @@ import { migrate } from '../services/store/migrate.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { cpuSecondsSince, cpuSnapshot, root } from './processes.ts';
+import { cpuSecondsSince, cpuSnapshot, postgresProcesses, root } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -167,14 +167,7 @@ try {
     }))[0]!;
   await pool.query('CHECKPOINT');
   const wal0 = await walStats();
-  const pgPids = async () =>
-    (
-      await pool.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database()
-           OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
-      )
-    ).rows.map((r) => r.pid);
-  const pgCpu0 = cpuSnapshot({ pids: await pgPids() });
+  const pgCpu0 = cpuSnapshot(await postgresProcesses(pool));
   const liveT0 = performance.now();
   correlator.start();
   for (;;) {
@@ -182,7 +175,7 @@ try {
     if ((await pendingInbox(pool)).pending === 0) break;
   }
   const liveSeconds = (performance.now() - liveT0) / 1000;
-  const pgCpuSeconds = cpuSecondsSince(pgCpu0, { pids: await pgPids() });
+  const pgCpuSeconds = cpuSecondsSince(pgCpu0, await postgresProcesses(pool));
   const wal1 = await walStats();
   await correlator.close();
   const correlated = alerts.length * 2;

@@ -27,6 +27,7 @@ import { insertToken } from '../services/store/tokens.ts';
 import {
   cpuSecondsSince,
   cpuSnapshot,
+  postgresProcesses,
   root,
   startProcess,
   stop,
@@ -181,9 +182,8 @@ async function measure(
   const warm = await load(url, scenario, headers, warmup, counter);
   // CPU time beside the rate: on a shared machine the rate moves with other load, CPU per
   // request much less.
-  const backends = { pids: await postgresPids() };
   const serverBefore = cpuSnapshot({ pid });
-  const postgresBefore = cpuSnapshot(backends);
+  const postgresBefore = cpuSnapshot(await postgresProcesses(pool));
   const loadBefore = process.cpuUsage();
   const commitsBefore = server === 'tocsin' ? await commitSizes(url) : null;
   const result = await load(url, scenario, headers, duration, counter);
@@ -191,7 +191,7 @@ async function measure(
   const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, result['2xx']);
   const loadCpu = process.cpuUsage(loadBefore);
   const serverCpuUs = perRequest(cpuSecondsSince(serverBefore, { pid }));
-  const postgresCpuUs = perRequest(cpuSecondsSince(postgresBefore, backends));
+  const postgresCpuUs = perRequest(cpuSecondsSince(postgresBefore, await postgresProcesses(pool)));
   const loadCpuUs = perRequest((loadCpu.user + loadCpu.system) / 1e6);
   const seconds = result.duration;
   return {
@@ -215,19 +215,6 @@ async function measure(
     },
     total2xx: warm['2xx'] + result['2xx'],
   };
-}
-
-/**
- * PostgreSQL's processes that work for this bench: the backends connected to its database and
- * the server's WAL writer, background writer and checkpointer (not other databases' backends).
- */
-async function postgresPids(): Promise<number[]> {
-  const { rows } = await pool.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = $1
-       OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
-    [database],
-  );
-  return rows.map((r) => r.pid);
 }
 
 const id = randomBytes(4).toString('hex');

@@ -53,6 +53,7 @@ import {
   cpuSnapshot,
   type CpuSnapshot,
   pidsNamed,
+  postgresProcesses,
   root,
   startProcess,
   stop,
@@ -241,19 +242,22 @@ async function maxInboxId(pool: ReturnType<typeof createPool>): Promise<string> 
   return rows[0]!.id;
 }
 
-/**
- * The correlator's memory from its /metrics: resident set, V8 heap used, live (after the last
- * full collection) and committed, memory outside the V8 heap (Buffers, native): where RSS grows
- * when the used heap does not; and what its engine holds, per kind.
- */
-async function correlatorMemory(): Promise<{
+/** The correlator's memory, as correlatorMemory() reads it. */
+type CorrelatorMemory = {
   rssMb: number;
   heapMb: number;
   liveMb: number;
   heapTotalMb: number;
   externalMb: number;
   state: Record<string, number>;
-}> {
+};
+
+/**
+ * The correlator's memory from its /metrics: resident set, V8 heap used, live (after the last
+ * full collection) and committed, memory outside the V8 heap (Buffers, native): where RSS grows
+ * when the used heap does not; and what its engine holds, per kind.
+ */
+async function correlatorMemory(): Promise<CorrelatorMemory> {
   const text = await (await fetch(`http://127.0.0.1:${ports.correlator}/metrics`)).text();
   const metric = (name: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -322,16 +326,7 @@ const services = args['profile-services']
   : startProcess(tsx, ['services/main.ts'], env(ports.services));
 let correlator: StartedProcess | null = null;
 const results: Record<string, unknown> = {};
-const memory: {
-  atSeconds: number;
-  rssMb: number;
-  heapMb: number;
-  liveMb: number;
-  heapTotalMb: number;
-  externalMb: number;
-  state: Record<string, number>;
-  pending: number;
-}[] = [];
+const memory: (CorrelatorMemory & { atSeconds: number; pending: number })[] = [];
 const probes: Probe[] = [];
 const ingestRtt: number[] = [];
 const pollRtt: number[] = [];
@@ -447,20 +442,12 @@ try {
   // CPU of each part over the steady run, per 1,000 alerts sent: where the machine's two cores go
   // (a figure other load on the machine barely moves, unlike the latencies).
   // PostgreSQL's processes are listed again at the end: a connection opened meanwhile counts.
-  const postgresPids = async () =>
-    (
-      await pool.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE datname = $1
-           OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
-        [database],
-      )
-    ).rows.map((r) => r.pid);
   type Of = { pid: number } | { pids: number[] };
   const parts: [string, () => Of | Promise<Of>][] = [
     ['ingest', () => ({ pid: ingest.child.pid! })],
     ['correlator', () => ({ pid: correlator!.child.pid! })],
     ['services (search projection, API, probe polls)', () => ({ pid: services.child.pid! })],
-    ['PostgreSQL', async () => ({ pids: await postgresPids() })],
+    ['PostgreSQL', () => postgresProcesses(pool)],
     ['Elasticsearch (every java process)', () => ({ pids: pidsNamed('java') })],
     ['Redis', () => ({ pids: pidsNamed('redis-server') })],
   ];

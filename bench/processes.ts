@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import type { Queryable } from '../services/store/db.ts';
 
 /** The repository root. */
 export const root = new URL('..', import.meta.url).pathname;
@@ -111,6 +112,20 @@ export function cpuSnapshot(of: { pid: number } | { pids: readonly number[] }): 
     if (p !== undefined) snapshot.set(pid, p.ticks);
   }
   return snapshot;
+}
+
+/**
+ * PostgreSQL's processes that work for the database `q` is connected to: its backends, and the
+ * WAL writer, background writer and checkpointer, which work for every database. Listed again
+ * at the end of a measure, so that a connection opened meanwhile counts (see cpuSecondsSince).
+ */
+export async function postgresProcesses(q: Queryable): Promise<{ pids: number[] }> {
+  const { rows } = await q.query<{ pid: number }>(
+    `-- PostgreSQL's processes working for this database.
+SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+  OR backend_type IN ('walwriter', 'background writer', 'checkpointer')`,
+  );
+  return { pids: rows.map((r) => r.pid) };
 }
 
 /**
