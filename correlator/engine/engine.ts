@@ -896,14 +896,14 @@ export class CorrelationEngine {
     let taking = 0;
     for (const s of found.values())
       if (s.lone !== null && s.score >= this.config.attachThreshold) taking++;
-    const company = taking > 1;
-    for (const s of found.values()) if (s.lone !== null && company) s.company = true;
-    if (company) return;
-    for (const s of found.values())
-      if (s.lone !== null && s.lone > 0.5) {
+    for (const s of found.values()) {
+      if (s.lone === null) continue;
+      if (taking > 1) s.company = true;
+      else if (s.lone > 0.5) {
         s.vetoed = true;
         s.score = 0;
       }
+    }
   }
 
   /**
