@@ -976,11 +976,20 @@ export class CorrelationEngine {
     this.#lifecycle(incident, at);
   }
 
-  /** Records an alert of an incident in the per-CI and per-template lookups. */
+  /**
+   * Records an alert of an incident in the per-CI and per-template lookups. A full incident
+   * (maxIncidentAlerts) takes no alert (see #live), so it has no lookups: in a storm, incidents
+   * at the limit were four in five of the entries a new alert passed over.
+   */
   #index(incident: Incident, state: AlertState, at: number): void {
     const ci = state.view.ci;
+    if (ci !== null) incident.cis.set(ci, Math.min(incident.cis.get(ci) ?? Infinity, at));
+    incident.templates.set(state.templateId, (incident.templates.get(state.templateId) ?? 0) + 1);
+    if (incident.alerts.length >= this.config.maxIncidentAlerts) {
+      this.#unindex(incident);
+      return;
+    }
     if (ci !== null) {
-      incident.cis.set(ci, Math.min(incident.cis.get(ci) ?? Infinity, at));
       const byIncident = this.#recentByCi.get(ci) ?? new Map<number, CiEntry>();
       this.#recentByCi.set(ci, byIncident);
       const entry = byIncident.get(incident.id);
@@ -996,8 +1005,13 @@ export class CorrelationEngine {
         entry.templates.add(state.templateId);
       }
     }
-    incident.templates.set(state.templateId, (incident.templates.get(state.templateId) ?? 0) + 1);
     touch(this.#recentByTemplate, state.templateId, incident.id, at);
+  }
+
+  /** Drops an incident's entries from the per-CI and per-template lookups. */
+  #unindex(incident: Incident): void {
+    for (const ci of incident.cis.keys()) this.#recentByCi.get(ci)?.delete(incident.id);
+    for (const t of incident.templates.keys()) this.#recentByTemplate.get(t)?.delete(incident.id);
   }
 
   /** Moves every alert of `from` into `into`; `from`'s id then resolves to `into`. */
@@ -1028,6 +1042,7 @@ export class CorrelationEngine {
     }
     this.#incidents.delete(from.id);
     this.#mergedInto.set(from.id, into.id);
+    if (into.alerts.length >= this.config.maxIncidentAlerts) this.#unindex(into);
     this.#lifecycle(into, into.lastAt);
   }
 
@@ -1368,8 +1383,7 @@ export class CorrelationEngine {
 
   /** Rebuilds an incident's lookups and lifecycle after a person changed its alerts. */
   #reindex(incident: Incident): void {
-    for (const ci of incident.cis.keys()) this.#recentByCi.get(ci)?.delete(incident.id);
-    for (const t of incident.templates.keys()) this.#recentByTemplate.get(t)?.delete(incident.id);
+    this.#unindex(incident);
     incident.cis.clear();
     incident.templates.clear();
     for (const state of incident.alerts) {

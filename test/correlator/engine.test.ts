@@ -228,6 +228,19 @@ describe('the correlation engine', () => {
     expect(changed.result()).toEqual(reference);
   });
 
+  it('takes no alert into an incident at its size limit, and keeps no lookups for it', async () => {
+    const stream = deliveries([0, 1, 2, 3]);
+    const engine = await createCorrelationEngine(cmdb, { maxIncidentAlerts: 2 });
+    for (const d of stream) engine.push(d);
+    engine.flush();
+    const of = incidentByFingerprint(stream, engine.result());
+    expect(of['f-billing']).toBe(of['f-db']);
+    expect(of['f-pay']).not.toBe(of['f-db']);
+    // One entry each for the two incidents of one alert; none for the full one.
+    expect(engine.size.ciLookups).toBe(2);
+    expect(engine.size.templateLookups).toBe(2);
+  });
+
   it('does not glue unrelated alerts together through a hub', async () => {
     const stream: EngineDelivery[] = [
       alert('f-l1', 'leaf-01', 'Backup job failed on leaf-01', 0),
@@ -1016,6 +1029,16 @@ describe('an engine restored mid-stream from what the live correlator stores', (
     },
     60_000,
   );
+
+  it('fills incidents to their size limit as the engine that never stopped', async () => {
+    const config = { maxIncidentAlerts: 4 };
+    const uninterrupted = await stored(storms.busy, [], { config });
+    const sizes = new Map<string, number>();
+    for (const row of uninterrupted.alerts.values())
+      sizes.set(row.incident, (sizes.get(row.incident) ?? 0) + 1);
+    expect(Math.max(...sizes.values())).toBe(4);
+    await expectRestoredAlike(storms.busy, cutsOf(storms.busy), uninterrupted, { config });
+  }, 60_000);
 
   it('places alerts the CMDB cannot place by text and time as the engine that never stopped', async () => {
     // Tier B's CMDB: a fifth of the edges missing, so some CIs have none left.
