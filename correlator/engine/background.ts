@@ -12,10 +12,32 @@
  * config.ts checks it).
  */
 
-/** The openers within the last `windowMs` of event time, each with what identifies it. */
+/**
+ * The openers within the last `windowMs` of event time, each with what identifies it and whether
+ * its incident has company (has taken another alert).
+ *
+ * growthShare() is asked once for nearly every alert, and the settled openers are a quarter of an
+ * hour of them (tens of thousands at a thousand alerts a second), so their counts are kept as
+ * event time moves rather than counted at each ask: an opener is counted as it enters the settled
+ * span and as it leaves the window, and the engine reports each change of an opener's company
+ * (regrew) as it happens. What the engine cannot report change by change (a person's edits, a
+ * restore) it says with invalidate(), and the next ask counts afresh with its predicate.
+ */
 export class BackgroundRate<T> {
   readonly windowMs: number;
-  readonly #openers = new SlidingWindow<T>();
+  /** Ascending by time; those before #head have left the window. */
+  #times: number[] = [];
+  #values: T[] = [];
+  /** Whether each opener's incident has company, as counted. */
+  #grown: boolean[] = [];
+  #head = 0;
+  /** The event time of each opener in #times (to find it when its company changes). */
+  readonly #timeOf = new Map<T, number>();
+  /** Openers [#head, #settledEnd) are the settled ones counted; #grownSettled of them grew. */
+  #settledEnd = 0;
+  #grownSettled = 0;
+  /** Whether the counts and flags must be taken afresh at the next ask. */
+  #stale = false;
 
   constructor(windowMs: number) {
     this.windowMs = windowMs;
@@ -23,48 +45,11 @@ export class BackgroundRate<T> {
 
   /**
    * Counts an alert that opened its own incident at event time `at`, the latest event time being
-   * `latest`. One older than the window is not counted: it could never count again.
+   * `latest`; its incident has no company yet. One older than the window is not counted: it could
+   * never count again.
    */
   record(at: number, latest: number, opener: T): void {
     if (this.windowMs <= 0 || at < latest - this.windowMs) return;
-    this.#openers.add(at, opener);
-  }
-
-  /**
-   * Background alerts per CI per ms over the window ending at `latest`, spread evenly over an
-   * estate of `cis` CIs; 0 without a window or an estate.
-   */
-  perCi(latest: number, cis: number): number {
-    if (this.windowMs <= 0 || cis <= 0) return 0;
-    return this.#openers.since(latest - this.windowMs) / (this.windowMs * cis);
-  }
-
-  /**
-   * The chance that a lone alert is the first of an incident that goes on to take another: of the
-   * openers in the window at least `settledMs` old (old enough that a second alert would have come
-   * within an incident's window), the share that `grew` holds for, by Laplace's rule of succession
-   * ((grown + 1) / (settled + 2)), so that a few openers, or none, say little: ½ with none.
-   */
-  growthShare(latest: number, settledMs: number, grew: (opener: T) => boolean): number {
-    let settled = 0;
-    let grown = 0;
-    if (this.windowMs > 0)
-      this.#openers.forEachBetween(latest - this.windowMs, latest - settledMs, (opener) => {
-        settled++;
-        if (grew(opener)) grown++;
-      });
-    return (grown + 1) / (settled + 2);
-  }
-}
-
-/** Event times with a value each, kept from a moving start (which only moves on, as event time does). */
-class SlidingWindow<T> {
-  /** Ascending by time; those before #head have left the window. */
-  #times: number[] = [];
-  #values: T[] = [];
-  #head = 0;
-
-  add(at: number, value: T): void {
     const times = this.#times;
     // Nearly always an append: alerts come about in event-time order.
     let lo = this.#head;
@@ -76,28 +61,93 @@ class SlidingWindow<T> {
       else hi = mid;
     }
     times.splice(lo, 0, at);
-    this.#values.splice(lo, 0, value);
+    this.#values.splice(lo, 0, opener);
+    this.#grown.splice(lo, 0, false);
+    this.#timeOf.set(opener, at);
+    // A late one among the settled is settled at once.
+    if (lo < this.#settledEnd) this.#settledEnd++;
   }
 
-  /** How many are at or after `from`; those before it are dropped (`from` never moves back). */
-  since(from: number): number {
-    this.#drop(from);
-    return this.#times.length - this.#head;
+  /** Says whether an opener's incident now has company (nothing if it is not a counted opener). */
+  regrew(opener: T, grown: boolean): void {
+    const at = this.#timeOf.get(opener);
+    if (at === undefined || this.#stale) return;
+    const i = this.#indexOf(opener, at);
+    if (i < 0 || this.#grown[i] === grown) return;
+    this.#grown[i] = grown;
+    if (i < this.#settledEnd) this.#grownSettled += grown ? 1 : -1;
   }
 
-  /** Calls `f` with each value at or after `from` and at or before `to`, in time order. */
-  forEachBetween(from: number, to: number, f: (value: T) => void): void {
-    this.#drop(from);
+  /** Openers' company changed in ways not reported: the next ask counts afresh. */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /**
+   * Background alerts per CI per ms over the window ending at `latest`, spread evenly over an
+   * estate of `cis` CIs; 0 without a window or an estate.
+   */
+  perCi(latest: number, cis: number): number {
+    if (this.windowMs <= 0 || cis <= 0) return 0;
+    this.#drop(latest - this.windowMs);
+    return (this.#times.length - this.#head) / (this.windowMs * cis);
+  }
+
+  /**
+   * The chance that a lone alert is the first of an incident that goes on to take another: of the
+   * openers in the window at least `settledMs` old (old enough that a second alert would have come
+   * within an incident's window), the share whose incident has company, by Laplace's rule of
+   * succession ((grown + 1) / (settled + 2)), so that a few openers, or none, say little: ½ with
+   * none. `grew` says whether an opener's incident has company; it is asked only after
+   * invalidate(), of every opener in the window. `latest` never moves back, nor `settledMs`.
+   */
+  growthShare(latest: number, settledMs: number, grew: (opener: T) => boolean): number {
+    if (this.windowMs <= 0) return 0.5;
+    this.#drop(latest - this.windowMs);
     const times = this.#times;
-    for (let i = this.#head; i < times.length && times[i]! <= to; i++) f(this.#values[i]!);
+    const to = latest - settledMs;
+    if (this.#stale) {
+      this.#stale = false;
+      this.#settledEnd = this.#head;
+      this.#grownSettled = 0;
+      for (let i = this.#head; i < times.length; i++) this.#grown[i] = grew(this.#values[i]!);
+    }
+    while (this.#settledEnd < times.length && times[this.#settledEnd]! <= to) {
+      if (this.#grown[this.#settledEnd]) this.#grownSettled++;
+      this.#settledEnd++;
+    }
+    return (this.#grownSettled + 1) / (this.#settledEnd - this.#head + 2);
   }
 
+  #indexOf(opener: T, at: number): number {
+    const times = this.#times;
+    let lo = this.#head;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < times.length && times[i] === at; i++)
+      if (this.#values[i] === opener) return i;
+    return -1;
+  }
+
+  /** Drops the openers before `from` (which never moves back), uncounting the settled ones. */
   #drop(from: number): void {
     const times = this.#times;
-    while (this.#head < times.length && times[this.#head]! < from) this.#head++;
+    while (this.#head < times.length && times[this.#head]! < from) {
+      if (this.#head < this.#settledEnd) {
+        if (this.#grown[this.#head]) this.#grownSettled--;
+      } else this.#settledEnd++;
+      this.#timeOf.delete(this.#values[this.#head]!);
+      this.#head++;
+    }
     if (this.#head > 1024 && this.#head * 2 > times.length) {
       this.#times = times.slice(this.#head);
       this.#values = this.#values.slice(this.#head);
+      this.#grown = this.#grown.slice(this.#head);
+      this.#settledEnd -= this.#head;
       this.#head = 0;
     }
   }

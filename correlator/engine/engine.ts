@@ -969,6 +969,8 @@ export class CorrelationEngine {
   #join(incident: Incident, state: AlertState, at: number): void {
     state.incident = incident.id;
     incident.alerts.push(state);
+    // Its first alert, which may have opened it, now has company.
+    if (incident.alerts.length === 2) this.#background.regrew(incident.alerts[0]!, true);
     incident.firstAt = Math.min(incident.firstAt, at);
     incident.lastAt = Math.max(incident.lastAt, at);
     this.#dirtyIncidents.add(incident.id);
@@ -1016,6 +1018,9 @@ export class CorrelationEngine {
 
   /** Moves every alert of `from` into `into`; `from`'s id then resolves to `into`. */
   #merge(from: Incident, into: Incident): void {
+    // A lone alert on either side now has company.
+    for (const lone of [from, into])
+      if (lone.alerts.length === 1) this.#background.regrew(lone.alerts[0]!, true);
     for (const state of from.alerts) {
       state.incident = into.id;
       into.alerts.push(state);
@@ -1179,7 +1184,11 @@ export class CorrelationEngine {
       this.#incidents.delete(incident.id);
       this.#resolving.delete(incident);
       for (const id of incident.absorbed) this.#mergedInto.delete(id);
-      for (const state of incident.alerts) this.#forget(state);
+      for (const state of incident.alerts) {
+        // An opener still in the background window no longer has an incident, nor company.
+        this.#background.regrew(state, false);
+        this.#forget(state);
+      }
     }
     const horizon = watermark - windowMs - this.config.allowedLatenessMs;
     for (const [ci, byIncident] of this.#recentByCi) {
@@ -1313,6 +1322,8 @@ export class CorrelationEngine {
       }
       names.push(incidentName(incident.id));
     }
+    // The openers were counted before their incidents had all their alerts.
+    this.#background.invalidate();
     if (this.#mode.evict && Number.isFinite(this.#sweptAt)) this.#evict(this.#sweptAt);
     this.#dirtyAlerts.clear();
     this.#dirtyIncidents.clear();
@@ -1383,6 +1394,8 @@ export class CorrelationEngine {
 
   /** Rebuilds an incident's lookups and lifecycle after a person changed its alerts. */
   #reindex(incident: Incident): void {
+    // A person moved alerts between incidents: which openers have company is counted afresh.
+    this.#background.invalidate();
     this.#unindex(incident);
     incident.cis.clear();
     incident.templates.clear();
