@@ -753,8 +753,11 @@ export class CorrelationEngine {
     const growthShare = () => (growth ??= this.#growthShare());
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
     if (ci !== null)
-      for (const [near, hops] of this.#topology.neighbourhood(ci))
-        for (const [id, entry] of this.#recentByCi.get(near) ?? []) {
+      for (const [near, hops] of this.#topology.neighbourhood(ci)) {
+        const entries = this.#recentByCi.get(near);
+        if (entries === undefined) continue;
+        let room = 0;
+        for (const [id, entry] of entries) {
           // The entry's own window first: most entries met on the way are old, and this check
           // is cheaper than finding the incident an id ended up in.
           const gap = gapTo(at, entry.firstAt, entry.lastAt);
@@ -762,15 +765,30 @@ export class CorrelationEngine {
           const incident = this.#live(id, at);
           if (incident === null) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          const room = this.#topology.within(near, hops);
+          room ||= this.#topology.within(near, hops);
           const chance = this.#chance(perCi, incident, room, gap);
+          const score = this.#weigh(hops, text, gap, chance);
+          // Scored only if it beats the incident's best so far: most do not (an incident near
+          // the alert has alerts on many CIs around it).
+          const seen = found.get(incident.id);
+          if (seen !== undefined && seen.score >= score) continue;
           const lone =
             weighLone && incident.alerts.length === 1
               ? this.#chance(perCi, incident, room, gap, growthShare())
               : null;
-          const score = this.#weigh(hops, text, gap, chance);
-          keep({ incident, basis: 'topology', hops, near, text, gap, chance, lone, score });
+          found.set(incident.id, {
+            incident,
+            basis: 'topology',
+            hops,
+            near,
+            text,
+            gap,
+            chance,
+            lone,
+            score,
+          });
         }
+      }
     if (weighLone) this.#loneCompany(found);
     // Text-only candidates can decide nothing unless text may attach: the inverted-index search
     // is the engine's single largest cost, so it runs only then.
