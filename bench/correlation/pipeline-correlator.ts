@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../runtime/config.ts';
 import { startTocsin } from '../../runtime/tocsin.ts';
+import { removeQueuesAndIndices } from '../../runtime/throwaway.ts';
 import { mineProblems } from '../../correlator/problems.ts';
 import { createPool, type Pool } from '../../services/store/db.ts';
 import type { Correlator, Delivery, Prediction } from './correlator.ts';
@@ -242,20 +243,7 @@ async function readPrediction(
 
 /** Drops the tier's database, queue keys and indices. */
 async function cleanUp(config: Config, database: string, server: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(config.redisUrl);
-  const keys = await redis.keys(`${config.queuePrefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  // Elasticsearch refuses wildcard deletes (action.destructive_requires_name): name each index.
-  const listed = await fetch(
-    `${config.elasticsearchUrl}/_cat/indices/${config.indexPrefix}-*?format=json`,
-  );
-  const indices = listed.ok
-    ? ((await listed.json()) as { index: string }[]).map((i) => i.index)
-    : [];
-  if (indices.length > 0)
-    await fetch(`${config.elasticsearchUrl}/${indices.join(',')}`, { method: 'DELETE' });
+  await removeQueuesAndIndices(config);
   const admin = createPool(`${server}/postgres`, 1);
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

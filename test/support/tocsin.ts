@@ -4,6 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import { expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.ts';
+import { removeQueuesAndIndices } from '../../runtime/throwaway.ts';
 import { processRoles, startTocsin, type ProcessRole, type Tocsin } from '../../runtime/tocsin.ts';
 import { createTestDatabase } from './db.ts';
 
@@ -74,29 +75,11 @@ export async function startTestTocsin(
       if (server) await new Promise((resolve) => server!.close(resolve));
       await tocsin.close();
       if (db) {
-        await cleanUp(config);
+        await removeQueuesAndIndices(config);
         await db.drop();
       }
     },
   };
-}
-
-async function cleanUp(config: Config): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(config.redisUrl);
-  const keys = await redis.keys(`${config.queuePrefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  // Elasticsearch refuses wildcard deletes (action.destructive_requires_name): name each index.
-  const listed = await fetch(
-    `${config.elasticsearchUrl}/_cat/indices/${config.indexPrefix}-*?format=json`,
-  );
-  const indices = listed.ok
-    ? ((await listed.json()) as { index: string }[]).map((i) => i.index)
-    : [];
-  if (indices.length > 0) {
-    await fetch(`${config.elasticsearchUrl}/${indices.join(',')}`, { method: 'DELETE' });
-  }
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
