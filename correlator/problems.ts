@@ -22,13 +22,6 @@
  *   occurrences, k on this CI). A common failure on a big class (high CPU on 1,200 VMs) needs
  *   many more occurrences on one CI than a rare one. A CI without a class has no peers to compare
  *   with: the minimum count alone decides.
- * - A wording fewer than two other CIs of the class raised (an application's, a queue's own text)
- *   cannot be weighed against the same wording elsewhere: spread over every CI of the class, its
- *   few occurrences look impossible by chance, which in a noisy estate proposes a background alert
- *   that merely recurs on the one CI able to raise it. Its null is the class's background instead:
- *   the failure comes back as often as the class's failures (each CI's incidents clustered by
- *   template) do, whatever they say; the expected failures of the class with k or more
- *   occurrences under a zero-truncated Poisson fitted to them (rareChance).
  * - Each CI pattern is weighed twice: over all its occurrences, and over its corroborated ones
  *   alone, against the class's corroborated occurrences of the failure. An occurrence is
  *   corroborated when more than one alert reported it (a second monitor, a second symptom, a CI
@@ -44,8 +37,7 @@
  *   the chance is that of so many days lining up (summed over which occurrence the others line
  *   up with), times the CIs of the class with at least as many like occurrences, which could
  *   have lined up as well. The evidence names the time of day and the days.
- * - The pattern's chance is the smallest of these; its evidence's `test` names the one that gave
- *   it and the figures it weighed.
+ * - The pattern's chance is the smallest of these.
  * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
  *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
  *   their wording; CIs next to one CI (a relationship either way: the application they are
@@ -175,8 +167,6 @@ export type ProblemEvidence = {
   peers: number | null;
   /** Patterns like this one that chance alone would make (see the module comment); null: no peers. */
   chance: number | null;
-  /** The test that made it unlikely by chance, and the figures it weighed. */
-  test: ChanceTest;
   firstAt: string;
   lastAt: string;
   lookbackDays: number;
@@ -228,29 +218,6 @@ export type Pattern = {
   schedule: Schedule | null;
   peers: number | null;
   chance: number | null;
-  /** Which test gave `chance`, with its figures. */
-  test: ChanceTest;
-};
-
-/**
- * The test a pattern passed (its chance is the smallest of those it took): `recurrence`, its
- * occurrences against its class's like ones; `rare-recurrence`, a wording fewer than two other
- * CIs of its class raised, against how often the class's failures come back; `corroborated` and
- * `rare-corroborated`, the same over the occurrences more than one alert reported; `schedule`,
- * the time of day it began at; `anchor`, a class pattern's CIs next to one CI; `count`, a CI
- * without a class: the minimum count alone.
- */
-export type ChanceTest = {
-  name:
-    | 'recurrence'
-    | 'rare-recurrence'
-    | 'corroborated'
-    | 'rare-corroborated'
-    | 'schedule'
-    | 'anchor'
-    | 'count';
-  /** The figures weighed, in words. */
-  detail: string;
 };
 
 /** What recurringPatterns() needs of the settings. */
@@ -510,61 +477,35 @@ export function recurringPatterns(
     quietMs,
   );
 
-  // Every CI's failures (its incidents clustered by template) and their occurrences, all and
-  // corroborated: per class, how often a failure of one of its CIs comes back (see rareChance).
+  const found: Pattern[] = [];
+  const left = new Map<string, Candidate[]>();
   const byCi = groupBy(incidents, (i) => i.rootCauseCi);
-  const failures = new Map<string, Failure[]>();
-  const background = new Map<string, { all: number[]; corroborated: number[] }>();
   for (const ci of [...byCi.keys()].sort()) {
     const rows = byCi.get(ci)!;
     const ciClass = rows[0]!.ciClass;
-    const list = clusterByTemplate(rows, index, o.textThreshold).map((cluster) => ({
-      ...cluster,
-      k: occurrences(cluster.incidents, quietMs),
-      kc: occurrences(cluster.incidents.filter(corroborated), quietMs),
-    }));
-    failures.set(ci, list);
-    if (ciClass === null) continue;
-    const counts = background.get(ciClass) ?? { all: [], corroborated: [] };
-    background.set(ciClass, counts);
-    for (const f of list) {
-      counts.all.push(f.k);
-      if (f.kc > 0) counts.corroborated.push(f.kc);
-    }
-  }
-
-  const found: Pattern[] = [];
-  const left = new Map<string, Candidate[]>();
-  for (const ci of [...byCi.keys()].sort()) {
-    const ciClass = byCi.get(ci)![0]!.ciClass;
-    for (const { k, kc, ...cluster } of failures.get(ci)!) {
+    for (const cluster of clusterByTemplate(rows, index, o.textThreshold)) {
+      const k = occurrences(cluster.incidents, quietMs);
       if (k < o.minIncidents) continue;
       const like = ciClass === null ? null : peers.like(ciClass, cluster.templates);
-      const rest = ciClass === null ? null : background.get(ciClass)!;
       // P(a given CI has k or more of the class's N like occurrences), were they placed at random.
       const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
       // Expected CIs of the class that would show as many by chance: placed on any CI of the
-      // class, or (a template only some CIs can raise) at the rate its other CIs repeat it; a
-      // wording fewer than two other CIs raised says nothing of how often it comes back by
-      // chance: then at the rate the class's failures come back (rareChance).
+      // class, or (a template only some CIs can raise) at the rate its other CIs repeat it.
       const all =
         like === null || tail === null
           ? null
-          : rare(like, ci)
-            ? rareChance(rest!.all, k)
-            : Math.max(like.cis * tail, repeatChance(like.counts, ci, k));
+          : Math.max(like.cis * tail, repeatChance(like.counts, ci, k));
       // The same test over the corroborated occurrences alone: there, chance is the background
       // of failures more than one alert reported, not of every lone threshold crossing.
+      const kc = occurrences(cluster.incidents.filter(corroborated), quietMs);
       const likeC = ciClass === null ? null : corroboratedPeers.like(ciClass, cluster.templates);
       const seen =
         likeC === null || kc < 2
           ? null
-          : rare(likeC, ci)
-            ? rareChance(rest!.corroborated, kc)
-            : Math.max(
-                likeC.cis * binomialTail(likeC.total, 1 / likeC.cis, kc),
-                repeatChance(likeC.counts, ci, kc),
-              );
+          : Math.max(
+              likeC.cis * binomialTail(likeC.total, 1 / likeC.cis, kc),
+              repeatChance(likeC.counts, ci, kc),
+            );
       // The same failure beginning at about the same time of day on several days: a scheduled
       // cause (a batch job, a backup, a report) however common the failure is on its class.
       const schedule =
@@ -580,36 +521,6 @@ export function recurringPatterns(
       const tests = [all, seen, timed].filter((x): x is number => x !== null);
       const chance = all === null ? null : Math.min(...tests);
       if (chance === null || chance <= o.chance) {
-        const others = (l: Like) => l.distinct - (l.counts.has(ci) ? 1 : 0);
-        const background = (counts: readonly number[], n: number) =>
-          `the class's ${counts.length - 1} other failures (CI and wording) come back ${mean(counts, n).toFixed(2)} times on average`;
-        const test: ChanceTest =
-          like === null || chance === null
-            ? { name: 'count', detail: `${k} occurrences on a CI without a class` }
-            : chance === all
-              ? rare(like, ci)
-                ? {
-                    name: 'rare-recurrence',
-                    detail: `${k} occurrences of a wording ${others(like)} other CIs of its class raised; ${background(rest!.all, k)}`,
-                  }
-                : {
-                    name: 'recurrence',
-                    detail: `${k} occurrences; the class's ${like.total} like occurrences were on ${like.distinct} of its ${like.cis} CIs`,
-                  }
-              : chance === seen && likeC !== null
-                ? rare(likeC, ci)
-                  ? {
-                      name: 'rare-corroborated',
-                      detail: `${kc} corroborated occurrences of a wording ${others(likeC)} other CIs of its class raised so; ${background(rest!.corroborated, kc)}`,
-                    }
-                  : {
-                      name: 'corroborated',
-                      detail: `${kc} corroborated occurrences; the class's ${likeC.total} like ones were on ${likeC.distinct} of its ${likeC.cis} CIs`,
-                    }
-                : {
-                    name: 'schedule',
-                    detail: `began within ${schedule!.windowMinutes} minutes of ${schedule!.at} UTC on ${schedule!.days} days`,
-                  };
         found.push({
           kind: 'ci',
           value: ci,
@@ -621,7 +532,6 @@ export function recurringPatterns(
           schedule: timed === null ? null : schedule,
           peers: like?.cis ?? null,
           chance,
-          test,
         });
       } else if (ciClass !== null && like !== null && tail! <= o.chance) {
         // Recurring, and unusual for one CI, not enough alone: material for a class pattern.
@@ -679,10 +589,6 @@ export function recurringPatterns(
           schedule: null,
           peers: Math.max(tested.get(anchor)!, seen),
           chance,
-          test: {
-            name: 'anchor',
-            detail: `${near} of the class's ${like.total} like occurrences were on the ${seen} CIs next to ${anchor}, of ${like.distinct} that had it; ${tested.size} anchors tested`,
-          },
         });
       }
     }
@@ -691,20 +597,6 @@ export function recurringPatterns(
 
 /** Whether more than one alert reported an incident: a second monitor, symptom or CI saw it. */
 const corroborated = (i: RecurrenceIncident) => i.alertCount > 1;
-
-/** One failure of one CI: its incidents clustered by template, and its occurrences. */
-type Failure = ReturnType<typeof clusterByTemplate>[number] & { k: number; kc: number };
-
-/** The mean of counts with one `own` count left out (as rareChance leaves it out). */
-function mean(counts: readonly number[], own: number): number {
-  let sum = 0;
-  for (const n of counts) sum += n;
-  const left = counts.includes(own) ? counts.length - 1 : counts.length;
-  return left === 0 ? 0 : (sum - (counts.includes(own) ? own : 0)) / left;
-}
-
-/** Whether fewer than two CIs besides `ci` had the failure: its peers cannot say how often. */
-const rare = (like: Like, ci: string) => like.distinct - (like.counts.has(ci) ? 1 : 0) < 2;
 
 /** A CI's cluster that did not make a CI pattern but recurs: a class pattern's material. */
 type Candidate = {
@@ -866,36 +758,10 @@ function representative(rows: readonly RecurrenceIncident[]): string {
  * rate solves λ / (1 - e^-λ) = mean. 0 when fewer than two other CIs had it (nothing to learn).
  */
 export function repeatChance(counts: ReadonlyMap<string, number>, ci: string, k: number): number {
-  const others: number[] = [];
-  for (const [other, n] of counts) if (other !== ci && n > 0) others.push(n);
-  return truncatedPoissonChance(others, k);
-}
-
-/**
- * Expected failures of a class with k or more occurrences, for a failure of a wording too rare
- * in its class to be compared with the same wording elsewhere (an application's or a queue's
- * own text): the null is that it comes back as often as the class's failures do, whatever
- * they say. `counts` are the occurrences of every failure (CI and template cluster) of the
- * class's CIs, this one's among them: each is counted once, this one's k removed. Over all of
- * them, a zero-truncated Poisson, as repeatChance. 0 when the class has fewer than two other
- * failures.
- */
-export function rareChance(counts: readonly number[], k: number): number {
-  const others = [...counts];
-  const own = others.indexOf(k);
-  if (own >= 0) others.splice(own, 1);
-  return truncatedPoissonChance(others, k);
-}
-
-/**
- * (others + 1) · P(X ≥ k | X ≥ 1) for X ~ Poisson(λ), λ fitted to `others` (counts ≥ 1) as a
- * zero-truncated Poisson: λ / (1 - e^-λ) = their mean. 0 when fewer than two (nothing to learn).
- */
-function truncatedPoissonChance(others: readonly number[], k: number): number {
   let cis = 0;
   let total = 0;
-  for (const n of others)
-    if (n > 0) {
+  for (const [other, n] of counts)
+    if (other !== ci && n > 0) {
       cis++;
       total += n;
     }
@@ -1069,7 +935,6 @@ function candidateOf(
         : { ...pattern.schedule, chance: Number(pattern.schedule.chance.toPrecision(3)) },
     peers: pattern.peers,
     chance: pattern.chance === null ? null : Number(pattern.chance.toPrecision(3)),
-    test: pattern.test,
     firstAt: first.openedAt,
     lastAt: last.openedAt,
     lookbackDays: o.lookbackDays,
@@ -1095,7 +960,6 @@ function candidateOf(
         : `on CIs of class ${pattern.value} next to ${pattern.anchor}`
     } say "${pattern.template}"${pattern.templates.length > 1 ? ` (or alike: ${pattern.templates.length} wordings)` : ''}.`,
     `First ${first.openedAt}, last ${last.openedAt}; ${evidence.perWeek} a week over the last ${o.lookbackDays} days, ${trend.direction} (${trend.earlier} in the earlier half, ${trend.later} in the later).`,
-    `Unlikely by chance (${pattern.test.name}${pattern.chance === null ? '' : `, chance ${Number(pattern.chance.toPrecision(3))}`}): ${pattern.test.detail}.`,
     ...(pattern.schedule === null
       ? []
       : [

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   mineProblems,
-  rareChance,
   scheduleChance,
   trendOf,
   type ProblemEvidence,
@@ -493,53 +492,6 @@ describe('mining recurring incidents', () => {
     expect(result.patterns).toEqual([]);
   });
 
-  /** A wording only CI `<prefix>-<n>` raises: letters no other CI's wording shares. */
-  const ownWording = (n: number) => {
-    const code = String.fromCharCode(97 + (n % 26)) + String.fromCharCode(97 + Math.floor(n / 26));
-    return `${code}consumer ${code}stalled ${code}backlog on <ci>`;
-  };
-
-  /** `times` occurrences of CI n's own wording, on different days at different times of day. */
-  async function ownFailures(prefix: string, n: number, times: number, now: Date) {
-    for (let t = 0; t < times; t++)
-      await incident(
-        `${prefix}-${n}`,
-        ownWording(n),
-        daysBefore(now, 2 + 4 * t + (t * 7 + n) / 24),
-      );
-  }
-
-  it('weighs a wording no other CI of its class raised against how often the class fails again', async () => {
-    const now = sliceClock();
-    await fleet('queue', 'mq-own', 20);
-    // Every queue's own backlog alert comes back four times: the class's background.
-    for (let n = 1; n <= 20; n++) await ownFailures('mq-own', n, 4, now);
-
-    // Spread over the 20 queues, four occurrences of a wording only one raised would look
-    // impossible by chance (20 · (1/20)^4); against the class's failures they are its normal.
-    expect((await mineProblems(pool, settings, now)).patterns).toEqual([]);
-  });
-
-  it('proposes a wording no other CI of its class raised that comes back more than the class fails', async () => {
-    const now = sliceClock();
-    await fleet('queue', 'mq-rare', 20);
-    // The other queues' failures come back once or twice; mq-rare-1's seven times.
-    for (let n = 2; n <= 20; n++) await ownFailures('mq-rare', n, 1 + (n % 2), now);
-    await ownFailures('mq-rare', 1, 7, now);
-
-    const result = await mineProblems(pool, settings, now);
-
-    expect(result.patterns.map((p) => p.signature)).toEqual([`ci:mq-rare-1|${ownWording(1)}`]);
-    const [problem] = await problemsLike('ci:mq-rare-1|%');
-    expect(problem!.evidence.test).toEqual({
-      name: 'rare-recurrence',
-      detail:
-        "7 occurrences of a wording 0 other CIs of its class raised; the class's 19 other failures (CI and wording) come back 1.47 times on average",
-    });
-    expect(problem!.evidence.chance).toBeLessThan(0.05);
-    expect(problem!.evidence.chance).toBeCloseTo(rareChance([7, ...failuresOf(19)], 7), 5);
-  });
-
   it('counts incidents opened within the quiet gap of the one before as one occurrence', async () => {
     const now = sliceClock();
     const template = 'replication lag <duration> on <ci>';
@@ -696,30 +648,6 @@ describe('mining recurring incidents', () => {
     expect(evidenceIds).toEqual([kept[0]!.id, kept[1]!.id, third.id]);
     expect(evidenceIds).not.toContain(merged.id);
     expect(evidenceIds).not.toContain(canceled.id);
-  });
-});
-
-/** The occurrences of mq-rare-2 … mq-rare-20's failures: 1 + (n % 2) each. */
-const failuresOf = (others: number) => Array.from({ length: others }, (_, i) => 1 + ((i + 2) % 2));
-
-describe('the background of a rare wording', () => {
-  it('is the expected failures of the class with as many occurrences, leaving this one out', () => {
-    // Other failures' mean 2: a zero-truncated Poisson of rate λ with λ / (1 - e^-λ) = 2.
-    const others = [1, 3, 1, 3, 2, 2];
-    const rate = 1.5936242600400401;
-    const tail = (k: number) => {
-      let p = 0;
-      for (let i = k; i < 60; i++) {
-        let term = Math.exp(-rate);
-        for (let j = 1; j <= i; j++) term *= rate / j;
-        p += term;
-      }
-      return p / -Math.expm1(-rate);
-    };
-    expect(rareChance([...others, 6], 6)).toBeCloseTo(7 * tail(6), 10);
-    // More occurrences, less likely; too few other failures to learn from: nothing to weigh.
-    expect(rareChance([...others, 9], 9)).toBeLessThan(rareChance([...others, 6], 6));
-    expect(rareChance([1, 5], 5)).toBe(0);
   });
 });
 
