@@ -8,8 +8,9 @@
  *
  * Tier A: a correct CMDB; B: A's storms with a degraded CMDB; C: overlapping storms with ten times
  * the background noise. Metrics (score.ts): pairwise precision / recall / F1 over alerts, adjusted
- * Rand index, noise wrongly attached, root-cause top-1 / top-3, compression beside the ideal, and
- * problem F1. Prints a table per tier and seed, then the engine's mean and range over the seeds
+ * Rand index, noise wrongly attached, root-cause top-1 / top-3, compression beside the ideal,
+ * problem F1, and as a diagnostic the candidate problems proposed, the share of them false (no
+ * alert of a true problem) and the share of true problems found (score.ts candidateScores). Prints a table per tier and seed, then the engine's mean and range over the seeds
  * per tier (pairwise scores swing with the seed: one seed is an anecdote), and writes
  * bench/results/correlation-<time>.json.
  *
@@ -209,6 +210,8 @@ for (const seed of seeds)
           'RC@3',
           'alerts/inc. (ideal)',
           'problem F1',
+          'cand. (false)',
+          'problems found',
           'ms',
         ],
         runs.map(({ correlator, ms, scores: s }) => [
@@ -222,6 +225,8 @@ for (const seed of seeds)
           fmt(s.rootCauseTop3),
           `${s.compression.toFixed(1)} (${s.idealCompression.toFixed(1)})`,
           fmt(s.problem.f1),
+          `${s.candidates.proposed} (${pct(s.candidates.falseShare)})`,
+          `${fmt(s.candidates.recall)} of ${s.candidates.trueProblems}`,
           String(ms),
         ]),
       ),
@@ -266,12 +271,26 @@ for (const tierName of [...new Set(results.map((r) => r.tier))])
       noiseAttached: spread(scores.map((s) => s.noiseAttached)),
       rootCauseTop1: spread(scores.map((s) => s.rootCauseTop1)),
       problemF1: spread(scores.map((s) => s.problem.f1)),
+      candidates: spread(scores.map((s) => s.candidates.proposed)),
+      falseCandidates: spread(scores.map((s) => s.candidates.falseShare)),
+      problemsFound: spread(scores.map((s) => s.candidates.recall)),
     };
     summary.push(row);
   }
 console.log(
   table(
-    ['tier', 'correlator', 'F1', 'F1 − best baseline', 'noise att.', 'RC@1', 'problem F1'],
+    [
+      'tier',
+      'correlator',
+      'F1',
+      'F1 − best baseline',
+      'noise att.',
+      'RC@1',
+      'problem F1',
+      'candidates',
+      'false cand.',
+      'problems found',
+    ],
     summary.map((r) => [
       r.tier,
       r.correlator,
@@ -280,6 +299,9 @@ console.log(
       show(r.noiseAttached, pct),
       show(r.rootCauseTop1, fmt),
       show(r.problemF1, fmt),
+      show(r.candidates, (n) => n.toFixed(0)),
+      show(r.falseCandidates, pct),
+      show(r.problemsFound, fmt),
     ]),
   ),
 );

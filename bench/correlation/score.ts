@@ -55,6 +55,24 @@ export type Scores = PairScores & {
   /** The same for the true partition (each noise alert on its own). */
   idealCompression: number;
   problem: PairScores;
+  /** What the candidate problems are made of (a diagnostic beside problem F1). */
+  candidates: CandidateScores;
+};
+
+/**
+ * The candidate problems as a problem manager reviews them, one by one: problem F1 is pairwise
+ * over true incidents, so a candidate made only of background alerts costs it nothing, while it
+ * costs the person who reads it their time.
+ */
+export type CandidateScores = {
+  /** Predicted problems proposed. */
+  proposed: number;
+  /** Share of them with no alert of a true problem: all noise, or one-off faults only. 0 if none. */
+  falseShare: number;
+  /** True problems (labels with two or more true incidents). */
+  trueProblems: number;
+  /** Share of true problems with two or more incidents in one predicted problem. 1 if none. */
+  recall: number;
 };
 
 const pairs = (n: number) => (n * (n - 1)) / 2;
@@ -227,6 +245,48 @@ export function problemScores(
   return pairScores(countPairs(trueLabels, predictedLabels));
 }
 
+/**
+ * The candidate problems against the truth (see CandidateScores). A predicted problem is false
+ * when no alert of its predicted incidents belongs to a true problem; a true problem is found
+ * when two of its incidents' matched predicted incidents are in one predicted problem.
+ */
+export function candidateScores(
+  truth: readonly AlertTruth[],
+  prediction: AlertPrediction,
+  match = matchIncidents(truth, prediction.incidents),
+): CandidateScores {
+  const real = new Set<string>();
+  truth.forEach((t, i) => {
+    const p = prediction.incidents[i];
+    const problem = p == null ? undefined : prediction.problems.get(p);
+    if (t.problem !== null && problem !== undefined) real.add(problem);
+  });
+  const proposed = new Set(prediction.problems.values());
+  const incidentsOf = new Map<string, Set<string>>();
+  for (const t of truth)
+    if (t.incident !== null && t.problem !== null)
+      incidentsOf.set(t.problem, (incidentsOf.get(t.problem) ?? new Set()).add(t.incident));
+  let trueProblems = 0;
+  let found = 0;
+  for (const incidents of incidentsOf.values()) {
+    if (incidents.size < 2) continue;
+    trueProblems++;
+    const votes = new Map<string, number>();
+    for (const incident of incidents) {
+      const p = match.get(incident);
+      const problem = p === undefined ? undefined : prediction.problems.get(p);
+      if (problem !== undefined) votes.set(problem, (votes.get(problem) ?? 0) + 1);
+    }
+    if ([...votes.values()].some((n) => n >= 2)) found++;
+  }
+  return {
+    proposed: proposed.size,
+    falseShare: proposed.size === 0 ? 0 : 1 - real.size / proposed.size,
+    trueProblems,
+    recall: ratio(found, trueProblems),
+  };
+}
+
 /** Every metric of a prediction against the truth. */
 export function scoreCorrelation(
   truth: readonly AlertTruth[],
@@ -247,5 +307,6 @@ export function scoreCorrelation(
     compression: compression(prediction.incidents),
     idealCompression: compression(truth.map((t) => t.incident)),
     problem: problemScores(truth, prediction, match),
+    candidates: candidateScores(truth, prediction, match),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   adjustedRandIndex,
+  candidateScores,
   compression,
   countPairs,
   matchIncidents,
@@ -209,6 +210,47 @@ describe('problem F1', () => {
   });
 });
 
+describe('candidate problems', () => {
+  // P recurs in I1, I2, I3; R in I5, I6; I4 is a one-off fault; n1, n2 are noise alerts.
+  const truth = [
+    alert('I1', 'db', 'P'),
+    alert('I2', 'db', 'P'),
+    alert('I3', 'db', 'P'),
+    alert('I4', 'vm'),
+    alert('I5', 'sw', 'R'),
+    alert('I6', 'sw', 'R'),
+    alert(null, 'vm-7'),
+    alert(null, 'vm-7'),
+  ];
+
+  it('counts candidates with no alert of a true problem as false, and true problems found', () => {
+    // Q links I1 and I2 (P found); N links the two noise alerts; O links I4 with a noise alert;
+    // R's incidents are in no candidate.
+    const p = prediction(
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
+      {},
+      { a: 'Q', b: 'Q', g: 'N', h: 'N', d: 'O' },
+    );
+    const s = candidateScores(truth, p);
+    expect(s).toMatchObject({ proposed: 3, trueProblems: 2, recall: 1 / 2 });
+    expect(s.falseShare).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('does not count a true problem found when its incidents are in different candidates', () => {
+    const p = prediction(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], {}, { a: 'Q', b: 'S', e: 'T' });
+    expect(candidateScores(truth, p)).toMatchObject({ proposed: 3, falseShare: 0, recall: 0 });
+  });
+
+  it('is empty with nothing proposed and nothing to find', () => {
+    expect(candidateScores([alert('I1'), alert(null)], prediction(['a', null]))).toEqual({
+      proposed: 0,
+      falseShare: 0,
+      trueProblems: 0,
+      recall: 1,
+    });
+  });
+});
+
 describe('scoreCorrelation', () => {
   it('puts every metric together', () => {
     const s = scoreCorrelation(
@@ -226,6 +268,7 @@ describe('scoreCorrelation', () => {
       compression: 2,
       idealCompression: 2,
       problem: { precision: 1, recall: 1, f1: 1 },
+      candidates: { proposed: 1, falseShare: 1, trueProblems: 0, recall: 1 },
     });
     expect(s.adjustedRandIndex).toBeCloseTo(7 / 22, 12);
   });
