@@ -279,13 +279,15 @@ export async function projectRecords(
   for (const id of unique)
     if (!found.has(id)) operations.push({ delete: { _index: index, _id: id } });
   if (operations.length === 0) return 0;
-  const result = await es.bulk({ operations });
+  // Only the failed items come back: the full answer (a dozen fields an item) cost the projection
+  // about as much to parse as its documents cost to write.
+  const result = await es.bulk({ operations, filter_path: ['errors', 'items.*.error'] });
   if (result.errors) {
-    const failures = result.items
+    // A version conflict is a newer version already there; a delete of a missing document is not
+    // an error at all.
+    const failures = (result.items ?? [])
       .map((item) => Object.values(item)[0])
-      .filter(
-        (r) => r?.error && r.status !== 409 && !(r.status === 404 && r.result === 'not_found'),
-      );
+      .filter((r) => r?.error && r.error.type !== 'version_conflict_engine_exception');
     if (failures.length > 0) {
       throw new Error(
         `Elasticsearch rejected ${failures.length} documents: ${JSON.stringify(failures[0]?.error)}`,

@@ -7,6 +7,7 @@ import {
   createSearchClient,
   drainOutbox,
   ensureIndices,
+  projectRecords,
 } from '../../services/store/search.ts';
 import { serviceStore } from '../../services/store/services.ts';
 import { createTestDatabase } from '../support/db.ts';
@@ -58,5 +59,33 @@ describe('search projection', () => {
     expect(doc._version).toBe(31);
     const { count } = await es.count({ index: aliasOf(prefix, 'service') });
     expect(count).toBe(6);
+  });
+
+  it('keeps a newer version over a slower writer, and deletes a record gone from PostgreSQL', async () => {
+    const service = await insertRecord(pool, serviceStore, { name: 'ledger', kind: 'business' });
+    const index = aliasOf(prefix, 'service');
+    // A faster writer already put version 100 there.
+    await es.index({
+      index,
+      id: service.id,
+      version: 100,
+      version_type: 'external',
+      document: { type: 'service', id: service.id, name: 'ledger (newer)' },
+    });
+    await expect(projectRecords(es, pool, index, 'service', [service.id])).resolves.toBe(1);
+    const doc = await es.get<{ name: string }>({ index, id: service.id });
+    expect(doc._version).toBe(100);
+    expect(doc._source?.name).toBe('ledger (newer)');
+    // Gone from PostgreSQL (never there): deleted, and a delete of nothing is no error.
+    await expect(projectRecords(es, pool, index, 'service', ['987654321'])).resolves.toBe(0);
+  });
+
+  it('says which documents Elasticsearch rejected', async () => {
+    const service = await insertRecord(pool, serviceStore, { name: 'billing', kind: 'business' });
+    const strict = `${prefix}-strict`;
+    await es.indices.create({ index: strict, mappings: { dynamic: 'strict', properties: {} } });
+    await expect(projectRecords(es, pool, strict, 'service', [service.id])).rejects.toThrow(
+      /Elasticsearch rejected 1 documents: .*strict_dynamic_mapping_exception/,
+    );
   });
 });
