@@ -4,19 +4,24 @@ import { isInteger, isSafeNumber, parse } from 'lossless-json';
 // the stack of the recursive parser and of whatever walks the value after it (JSON.stringify).
 const MAX_DEPTH = 256;
 
-/** Throws when the JSON text nests arrays and objects deeper than MAX_DEPTH. */
-function checkDepth(text: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_DEPTH) throw new Error(`it nests deeper than ${MAX_DEPTH} levels`);
-    } else if (c === 0x5d || c === 0x7d) depth--;
+/**
+ * Throws when a parsed value nests arrays and objects deeper than MAX_DEPTH. It walks the value
+ * with a stack of its own (never recursion), so any depth is safe to check; the value's nodes are
+ * far fewer than its text's characters (a scan of the text cost as much as parsing it).
+ */
+function checkDepth(value: unknown): void {
+  const nodes: unknown[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_DEPTH) throw new Error(`it nests deeper than ${MAX_DEPTH} levels`);
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child === null || typeof child !== 'object') continue;
+      nodes.push(child);
+      depths.push(depth + 1);
+    }
   }
 }
 
@@ -27,14 +32,15 @@ const LONG_INTEGER = /[:,[]\s*-?\d{16}/;
 /**
  * Parses a webhook body without losing digits: an integer beyond 2^53 (a Prometheus group key, an
  * Opsgenie nanosecond timestamp) becomes a string of its exact digits instead of a rounded number.
- * Every other number is a plain number. Nesting deeper than MAX_DEPTH is an error. A body that
- * may hold such an integer goes through lossless-json, about four times slower than JSON.parse,
- * which reads every other body; lossless-json also refuses duplicate keys, where JSON.parse keeps
- * the last.
+ * Every other number is a plain number. Nesting deeper than MAX_DEPTH is an error. JSON.parse
+ * (whose parser keeps its own stack: any depth parses) reads every body first; one that may hold
+ * such an integer is then read again, within the depth checked, by lossless-json (recursive,
+ * about four times slower), which also refuses duplicate keys, where JSON.parse keeps the last.
  */
 export function parsePayload(text: string): unknown {
-  checkDepth(text);
-  if (!LONG_INTEGER.test(text)) return JSON.parse(text) as unknown;
+  const value = JSON.parse(text) as unknown;
+  checkDepth(value);
+  if (!LONG_INTEGER.test(text)) return value;
   return parse(text, null, (digits) =>
     isSafeNumber(digits) || !isInteger(digits) ? Number(digits) : digits,
   );

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parsePayload } from '../../ingest/payload.ts';
+
+const nested = (levels: number, inner = '1') => '['.repeat(levels) + inner + ']'.repeat(levels);
+
+describe('parsing a webhook body', () => {
+  it('reads 256 levels of nesting and refuses 257', () => {
+    expect(() => parsePayload(nested(256))).not.toThrow();
+    expect(() => parsePayload(nested(257))).toThrow(/deeper than 256 levels/);
+    expect(() => parsePayload(`{"a":${nested(256)}}`)).toThrow(/deeper than 256 levels/);
+  });
+
+  it('refuses nesting a hundred thousand deep without overflowing the stack, with or without a long integer', () => {
+    expect(() => parsePayload(nested(100_000))).toThrow(/deeper than 256 levels/);
+    expect(() => parsePayload(nested(100_000, '12345678901234567890'))).toThrow(
+      /deeper than 256 levels/,
+    );
+  });
+
+  it('keeps an integer beyond 2^53 as its exact digits, and plain numbers as numbers', () => {
+    expect(parsePayload('{"groupKey":12345678901234567890,"n":42,"x":1.5}')).toEqual({
+      groupKey: '12345678901234567890',
+      n: 42,
+      x: 1.5,
+    });
+  });
+
+  it('says what is wrong with a body that is not JSON', () => {
+    expect(() => parsePayload('{"a":')).toThrow(SyntaxError);
+  });
+});
