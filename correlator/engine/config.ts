@@ -90,11 +90,14 @@ export type EngineConfig = {
    * When the CMDB has nothing to say about an alert, text and time may place it instead, counted
    * only insofar as they beat chance. `unplaced`: for an alert whose CI the CMDB cannot place (no
    * CI, a CI it does not know, or one it knows with no relationship: its edges are missing);
-   * `unmatched`: also for an alert no incident near it in the CMDB would take; `never`: off.
-   * Candidates are the live incidents with a similar template (textCandidateThreshold); the score
-   * is text similarity and time proximity, weighted as in the attach score without topology,
-   * times 1 − the chance that an unrelated alert anywhere in the estate came this soon (the
-   * chance correction's rate with the whole estate as the room). Such an attach never merges.
+   * `unmatched` (the default): also for an alert no incident near it in the CMDB would take, for
+   * a CMDB is never complete (edges missing, a cascade longer than maxHops or through a hub) and
+   * a CI's distance then says little either way; `never`: off. Candidates are the live incidents
+   * holding the alert's template; the score is text similarity and time proximity, weighted as
+   * in the attach score without topology, times 1 − the chance that an unrelated alert anywhere
+   * in the estate came this soon (the chance correction's rate with the whole estate as the
+   * room); a lone alert's incident is weighed as on topology (loneIncidentChance). Such an
+   * attach never merges.
    */
   textTimeAttaches: TextTimeAttaches;
   /** A fingerprint firing again this soon after it resolved is the same alert (a flap). */
@@ -152,7 +155,8 @@ const MINUTE = 60_000;
  * (window + refire grace, the most a restore can count): a quiet estate keeps its scores, a busy
  * one discounts the closeness that coincidence explains as well as the incident does. A lone
  * alert's incident takes an alert only when its company is likelier than a coincidence (½: no
- * cost is set against either mistake). Merges:
+ * cost is set against either mistake). Text and time place an alert no incident near it in the
+ * CMDB takes (unmatched), beyond the chance of an unrelated alert anywhere that soon. Merges:
  * only incidents that started within one window of each other. Flapping: 4 changes in 30 min.
  */
 export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
@@ -176,7 +180,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   loneIncidentChance: true,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
-  textTimeAttaches: 'unplaced',
+  textTimeAttaches: 'unmatched',
   refireGraceMs: 15 * MINUTE,
   flapChanges: 4,
   flapWindowMs: 30 * MINUTE,

@@ -276,6 +276,11 @@ type Scored = {
   vetoed?: boolean;
   /** A lone alert's incident among other lone alerts near the alert: company (see #loneCompany). */
   company?: boolean;
+  /**
+   * A text-time candidate that outscored the same incident's topology score: that score and its
+   * hops, for the explanation (the CMDB placed the alert near it, too weakly alone).
+   */
+  topology?: { hops: number; score: number };
 };
 
 /** An incident's alerts on one CI: when, and with which templates. */
@@ -682,7 +687,7 @@ export class CorrelationEngine {
       best.near === null ? [] : (this.#topology.path(state.view.ci!, best.near) ?? [best.near]);
     const where =
       best.hops === null
-        ? this.#whereUnplaced(state)
+        ? this.#whereUnplaced(state, best)
         : best.hops === 0
           ? `same CI ${path[0]!}`
           : `${path.join(' – ')} (${best.hops} hop${best.hops === 1 ? '' : 's'})`;
@@ -701,7 +706,10 @@ export class CorrelationEngine {
       clauses.push(
         `chance of a coincidence ${round(best.chance)}` +
           (best.basis === 'text-time'
-            ? ' (anywhere in the estate)'
+            ? ' (anywhere in the estate' +
+              (best.lone === null
+                ? ')'
+                : `; ${round(best.lone)} counting how often lone alerts have had company)`)
             : best.lone === null
               ? ''
               : ` (${round(best.lone)} counting how often lone alerts have had company` +
@@ -741,7 +749,9 @@ export class CorrelationEngine {
     const found = new Map<number, Scored>();
     const keep = (scored: Scored) => {
       const seen = found.get(scored.incident.id);
-      if (seen === undefined || scored.score > seen.score) found.set(scored.incident.id, scored);
+      if (seen !== undefined && !(scored.score > seen.score)) return;
+      if (seen?.hops != null) scored.topology = { hops: seen.hops, score: seen.score };
+      found.set(scored.incident.id, scored);
     };
     const ci = state.view.ci;
     // Once per alert, from a count over the window (never over the estate).
@@ -823,9 +833,15 @@ export class CorrelationEngine {
         // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
         const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
         const chance = this.#chance(anywhere, incident, 1, gap);
-        const score = this.#weighTextTime(text, gap, chance);
         const scored = { incident, basis: 'text-time', hops: null, near: null, text, gap } as const;
-        keep({ ...scored, chance, lone: null, score });
+        // A lone alert's incident is weighed as on topology (see #loneCompany): it takes the
+        // alert only when that is likelier its company than a coincidence.
+        const lone =
+          weighLone && incident.alerts.length === 1
+            ? this.#chance(anywhere, incident, 1, gap, growthShare())
+            : null;
+        if (lone !== null && lone > 0.5) keep({ ...scored, chance, lone, score: 0, vetoed: true });
+        else keep({ ...scored, chance, lone, score: this.#weighTextTime(text, gap, chance) });
       }
     }
     return [...found.values()];
@@ -848,13 +864,19 @@ export class CorrelationEngine {
   }
 
   /** How the explanation says where an alert placed without topology stands in the CMDB. */
-  #whereUnplaced(state: AlertState): string {
+  #whereUnplaced(state: AlertState, best: Scored): string {
     const ci = state.view.ci;
     if (ci === null) return 'no CI to place in the CMDB';
     if (this.#topology.resolve(ci) === null) return `${ci} not in the CMDB`;
-    return this.#topology.placed(ci)
+    if (!this.#topology.placed(ci)) return `${ci} has no relationship in the CMDB`;
+    const near = best.topology;
+    return near === undefined
       ? 'not near in the CMDB'
-      : `${ci} has no relationship in the CMDB`;
+      : `${near.hops} hop${near.hops === 1 ? '' : 's'} from it in the CMDB (topology score ` +
+          `${round(near.score)}` +
+          (near.score < this.config.attachThreshold
+            ? ` < ${this.config.attachThreshold}, too weak alone)`
+            : ')');
   }
 
   /** The incident an id ended up in, if it still takes alerts at event time `at`. */

@@ -381,9 +381,12 @@ describe('the chance correction', () => {
     'Connection pool exhausted on db-ledger',
     'Connection pool exhausted on app-billing',
   );
+  // Topology's chance alone: these lookalikes behind one router within half an hour would be one
+  // incident on text and time (textTimeAttaches unmatched), and no longer background.
+  const topologyOnly = { textTimeAttaches: 'unplaced' } as const;
   const run = async (alerts: AlertInput[], config: Partial<EngineConfig> = {}) => {
     const stream = alerts.map((a, seq) => ({ seq, deliveredAt: a.startsAt!, alert: a }));
-    const result = await correlate(stream, config);
+    const result = await correlate(stream, { ...topologyOnly, ...config });
     const last = result.alertOf.at(-1)!;
     return { together: result.incidentOf.at(-1) === result.incidentOf.at(-2), last };
   };
@@ -456,7 +459,7 @@ describe('the chance correction', () => {
       deliveredAt: a.startsAt!,
       alert: a,
     }));
-    const result = await correlate(stream);
+    const result = await correlate(stream, topologyOnly);
     const [db, pay, billing] = result.incidentOf.slice(-3);
     expect(result.alertOf.at(-2)!.explanation.decision).toBe('new');
     expect(billing).toBe(db);
@@ -558,27 +561,78 @@ describe('text and time where the CMDB cannot place an alert', () => {
       ...a,
       startsAt: new Date(Date.parse(a.startsAt!) + 1740_000).toISOString(),
     }));
-    const { together, last } = await run([...noise, ...later]);
+    // Only for CIs the CMDB cannot place: sixty lookalikes behind one router within half an hour
+    // would otherwise be one incident on text and time (unmatched), not background.
+    const { together, last } = await run([...noise, ...later], { textTimeAttaches: 'unplaced' });
     expect(together).toBe(false);
     expect(last.explanation.decision).toBe('new');
     expect(last.explanation.chance).toBeGreaterThan(0.5);
   });
 
-  it('places a CI the CMDB relates elsewhere by topology only, unless told to (unmatched)', async () => {
+  it('places a CI the CMDB relates elsewhere on text and time too (unmatched), unless unplaced only', async () => {
     // cache-far is 3 hops from nothing of the storm (the core router is a hub, never crossed).
     const placed = [...storm, lookalike('cache-far')];
-    expect((await run(placed)).together).toBe(false);
-    const unmatched = await run(placed, { textTimeAttaches: 'unmatched' });
+    expect((await run(placed, { textTimeAttaches: 'unplaced' })).together).toBe(false);
+    const unmatched = await run(placed);
     expect(unmatched.together).toBe(true);
     expect(unmatched.last.explanation.basis).toBe('text-time');
     expect(unmatched.last.explanation.message).toMatch(/not near in the CMDB/);
+  });
+
+  it('says how near the CMDB put it when text and time outweigh a weak topology score', async () => {
+    // leaf-01 alerts, the core router (a hub) follows; leaf-02's only neighbour is the router,
+    // whose alert says something else, so topology alone is too weak, while leaf-01's text is
+    // leaf-02's own, three minutes apart.
+    const fivexx = (leaf: string, seconds: number) =>
+      alert(`f-${leaf}`, leaf, `High HTTP 5xx rate on ${leaf}: 40 of 100`, seconds);
+    const alerts = [
+      fivexx('leaf-01', 0),
+      alert('f-rtr', 'core-rtr', 'BGP session to upstream down on core-rtr', 10),
+      fivexx('leaf-02', 200),
+    ];
+    const { together, last } = await run(alerts);
+    expect(together).toBe(true);
+    expect(last.explanation).toMatchObject({ decision: 'attach', basis: 'text-time', hops: null });
+    const weak = /1 hop from it in the CMDB \(topology score (0\.\d+) < 0\.4, too weak alone\)/;
+    expect(last.explanation.message).toMatch(weak);
+    expect(Number(weak.exec(last.explanation.message)![1])).toBeLessThan(last.explanation.score);
+    expect((await run(alerts, { textTimeAttaches: 'unplaced' })).together).toBe(false);
+  });
+
+  it("weighs a lone alert's incident on text and time as on topology: company, or a coincidence", async () => {
+    // Background alerts elsewhere, each unlike the others (each opens its own incident, none has
+    // company), then an alert on the orphan and a lookalike on a CI the CMDB does not know.
+    const symptoms = ['Backup job failed', 'Disk space low', 'NTP clock drift', 'Swap usage high'];
+    const noise = symptoms.map((symptom, i) =>
+      alert(`f-noise-${i}`, leaves[i]!, `${symptom} on ${leaves[i]!}`, i * 60),
+    );
+    const pair = [lookalike('vm-orphan', 1200), lookalike('vm-unknown', 1230)];
+    const firstOfPair = async (config: Partial<EngineConfig> = {}) => {
+      const engine = await createCorrelationEngine(withOrphan, config);
+      [...noise, ...pair].forEach((a, seq) =>
+        engine.push({ seq, deliveredAt: a.startsAt!, alert: a }),
+      );
+      engine.flush();
+      const { incidentOf, alertOf } = engine.result();
+      return { together: incidentOf.at(-1) === incidentOf.at(-2), last: alertOf.at(-1)! };
+    };
+    const withoutWeighing = await firstOfPair({ loneIncidentChance: false });
+    expect(withoutWeighing.together).toBe(true);
+    expect(withoutWeighing.last.explanation.basis).toBe('text-time');
+    const weighed = await firstOfPair();
+    expect(weighed.together).toBe(false);
+    expect(weighed.last.explanation.decision).toBe('new');
+    expect(weighed.last.explanation.chance).toBeGreaterThan(0.5);
+    expect(weighed.last.explanation.message).toMatch(
+      /is one alert, more likely a coincidence than its company/,
+    );
   });
 
   it('refuses an unknown mode', () => {
     expect(() =>
       resolveEngineConfig({ textTimeAttaches: 'sometimes' as EngineConfig['textTimeAttaches'] }),
     ).toThrow(/textTimeAttaches must be one of never, unplaced, unmatched/);
-    expect(resolveEngineConfig({}).textTimeAttaches).toBe('unplaced');
+    expect(resolveEngineConfig({}).textTimeAttaches).toBe('unmatched');
   });
 });
 
