@@ -1,26 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cmdbStamp } from '../../services/store/correlation.ts';
-import { createPool, withTransaction, type Pool } from '../../services/store/db.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { withTransaction } from '../../services/store/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let pool: Pool;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const db = useTestDatabase();
 
 describe("the CMDB's stamp", () => {
   it('changes with every write to CIs or relationships, once it commits, and not otherwise', async () => {
-    const stamps: string[] = [await cmdbStamp(pool)];
+    const stamps: string[] = [await cmdbStamp(db.pool)];
     const changed = async (sql: string) => {
-      await pool.query(sql);
-      const stamp = await cmdbStamp(pool);
+      await db.pool.query(sql);
+      const stamp = await cmdbStamp(db.pool);
       expect(stamps, sql).not.toContain(stamp);
       stamps.push(stamp);
     };
@@ -37,15 +27,15 @@ describe("the CMDB's stamp", () => {
     await changed("DELETE FROM configuration_items WHERE name = 'app-1'");
 
     // Reading, or writing other records, leaves it.
-    await pool.query('SELECT count(*) FROM configuration_items');
-    await pool.query("INSERT INTO services (name, kind) VALUES ('billing', 'business')");
-    expect(await cmdbStamp(pool)).toBe(stamps.at(-1));
+    await db.pool.query('SELECT count(*) FROM configuration_items');
+    await db.pool.query("INSERT INTO services (name, kind) VALUES ('billing', 'business')");
+    expect(await cmdbStamp(db.pool)).toBe(stamps.at(-1));
 
     // Seen only once the writer commits.
-    await withTransaction(pool, async (tx) => {
+    await withTransaction(db.pool, async (tx) => {
       await tx.query("INSERT INTO configuration_items (name, class) VALUES ('cache-1', 'cache')");
-      expect(await cmdbStamp(pool)).toBe(stamps.at(-1));
+      expect(await cmdbStamp(db.pool)).toBe(stamps.at(-1));
     });
-    expect(await cmdbStamp(pool)).not.toBe(stamps.at(-1));
+    expect(await cmdbStamp(db.pool)).not.toBe(stamps.at(-1));
   });
 });

@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '../../services/store/db.ts';
+import { describe, expect, it } from 'vitest';
 import { acceptDeliveries } from '../../services/store/deliveries.ts';
 import { pruneBefore } from '../../services/store/retention.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let pool: Pool;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const db = useTestDatabase();
 
 const delivery = (n: number) => ({
   source: 'generic',
@@ -42,21 +32,21 @@ const delivery = (n: number) => ({
 describe('retention of raw deliveries', () => {
   it('removes, range by range, the old ones nothing points at, and stops at the recent ones', async () => {
     const stored = await acceptDeliveries(
-      pool,
+      db.pool,
       Array.from({ length: 12 }, (_, n) => delivery(n)),
     );
     const ids = stored.map((s) => s.deliveryId);
     // The first ten are forty days old; their inbox rows were correlated and pruned, except
     // delivery 4's (still waiting); an alert still points at delivery 7.
-    await pool.query(
+    await db.pool.query(
       `UPDATE ingest_deliveries SET received_at = now() - interval '40 days' WHERE id = ANY($1)`,
       [ids.slice(0, 10)],
     );
-    await pool.query('DELETE FROM alert_inbox WHERE delivery_id = ANY($1) AND delivery_id <> $2', [
-      ids.slice(0, 10),
-      ids[4],
-    ]);
-    await pool.query(
+    await db.pool.query(
+      'DELETE FROM alert_inbox WHERE delivery_id = ANY($1) AND delivery_id <> $2',
+      [ids.slice(0, 10), ids[4]],
+    );
+    await db.pool.query(
       `INSERT INTO alerts (fingerprint, title, severity, status, source, starts_at,
          first_received_at, last_received_at, last_delivery_id)
        VALUES ('still-firing', 'still firing', 'warning', 'firing', 'generic',
@@ -64,9 +54,9 @@ describe('retention of raw deliveries', () => {
       [ids[7]],
     );
 
-    const pruned = await pruneBefore(pool, new Date(Date.now() - 30 * 86_400_000), 3);
+    const pruned = await pruneBefore(db.pool, new Date(Date.now() - 30 * 86_400_000), 3);
     expect(pruned.deliveries).toBe(8);
-    const { rows } = await pool.query<{ id: string }>(
+    const { rows } = await db.pool.query<{ id: string }>(
       'SELECT id FROM ingest_deliveries ORDER BY id',
     );
     expect(rows.map((r) => r.id)).toEqual([ids[4], ids[7], ids[10], ids[11]]);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createPool, type Pool } from '../../services/store/db.ts';
 
 /**
@@ -46,6 +46,29 @@ export async function createTestDatabase(): Promise<{
       } finally {
         await pool.end();
       }
+    },
+  };
+}
+
+/**
+ * A database of this test file's own and a pool on it, made before the file's tests and dropped
+ * after them; `pool` is there once the tests run.
+ */
+export function useTestDatabase(connections = 2): { readonly pool: Pool } {
+  let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let pool: Pool | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = createPool(db.url, connections);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+  return {
+    get pool(): Pool {
+      if (pool === undefined) throw new Error('the test database is made before the tests run');
+      return pool;
     },
   };
 }
