@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cmdbStamp } from '../../services/store/correlation.ts';
-import { withTransaction } from '../../services/store/db.ts';
+import { withTransaction, type PoolClient } from '../../services/store/db.ts';
 import { useTestDatabase } from '../support/db.ts';
 
 const db = useTestDatabase();
@@ -38,4 +38,51 @@ describe("the CMDB's stamp", () => {
     });
     expect(await cmdbStamp(db.pool)).not.toBe(stamps.at(-1));
   });
+
+  it('never makes a CMDB import and an edit of a CI it relates deadlock', async () => {
+    await db.pool.query(
+      "INSERT INTO configuration_items (name, class) VALUES ('edited', 'server'), ('other', 'server')",
+    );
+    const editor = await db.pool.connect();
+    const importer = await db.pool.connect();
+    try {
+      // A person's edit locks its CI first, as PATCH /cis/{id} does.
+      await editor.query('BEGIN');
+      await editor.query("SELECT id FROM configuration_items WHERE name = 'edited' FOR UPDATE");
+      // An import writes a CI, then a relationship to the edited CI: that waits for the edit.
+      await importer.query('BEGIN');
+      await importer.query(
+        "INSERT INTO configuration_items (name, class) VALUES ('new', 'application')",
+      );
+      const related = importer.query(
+        "INSERT INTO ci_relationships (source_id, target_id, type) SELECT n.id, e.id, 'runs_on' FROM configuration_items n, configuration_items e WHERE n.name = 'new' AND e.name = 'edited'",
+      );
+      await waitUntilBlocked(editor);
+      await editor.query(
+        `UPDATE configuration_items SET attributes = '{"owner": "ops"}' WHERE name = 'edited'`,
+      );
+      await editor.query('COMMIT');
+      await related;
+      await importer.query('COMMIT');
+    } finally {
+      editor.release();
+      importer.release();
+    }
+    const { rows } = await db.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM ci_relationships',
+    );
+    expect(Number(rows[0]!.n)).toBe(1);
+  });
 });
+
+/** Waits until another session of this database waits on a lock (the importer's insert). */
+async function waitUntilBlocked(session: PoolClient): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    const { rows } = await session.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (Number(rows[0]!.n) > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the import never waited for the edit');
+}
