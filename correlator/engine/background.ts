@@ -50,6 +50,9 @@ export class BackgroundRate<T> {
    */
   record(at: number, latest: number, opener: T): void {
     if (this.windowMs <= 0 || at < latest - this.windowMs) return;
+    // Those that left the window go here too, not only when asked: an engine that never asks
+    // (no chance correction) would otherwise hold every opener it ever had.
+    this.#drop(latest - this.windowMs);
     const times = this.#times;
     // Nearly always an append: alerts come about in event-time order.
     let lo = this.#head;
