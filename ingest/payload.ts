@@ -41,7 +41,13 @@ export function parsePayload(text: string): unknown {
   const value = JSON.parse(text) as unknown;
   checkDepth(value);
   if (!LONG_INTEGER.test(text)) return value;
-  return parse(text, null, (digits) =>
-    isSafeNumber(digits) || !isInteger(digits) ? Number(digits) : digits,
-  );
+  try {
+    return parse(text, null, (digits) =>
+      isSafeNumber(digits) || !isInteger(digits) ? Number(digits) : digits,
+    );
+  } catch (err) {
+    // A key given twice, its first value nested deeper than JSON.parse's (last) value showed.
+    if (err instanceof RangeError) throw new Error(`it nests deeper than ${MAX_DEPTH} levels`);
+    throw err;
+  }
 }

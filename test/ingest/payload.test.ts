@@ -17,6 +17,12 @@ describe('parsing a webhook body', () => {
     );
   });
 
+  it('refuses a key given twice whose first value nests too deep, with a long integer beside it', () => {
+    expect(() => parsePayload(`{"a":${nested(100_000)},"a":1,"b":12345678901234567890}`)).toThrow(
+      /deeper than 256 levels/,
+    );
+  });
+
   it('keeps an integer beyond 2^53 as its exact digits, and plain numbers as numbers', () => {
     expect(parsePayload('{"groupKey":12345678901234567890,"n":42,"x":1.5}')).toEqual({
       groupKey: '12345678901234567890',
