@@ -10,8 +10,9 @@
  * the background noise. Metrics (score.ts): pairwise precision / recall / F1 over alerts, adjusted
  * Rand index, noise wrongly attached, root-cause top-1 / top-3, compression beside the ideal,
  * problem F1, and as a diagnostic the candidate problems proposed, the share of them false (no
- * alert of a true problem) and the share of true problems found (score.ts candidateScores). Prints a table per tier and seed, then the engine's mean and range over the seeds
- * per tier (pairwise scores swing with the seed: one seed is an anecdote), and writes
+ * alert of a true problem) and the share of true problems found (score.ts candidateScores).
+ * Prints a table per tier and seed, then the engine's mean and range over the seeds per tier
+ * (pairwise scores swing with the seed: one seed is an anecdote), and writes
  * bench/results/correlation-<time>.json.
  *
  * `--seeds` (comma-separated) overrides `--seed`; `--engine-config` (JSON) overrides engine

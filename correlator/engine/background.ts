@@ -55,14 +55,8 @@ export class BackgroundRate<T> {
     this.#drop(latest - this.windowMs);
     const times = this.#times;
     // Nearly always an append: alerts come about in event-time order.
-    let lo = this.#head;
-    let hi = times.length;
-    if (hi === lo || times[hi - 1]! <= at) lo = hi;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (times[mid]! <= at) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo =
+      times.length === this.#head || times.at(-1)! <= at ? times.length : this.#bound(at, true);
     times.splice(lo, 0, at);
     this.#values.splice(lo, 0, opener);
     this.#grown.splice(lo, 0, false);
@@ -124,16 +118,22 @@ export class BackgroundRate<T> {
 
   #indexOf(opener: T, at: number): number {
     const times = this.#times;
+    for (let i = this.#bound(at, false); i < times.length && times[i] === at; i++)
+      if (this.#values[i] === opener) return i;
+    return -1;
+  }
+
+  /** The first opener in the window after `at` (`after`), or at or after it. */
+  #bound(at: number, after: boolean): number {
+    const times = this.#times;
     let lo = this.#head;
     let hi = times.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (times[mid]! < at) lo = mid + 1;
+      if (times[mid]! < at || (after && times[mid] === at)) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < times.length && times[i] === at; i++)
-      if (this.#values[i] === opener) return i;
-    return -1;
+    return lo;
   }
 
   /** Drops the openers before `from` (which never moves back), uncounting the settled ones. */

@@ -758,7 +758,7 @@ export class CorrelationEngine {
     const perCi = this.config.chanceCorrection
       ? this.#background.perCi(this.#maxAt, this.#topology.size)
       : 0;
-    // Asked only of a candidate with one alert, once per alert: it scans the window's openers.
+    // Asked only of a candidate with one alert, at most once per alert.
     let growth: number | undefined;
     const growthShare = () => (growth ??= this.#growthShare());
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;

@@ -72,7 +72,8 @@ ORDER BY r.id`,
 
 /**
  * A stamp that changes whenever a CI or relationship is added, changed or removed: the CMDB's
- * version, which every statement writing either table bumps (migration 0014).
+ * version, which every transaction writing either table bumps as it commits (migrations 0014
+ * and 0016).
  */
 export async function cmdbStamp(q: Queryable): Promise<string> {
   const { rows } = await q.query<{ stamp: string }>(
