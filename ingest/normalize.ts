@@ -145,7 +145,10 @@ export function tagsToLabels(tags: readonly string[]): Record<string, string> {
   return toLabels(labels);
 }
 
-/** Reads a severity by its name in a tool's vocabulary (case-insensitive), or the fallback. */
+/**
+ * Reads a severity by its name in a tool's vocabulary (case-insensitive), or the fallback. Only
+ * the table's own names count: a sender's "constructor" or "toString" is not a severity.
+ */
 export function mapSeverity(
   value: unknown,
   table: Record<string, Severity>,
@@ -154,7 +157,7 @@ export function mapSeverity(
   if (typeof value !== 'string' && typeof value !== 'number') return fallback;
   const key = String(value).trim().toLowerCase();
   if ((severities as readonly string[]).includes(key)) return key as Severity;
-  return table[key] ?? fallback;
+  return Object.hasOwn(table, key) ? table[key]! : fallback;
 }
 
 /** The fields a normalizer fills in; everything else has a canonical default. */

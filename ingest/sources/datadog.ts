@@ -141,7 +141,8 @@ export const datadog: Source = {
     let severity: Severity;
     if (transition?.endsWith('warn')) severity = 'warning';
     else if (priority) severity = mapSeverity(priority, PRIORITY);
-    else if (alertType && alertType in ALERT_TYPE) severity = mapSeverity(alertType, ALERT_TYPE);
+    else if (alertType && Object.hasOwn(ALERT_TYPE, alertType))
+      severity = mapSeverity(alertType, ALERT_TYPE);
     else if (transition?.endsWith('triggered')) severity = 'major';
     else severity = 'warning';
 

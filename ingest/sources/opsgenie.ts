@@ -14,17 +14,13 @@ import {
 
 const SOURCE = 'opsgenie';
 
-// Null prototype: a sender's "constructor" must not read as an inherited key.
-const severityTable = (entries: Record<string, Severity>): Record<string, Severity> =>
-  Object.assign(Object.create(null) as Record<string, Severity>, entries);
-
-const PRIORITY_SEVERITY = severityTable({
+const PRIORITY_SEVERITY: Record<string, Severity> = {
   p1: 'critical',
   p2: 'major',
   p3: 'minor',
   p4: 'warning',
   p5: 'info',
-});
+};
 
 /** Actions that leave the alert open; Opsgenie refuses them on a closed alert. */
 const OPEN_ACTIONS = new Set([

@@ -14,27 +14,23 @@ import {
 
 const SOURCE = 'pagerduty';
 
-// Null prototype: a sender's "constructor" must not read as an inherited key.
-const severityTable = (entries: Record<string, Severity>): Record<string, Severity> =>
-  Object.assign(Object.create(null) as Record<string, Severity>, entries);
-
 /** Events API v2 `payload.severity`. */
-const EVENT_SEVERITY = severityTable({
+const EVENT_SEVERITY: Record<string, Severity> = {
   critical: 'critical',
   error: 'major',
   warning: 'warning',
   info: 'info',
-});
+};
 
 /** Webhook v3: the incident's priority by its (default) name, else its urgency. */
-const PRIORITY_SEVERITY = severityTable({
+const PRIORITY_SEVERITY: Record<string, Severity> = {
   p1: 'critical',
   p2: 'major',
   p3: 'minor',
   p4: 'warning',
   p5: 'info',
-});
-const URGENCY_SEVERITY = severityTable({ high: 'major', low: 'warning' });
+};
+const URGENCY_SEVERITY: Record<string, Severity> = { high: 'major', low: 'warning' };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -13,17 +13,13 @@ import {
 
 const SOURCE = 'sentry';
 
-// Null prototype: a sender's "constructor" must not read as an inherited key.
-const severityTable = (entries: Record<string, Severity>): Record<string, Severity> =>
-  Object.assign(Object.create(null) as Record<string, Severity>, entries);
-
-const LEVEL_SEVERITY = severityTable({
+const LEVEL_SEVERITY: Record<string, Severity> = {
   fatal: 'critical',
   error: 'major',
   warning: 'warning',
   info: 'info',
   debug: 'info',
-});
+};
 
 /** Issue states and actions after which nobody needs to look at the issue. */
 const CLOSED = new Set(['resolved', 'ignored', 'archived']);

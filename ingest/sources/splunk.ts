@@ -14,13 +14,9 @@ import {
 
 const SOURCE = 'splunk';
 
-// Null prototype: a sender's "constructor" must not read as an inherited key.
-const severityTable = (entries: Record<string, Severity>): Record<string, Severity> =>
-  Object.assign(Object.create(null) as Record<string, Severity>, entries);
-
 // The webhook carries no severity: a search that returns a `severity` (or `urgency`, as
 // Enterprise Security's notables do) field sets it.
-const RESULT_SEVERITY = severityTable({
+const RESULT_SEVERITY: Record<string, Severity> = {
   fatal: 'critical',
   severe: 'critical',
   high: 'major',
@@ -30,7 +26,7 @@ const RESULT_SEVERITY = severityTable({
   warn: 'warning',
   informational: 'info',
   debug: 'info',
-});
+};
 
 /** Splunk's own per-event fields: noise as labels. */
 const INTERNAL_FIELD = /^(_|date_)|^(punct|timestartpos|timeendpos|linecount)$/;
