@@ -283,6 +283,37 @@ async function correlatorMemory(): Promise<CorrelatorMemory> {
   };
 }
 
+/** Elasticsearch's work on the bench's indices so far, per record type (ES's own counters). */
+type SearchWork = Record<
+  string,
+  { indexed: number; indexMs: number; refreshes: number; refreshMs: number; mergeMs: number }
+>;
+
+async function searchWork(): Promise<SearchWork> {
+  const res = await fetch(
+    `${args['elasticsearch-url']}/${prefix}-*/_stats/indexing,refresh,merge?level=indices`,
+  );
+  type Totals = {
+    indexing: { index_total: number; index_time_in_millis: number };
+    refresh: { total: number; total_time_in_millis: number };
+    merges: { total_time_in_millis: number };
+  };
+  const body = (await res.json()) as { indices: Record<string, { primaries: Totals }> };
+  return Object.fromEntries(
+    Object.entries(body.indices).map(([index, { primaries: t }]) => [
+      // bench-<id>-alerts-000001 → alert
+      index.slice(prefix.length + 1).replace(/s-\d+$/, ''),
+      {
+        indexed: t.indexing.index_total,
+        indexMs: t.indexing.index_time_in_millis,
+        refreshes: t.refresh.total,
+        refreshMs: t.refresh.total_time_in_millis,
+        mergeMs: t.merges.total_time_in_millis,
+      },
+    ]),
+  );
+}
+
 type Probe = {
   fingerprint: string;
   sentAt: number;
@@ -342,6 +373,8 @@ let postRetries = 0;
 const steady = { ticks: 0, alerts: 0, failed: 0, maxBehindMs: 0, seconds: 0 };
 /** CPU milliseconds per 1,000 alerts sent during (b), per part. */
 const cpuPer1000: { part: string; ms: number }[] = [];
+/** Elasticsearch's work during (b) per 1,000 alerts sent, per record type. */
+let searchPer1000: SearchWork = {};
 
 try {
   await waitUntilUp(`http://127.0.0.1:${ports.ingest}/healthz`, ingest);
@@ -460,6 +493,7 @@ try {
   ];
   const cpuBefore: CpuSnapshot[] = [];
   for (const [, of] of parts) cpuBefore.push(cpuSnapshot(await of()));
+  const searchBefore = await searchWork();
   const senderCpuBefore = process.cpuUsage();
   const start = performance.now();
   steadyStart = start;
@@ -529,6 +563,24 @@ try {
     part: 'load generator (this process)',
     ms: (loadCpu.user + loadCpu.system) / 1000 / (steady.alerts / 1000),
   });
+  const searchAfter = await searchWork();
+  searchPer1000 = Object.fromEntries(
+    Object.entries(searchAfter).map(([type, after]) => {
+      const before = searchBefore[type];
+      const per1000 = (k: keyof typeof after) =>
+        ((after[k] - (before?.[k] ?? 0)) * 1000) / steady.alerts;
+      return [
+        type,
+        {
+          indexed: per1000('indexed'),
+          indexMs: per1000('indexMs'),
+          refreshes: per1000('refreshes'),
+          refreshMs: per1000('refreshMs'),
+          mergeMs: per1000('mergeMs'),
+        },
+      ];
+    }),
+  );
   const deadline = Date.now() + 60_000;
   while (probes.some((p) => p.ackAt !== null && p.visibleAt === null) && Date.now() < deadline)
     await sleep(100);
@@ -709,6 +761,16 @@ console.log(
 for (const c of [...cpuPer1000, { part: 'total', ms: cpuTotal }])
   console.log(`  ${c.part.padEnd(48)} ${fmt(c.ms).padStart(6)} ms`);
 console.log(
+  '\n(b) Elasticsearch per 1,000 alerts sent, by index (its own counters; times are elapsed, not CPU):',
+);
+for (const [type, w] of Object.entries(searchPer1000).filter(
+  ([, w]) => w.indexed + w.refreshes > 0,
+))
+  console.log(
+    `  ${type.padEnd(12)} ${fmt(w.indexed, 1).padStart(7)} documents written (${fmt(w.indexMs)} ms), ` +
+      `${fmt(w.refreshes, 2)} refreshes (${fmt(w.refreshMs)} ms), merges ${fmt(w.mergeMs)} ms`,
+  );
+console.log(
   `\nsteady run: ${fmt(steady.alerts)} alerts (${fmt(steady.alerts / steady.seconds)}/s) in ${fmt(steady.ticks)} requests, ${fmt(steady.failed)} not accepted, ` +
     `sender at most ${fmt(steady.maxBehindMs)} ms behind schedule; pending at most ${fmt(mem.maxPending)}`,
 );
@@ -762,6 +824,7 @@ writeFileSync(
       c: { ...mem, samples: memory },
       targets,
       cpuPer1000AlertsInB: cpuPer1000,
+      searchPer1000AlertsInB: searchPer1000,
     },
     null,
     2,
