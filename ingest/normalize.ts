@@ -114,35 +114,34 @@ const MAX_LABEL_VALUE = 4096;
 
 /**
  * Flattens a tool's tags or labels into the canonical string map: scalars become strings, nested
- * values JSON; empty keys and nulls are dropped, values cut at 4 KiB, at most 128 labels.
+ * values JSON; empty keys and nulls are dropped, values cut at 4 KiB, at most 128 labels. Every
+ * name is a label, "__proto__" and "constructor" too (gathered in a Map, not a plain object).
  */
-export function toLabels(...sources: (Record<string, unknown> | null | undefined)[]) {
-  const labels: Record<string, string> = {};
-  let count = 0;
+export function toLabels(
+  ...sources: (Record<string, unknown> | null | undefined)[]
+): Record<string, string> {
+  const labels = new Map<string, string>();
   for (const source of sources) {
     if (!source) continue;
     for (const [key, value] of Object.entries(source)) {
       if (!key || key.length > 255 || value === null || value === undefined) continue;
+      if (!labels.has(key) && labels.size >= MAX_LABELS) continue;
       const text = typeof value === 'string' ? value : JSON.stringify(value);
-      if (!(key in labels)) {
-        if (count >= MAX_LABELS) continue;
-        count++;
-      }
-      labels[key] = text.slice(0, MAX_LABEL_VALUE);
+      labels.set(key, text.slice(0, MAX_LABEL_VALUE));
     }
   }
-  return labels;
+  return Object.fromEntries(labels);
 }
 
 /** Parses `key:value` tags (Datadog, New Relic) into labels; a bare tag maps to "". */
 export function tagsToLabels(tags: readonly string[]): Record<string, string> {
-  const labels: Record<string, unknown> = {};
+  const labels = new Map<string, string>();
   for (const tag of tags) {
     const i = tag.indexOf(':');
-    if (i === -1) labels[tag] = '';
-    else labels[tag.slice(0, i)] = tag.slice(i + 1);
+    if (i === -1) labels.set(tag, '');
+    else labels.set(tag.slice(0, i), tag.slice(i + 1));
   }
-  return toLabels(labels);
+  return toLabels(Object.fromEntries(labels));
 }
 
 /**

@@ -79,12 +79,12 @@ const legacySchema = z.looseObject({
 
 /** Sentry's event tags, as `[key, value]` pairs or `{key, value}` objects. */
 function tagLabels(tags: readonly unknown[]): Record<string, string> {
-  const entries: Record<string, unknown> = {};
+  const entries = new Map<string, unknown>();
   for (const tag of tags) {
-    if (Array.isArray(tag) && typeof tag[0] === 'string') entries[tag[0]] = tag[1];
-    else if (isRecord(tag) && typeof tag.key === 'string') entries[tag.key] = tag.value;
+    if (Array.isArray(tag) && typeof tag[0] === 'string') entries.set(tag[0], tag[1]);
+    else if (isRecord(tag) && typeof tag.key === 'string') entries.set(tag.key, tag.value);
   }
-  return toLabels(entries);
+  return toLabels(Object.fromEntries(entries));
 }
 
 // Request-ID is a fresh UUID per sending attempt: it catches a replayed request, not a retry.

@@ -137,14 +137,15 @@ function tagsOf(tags: z.output<typeof tocsinSchema>['event_tags']): Record<strin
       });
   }
   // A tag name can repeat (two `service` tags): its values are joined.
-  const labels: Record<string, string> = {};
+  const labels = new Map<string, string>();
   for (const { tag, value } of list) {
     const key = tag.trim();
     if (!key) continue;
     const v = value === null || value === undefined ? '' : String(value);
-    labels[key] = key in labels && labels[key] !== v ? `${labels[key]}, ${v}` : v;
+    const before = labels.get(key);
+    labels.set(key, before !== undefined && before !== v ? `${before}, ${v}` : v);
   }
-  return toLabels(labels);
+  return toLabels(Object.fromEntries(labels));
 }
 
 function normalizeTocsin(p: z.output<typeof tocsinSchema>, receivedAt: Date): Normalized {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL_SEVERITY, mapSeverity } from '../../ingest/normalize.ts';
+import { LABEL_SEVERITY, mapSeverity, tagsToLabels, toLabels } from '../../ingest/normalize.ts';
 import { alertmanager } from '../../ingest/sources/alertmanager.ts';
 import { normalizeBody } from '../support/fixtures.ts';
 
@@ -24,4 +24,20 @@ describe('mapSeverity', () => {
       expect(result.kind === 'alerts' && result.alerts[0]!.severity).toBe('warning');
     },
   );
+});
+
+describe('labels', () => {
+  it('keeps names that are Object properties as labels, and counts them toward the limit', () => {
+    expect(tagsToLabels(['constructor:a', 'hasOwnProperty', 'toString:b'])).toEqual({
+      constructor: 'a',
+      hasOwnProperty: '',
+      toString: 'b',
+    });
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`l${i}`, i]));
+    const labels = toLabels({ constructor: 'first' }, many);
+    expect(Object.keys(labels)).toHaveLength(128);
+    expect(labels.constructor).toBe('first');
+    expect(labels.l126).toBe('126');
+    expect(labels).not.toHaveProperty('l127');
+  });
 });

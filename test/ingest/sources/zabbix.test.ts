@@ -276,6 +276,13 @@ describe('zabbix: Tocsin layout', () => {
     expect(alert.service).toBe('web, db');
   });
 
+  it('keeps a tag named like an Object property as it was sent', () => {
+    const alert = only(
+      normalizeBody(zabbix, tocsinBody({ event_tags: 'constructor:x, toString:y, toString:z' })),
+    );
+    expect(alert.labels).toMatchObject({ constructor: 'x', toString: 'y, z' });
+  });
+
   it('reads {EVENT.TAGSJSON} sent as a string', () => {
     const alert = only(
       normalizeBody(zabbix, tocsinBody({ event_tags: '[{"tag":"service","value":"db"}]' })),
