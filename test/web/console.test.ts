@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mineProblems } from '../../correlator/problems.ts';
+import { createPool, type Pool } from '../../services/store/db.ts';
+import { defaultPriorityMatrix } from '../../services/store/workflows.ts';
 import { ADMIN_TOKEN, eventually, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
 // Debian's Chromium, driven by playwright-core: never a browser download.
@@ -10,7 +13,9 @@ let tocsin: TestTocsin;
 let base: string;
 let browser: Browser;
 let page: Page;
+let pool: Pool;
 const problems: string[] = [];
+const printers: { id: string; number: string }[] = [];
 
 const post = async (path: string, body: unknown) => {
   const res = await tocsin.request(path, {
@@ -27,16 +32,19 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium).`);
   tocsin = await startTestTocsin();
   base = await tocsin.listen();
+  pool = createPool(tocsin.config.databaseUrl, 2);
   await post('/api/v1/ingest/generic', [
     { title: 'Replication lag above 30s', ci: 'db-ledger-2', severity: 'major' },
     { title: 'Replica WAL receiver restarted', ci: 'db-ledger-2', severity: 'minor' },
   ]);
   for (const n of [1, 2])
-    await post('/api/v1/incidents', {
-      title: 'Printer jam on floor 3',
-      service: 'office',
-      cis: [`printer-${n}`],
-    });
+    printers.push(
+      await post('/api/v1/incidents', {
+        title: 'Printer jam on floor 3',
+        service: 'office',
+        cis: [`printer-${n}`],
+      }),
+    );
   await eventually(
     async () => {
       const res = (await (
@@ -68,6 +76,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
+  await pool?.end();
   await tocsin?.destroy();
 });
 
@@ -132,6 +141,104 @@ describe('the console, in a real browser', () => {
     await page.click('button.uncovered >> nth=0');
     await expect.poll(() => page.textContent('#status')).toMatch(/Opened PRB\d{7}/);
     await page.screenshot({ path: '.cache/console-patterns.png', fullPage: true });
+  });
+
+  it('corrects the correlation: splits an alert off, moves it back, merges an incident', async () => {
+    const get = async <T>(path: string) => (await (await tocsin.request(path)).json()) as T;
+    const alertsOf = async (id: string) =>
+      (await get<{ items: { title: string }[] }>(`/api/v1/alerts?incidentId=${id}`)).items;
+    const [replication] = (
+      await get<{ items: { id: string; number: string }[] }>('/api/v1/incidents?q=replication')
+    ).items;
+    await page.goto(`${base}/#/incidents/${replication!.id}`);
+    await page.waitForSelector('#alerts tbody tr');
+    await page.check('#alerts tr:has-text("Replica WAL receiver restarted") input.pick');
+    await page.click('#split');
+    await page.waitForURL((url) => !url.hash.endsWith(`/incidents/${replication!.id}`));
+    const split = page.url().split('/').at(-1)!;
+    await expect.poll(() => page.textContent('#incident-title')).toContain('Replica WAL receiver');
+    expect((await alertsOf(split)).map((a) => a.title)).toEqual(['Replica WAL receiver restarted']);
+    expect(await alertsOf(replication!.id)).toHaveLength(1);
+    // The split-off alert says a person put it there.
+    expect(await page.textContent('#alerts')).toContain('put here by a person');
+
+    // Moved back by the incident's number: the incident it leaves has no alert and is canceled.
+    page.once('dialog', (d) => void d.accept(replication!.number));
+    await page.check('#alerts input.pick');
+    await page.click('#move');
+    await expect.poll(() => page.textContent('#status')).toContain(`to ${replication!.number}`);
+    expect(await alertsOf(replication!.id)).toHaveLength(2);
+    expect(await get<{ state: string }>(`/api/v1/incidents/${split}`)).toMatchObject({
+      state: 'canceled',
+    });
+
+    const [into, from] = printers as [{ id: string }, { id: string; number: string }];
+    await page.goto(`${base}/#/incidents/${into.id}`);
+    await page.waitForSelector('#merge');
+    page.once('dialog', (d) => void d.accept(from.number.toLowerCase()));
+    await page.click('#merge');
+    await expect
+      .poll(() => page.textContent('#status'))
+      .toContain(`Merged ${from.number.toLowerCase()}`);
+    expect(await get(`/api/v1/incidents/${from.id}`)).toMatchObject({
+      state: 'canceled',
+      resolutionCode: 'merged',
+    });
+    // A number that names no incident is said, and nothing is sent.
+    page.once('dialog', (d) => void d.accept('INC9999999'));
+    await page.click('#merge');
+    await expect.poll(() => page.textContent('#status')).toContain('no incident INC9999999');
+  });
+
+  it('lists the candidate problems the miner proposed, to accept or reject', async () => {
+    // Incidents as the correlator leaves them, recurring on two CIs; the real miner proposes them.
+    const now = Date.now();
+    for (const [ci, template] of [
+      ['db-ledger', 'disk <num>% full on <ci>'],
+      ['cache-7', 'evicting keys on <ci>'],
+    ] as const)
+      for (const daysAgo of [25, 12, 9, 5, 2])
+        await pool.query(
+          `INSERT INTO incidents (title, severity, priority, opened_at, last_alert_at, cis,
+             root_cause_ci, template, signature, state, alert_count)
+           VALUES ($1, 'major', 3, $2, $2, ARRAY[$3], $3, $4, $3 || '|' || $4, 'resolved', 1)`,
+          [template.replace('<ci>', ci), new Date(now - daysAgo * 86_400_000), ci, template],
+        );
+    const mined = await mineProblems(
+      pool,
+      { lookbackDays: 30, minIncidents: 3, priorityMatrix: defaultPriorityMatrix },
+      new Date(now),
+    );
+    expect(mined.patterns.filter((p) => p.outcome === 'proposed')).toHaveLength(2);
+
+    await page.goto(`${base}/#/problems`);
+    await page.waitForSelector('article.candidate');
+    const cards = await page.$$eval('article.candidate', (as) =>
+      as.map((a) => a.textContent ?? ''),
+    );
+    expect(cards).toHaveLength(2);
+    const ledger = cards.find((c) => c.includes('db-ledger'))!;
+    expect(ledger).toContain('ci:db-ledger');
+    expect(ledger).toContain('disk <num>% full on <ci>');
+    expect(ledger).toContain('5 times');
+    expect(ledger).toContain('rising');
+    await page.screenshot({ path: '.cache/console-problems.png', fullPage: true });
+
+    await page.click('article.candidate:has-text("db-ledger") button.accept');
+    await expect.poll(() => page.textContent('#status')).toMatch(/^Accepted PRB\d{7}/);
+    await expect.poll(() => page.$$eval('article.candidate', (as) => as.length)).toBe(1);
+    page.once('dialog', (d) => void d.accept('Evictions are the cache doing its job'));
+    await page.click('article.candidate:has-text("cache-7") button.reject');
+    await expect.poll(() => page.textContent('#status')).toMatch(/^Rejected PRB\d{7}/);
+    await page.waitForSelector('text=No candidate problems');
+    const states = await pool.query<{ state: string; cis: string[]; linked: number }>(
+      `SELECT p.state, p.cis, (SELECT count(*)::int FROM incidents i WHERE i.problem_id = p.id) AS linked
+       FROM problems p WHERE p.signature IS NOT NULL ORDER BY p.cis`,
+    );
+    expect(states.rows).toEqual([
+      { state: 'rejected', cis: ['cache-7'], linked: 0 },
+      { state: 'new', cis: ['db-ledger'], linked: 5 },
+    ]);
   });
 
   it('ran without a script error or a Content-Security-Policy violation', () => {

@@ -1,5 +1,6 @@
-// The Tocsin console: NOC staff review open incidents and act on them; problem managers search
-// and hunt recurring patterns. A client of the HTTP API like any other, with the user's token.
+// The Tocsin console: NOC staff review open incidents, act on them and correct their
+// correlation; problem managers search, hunt recurring patterns and decide on the problems the
+// miner proposes. A client of the HTTP API like any other, with the user's token.
 
 const $ = (id) => document.getElementById(id);
 const view = () => $('view');
@@ -123,6 +124,28 @@ const needs = {
   resolve: ['resolutionCode', 'Resolution code (e.g. fixed, workaround)'],
 };
 
+/** The ids of incidents given by number (INC0000042) or id; an unknown one is an Error. */
+async function incidentIds(refs) {
+  const wanted = refs.map((r) => r.trim()).filter(Boolean);
+  const numbers = wanted.filter((r) => !/^\d+$/.test(r)).map((r) => r.toUpperCase());
+  const byNumber = new Map();
+  if (numbers.length > 0) {
+    const page = await api(
+      '/api/v1/incidents?fields=id,number&limit=' +
+        numbers.length +
+        '&filter=' +
+        encodeURIComponent('number=' + numbers.join('|')),
+    );
+    for (const i of page.items) byNumber.set(i.number, i.id);
+  }
+  return wanted.map((r) => {
+    if (/^\d+$/.test(r)) return r;
+    const found = byNumber.get(r.toUpperCase());
+    if (!found) throw new Error('no incident ' + r);
+    return found;
+  });
+}
+
 async function showIncident(id) {
   const [incident, alerts, slas, similar, history] = await Promise.all([
     api('/api/v1/incidents/' + id),
@@ -157,6 +180,67 @@ async function showIncident(id) {
         }
       });
       return button;
+    }),
+  );
+  // People correct the correlation: the correlator replays and keeps what they decide.
+  const selected = new Map();
+  const pick = (a) => {
+    const box = el('input', { type: 'checkbox', className: 'pick' });
+    box.setAttribute('aria-label', 'Select alert ' + a.title);
+    box.dataset.id = a.id;
+    box.addEventListener('change', () =>
+      box.checked ? selected.set(a.id, a) : selected.delete(a.id),
+    );
+    return box;
+  };
+  const correct = async (what, run) => {
+    try {
+      await run();
+    } catch (e) {
+      status(what + ' failed: ' + e.message);
+    }
+  };
+  // No If-Match: in a storm the correlator changes incidents and alerts every second; the API
+  // itself refuses what no longer holds (an alert not in the incident, a closed incident).
+  const correction = (id, text, run) => {
+    const button = el('button', { id, textContent: text });
+    button.addEventListener('click', () => correct(text, run));
+    return button;
+  };
+  const corrections = el(
+    'div',
+    { id: 'corrections', className: 'toolbar' },
+    correction('split', 'Split selected into a new incident', async () => {
+      if (selected.size === 0) return status('Select the alerts to split off first.');
+      const created = await api('/api/v1/incidents/' + id + '/split', {
+        method: 'POST',
+        body: JSON.stringify({ alertIds: [...selected.keys()] }),
+      });
+      location.hash = '#/incidents/' + created.id;
+    }),
+    correction('move', 'Move selected to…', async () => {
+      if (selected.size === 0) return status('Select the alerts to move first.');
+      const target = prompt('Move to which incident? (its number, e.g. INC0000042)');
+      if (!target) return;
+      const [to] = await incidentIds([target]);
+      for (const a of selected.values())
+        await api('/api/v1/alerts/' + a.id + '/move', {
+          method: 'POST',
+          body: JSON.stringify({ incidentId: to }),
+        });
+      await showIncident(id);
+      status('Moved ' + selected.size + ' alert(s) to ' + target.trim());
+    }),
+    correction('merge', 'Merge incidents into this one…', async () => {
+      const list = prompt('Merge which incidents into this one? (numbers, comma-separated)');
+      if (!list) return;
+      const numbers = list.split(',').filter((n) => n.trim());
+      await api('/api/v1/incidents/' + id + '/merge', {
+        method: 'POST',
+        body: JSON.stringify({ incidentIds: await incidentIds(numbers) }),
+      });
+      await showIncident(id);
+      status('Merged ' + numbers.map((n) => n.trim()).join(', ') + ' into ' + incident.number);
     }),
   );
   const fields = [
@@ -205,6 +289,7 @@ async function showIncident(id) {
       ...fields.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]),
     ),
     el('h2', { textContent: 'Alerts (' + alerts.items.length + ')' }),
+    corrections,
     el(
       'table',
       { id: 'alerts' },
@@ -214,8 +299,8 @@ async function showIncident(id) {
         el(
           'tr',
           {},
-          ...['Severity', 'Status', 'Title', 'CI', 'Source', 'Count', 'Last', 'Why here'].map((h) =>
-            el('th', { textContent: h }),
+          ...['', 'Severity', 'Status', 'Title', 'CI', 'Source', 'Count', 'Last', 'Why here'].map(
+            (h) => el('th', { textContent: h }),
           ),
         ),
       ),
@@ -226,6 +311,7 @@ async function showIncident(id) {
           el(
             'tr',
             {},
+            el('td', {}, pick(a)),
             el('td', { textContent: a.severity, className: 'sev sev-' + a.severity }),
             el('td', { textContent: a.status }),
             el('td', { textContent: a.title }),
@@ -478,6 +564,91 @@ async function showPatterns() {
   status('Patterns over the last 90 days');
 }
 
+// ---- Candidate problems ----------------------------------------------------------------------
+
+/** The problems the miner proposed from recurring incidents, with their evidence, to decide on. */
+async function showCandidates() {
+  const page = await api('/api/v1/problems?state=candidate&limit=100');
+  const decide = (problem, action) => async () => {
+    const body = {};
+    if (action === 'reject') {
+      const reason = prompt('Why is this not a problem? (the pattern is not proposed again)');
+      if (!reason) return;
+      body.reason = reason;
+    }
+    try {
+      await api('/api/v1/problems/' + problem.id + '/transitions/' + action, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'If-Match': '"' + problem.version + '"' },
+      });
+      await showCandidates();
+      status((action === 'accept' ? 'Accepted ' : 'Rejected ') + problem.number);
+    } catch (e) {
+      status(action + ' failed: ' + e.message);
+    }
+  };
+  const card = (p) => {
+    const e = p.evidence || {};
+    const facts = [
+      ['Pattern', e.scope + (e.anchor ? ' (next to ' + e.anchor + ')' : '')],
+      ['Wording', e.template || '—'],
+      [
+        'Recurs',
+        (e.occurrences ?? e.count) +
+          ' times' +
+          (e.perWeek === undefined ? '' : ', ' + e.perWeek.toFixed(1) + ' a week') +
+          (e.trend ? ', ' + e.trend.direction : '') +
+          (e.corroborated ? '; ' + e.corroborated + ' reported by several alerts' : ''),
+      ],
+      [
+        'By chance',
+        typeof e.chance === 'number'
+          ? e.chance.toPrecision(2) + ' of its ' + e.peers + ' peer CIs would recur so by chance'
+          : '—',
+      ],
+      ['First / last', when(e.firstAt) + ' / ' + when(e.lastAt)],
+      [
+        'Schedule',
+        e.schedule ? 'around ' + e.schedule.at + ' UTC on ' + e.schedule.days + ' days' : '—',
+      ],
+    ];
+    const accept = el('button', { className: 'accept', textContent: 'Accept' });
+    accept.addEventListener('click', decide(p, 'accept'));
+    const reject = el('button', { className: 'reject', textContent: 'Reject…' });
+    reject.addEventListener('click', decide(p, 'reject'));
+    return el(
+      'article',
+      { className: 'candidate' },
+      el('h3', { textContent: p.number + ' — ' + p.title }),
+      el(
+        'dl',
+        { className: 'fields' },
+        ...facts.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]),
+      ),
+      el(
+        'ul',
+        { className: 'evidence' },
+        ...(e.incidents || []).map((i) =>
+          el(
+            'li',
+            {},
+            el('a', { href: '#/incidents/' + i.id, textContent: i.number }),
+            ' ' + when(i.openedAt) + ' on ' + i.ci,
+          ),
+        ),
+      ),
+      el('div', { className: 'toolbar' }, accept, reject),
+    );
+  };
+  view().replaceChildren(
+    page.items.length === 0
+      ? el('p', { textContent: 'No candidate problems: nothing recurs more often than chance.' })
+      : el('div', { id: 'candidates' }, ...page.items.map(card)),
+  );
+  status(page.items.length + ' candidate problem(s) to decide on');
+}
+
 // ---- Routing -------------------------------------------------------------------------------
 
 async function route() {
@@ -491,6 +662,7 @@ async function route() {
     if (parts[0] === 'incidents' && parts[1]) await showIncident(parts[1]);
     else if (parts[0] === 'search') await showSearch(new URLSearchParams(query || ''));
     else if (parts[0] === 'patterns') await showPatterns();
+    else if (parts[0] === 'problems') await showCandidates();
     else await showIncidents();
   } catch (e) {
     status('Could not load: ' + e.message);
