@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertStatuses, severities } from '../../correlator/alert.ts';
 import { parsePayload } from '../../ingest/payload.ts';
 import { sources, type SourceName } from '../../ingest/sources/index.ts';
 import { fixtureFiles, readFixture } from '../support/fixtures.ts';
@@ -231,6 +232,10 @@ const replacements = fc.oneof(
       '\ud800',
       '\udfff\ud800',
       '{{ .Labels.alertname }}',
+      // Names of Object.prototype's properties, where a tool's word is looked up in a table.
+      'constructor',
+      '__proto__',
+      'toString',
       '{PID}',
       '0001-01-01T00:00:00Z',
       '0000-01-01T00:00:00Z',
@@ -739,7 +744,14 @@ describe('ingest under fuzzed input', () => {
       },
       { timeoutMs: 150_000, intervalMs: 250, what: 'the pipeline to drain' },
     );
-    type Stored = { fingerprint: string; title: string; labels: object; startsAt: string };
+    type Stored = {
+      fingerprint: string;
+      title: string;
+      severity: unknown;
+      status: unknown;
+      labels: object;
+      startsAt: string;
+    };
     const alerts = new Map<string, Stored & { firstReceivedAt: string }>();
     let cursor: string | null = null;
     do {
@@ -754,6 +766,15 @@ describe('ingest under fuzzed input', () => {
       cursor = page.nextCursor;
     } while (cursor !== null);
     expect(stored.filter((f) => !alerts.has(f))).toEqual([]);
+    // Whatever a mutated body held, what was accepted is a canonical alert.
+    const misshapen = [...alerts.values()].filter(
+      (a) =>
+        !(severities as readonly unknown[]).includes(a.severity) ||
+        !(alertStatuses as readonly unknown[]).includes(a.status) ||
+        typeof a.title !== 'string' ||
+        Object.values(a.labels).some((v) => typeof v !== 'string'),
+    );
+    expect(misshapen).toEqual([]);
     expect(alerts.get('lone-escaped')).toMatchObject({
       title: '\uFFFD disk',
       labels: { '\uFFFD': '\uFFFD' },
