@@ -588,12 +588,14 @@ export class CorrelationEngine {
   ): void {
     const view = state.view;
     view.deliveries++;
-    // A state change only (PagerDuty's resolve carries no text) keeps what the alert says.
-    if ((alert as { partial?: boolean }).partial !== true) {
+    // What the alert says now; a state change only (PagerDuty's resolve carries no text) keeps
+    // it, and so does a late delivery that is ignored: it speaks of an earlier firing.
+    const says = () => {
+      if ((alert as { partial?: boolean }).partial === true) return;
       view.severity = alert.severity;
       view.title = alert.title;
-    }
-    if (firing === view.firing) return;
+    };
+    if (firing === view.firing) return says();
     // A late re-send of the episode that already resolved does not reopen it.
     if (firing && startsAt <= view.startsAt && state.resolvedAt !== null && !view.expired) return;
     if (firing && resendsEndedFiring(state, alert, startsAt)) {
@@ -612,6 +614,7 @@ export class CorrelationEngine {
       );
       return;
     }
+    says();
     view.firing = firing;
     view.expired = false;
     view.changes++;

@@ -306,6 +306,25 @@ describe('a resolve or a re-send delivered late', () => {
     },
   );
 
+  it('keeps what the current firing says when a late delivery of an earlier one is ignored', async () => {
+    const says = (
+      d: { deliveredAfter: number; alert: AlertInput },
+      severity: AlertInput['severity'],
+      title: string,
+    ) => ({ ...d, alert: { ...d.alert, severity, title } });
+    const before = [
+      says(firing(0, 5), 'minor', 'db-ledger slow'),
+      says(resolved(0, 60, 65), 'minor', 'db-ledger slow'),
+      says(firing(1800, 1805), 'critical', 'db-ledger down'),
+    ];
+    const late = await latestOf([...before, says(resolved(0, 60, 1830), 'info', 'db-ledger ok')]);
+    expect(late.alert.explanation.ignoredLateResolves).toBe(1);
+    expect(late.alert).toMatchObject({ severity: 'critical', title: 'db-ledger down' });
+    // A re-send of the current firing does update it.
+    const resent = await latestOf([...before, says(firing(1800, 1830), 'major', 'db-ledger slow')]);
+    expect(resent.alert).toMatchObject({ severity: 'major', title: 'db-ledger slow' });
+  });
+
   it.each([
     { name: 'with the same startsAt as the current firing', resolve: resolved(120, 400, 405) },
     { name: 'of a firing that overlaps the current one', resolve: resolved(0, 400, 405) },
