@@ -108,6 +108,11 @@ describe('the console, in a real browser', () => {
     expect(alerts.join(' ')).toContain('Replica WAL receiver restarted');
     // Each alert says why it is in the incident; the incident names its likely cause.
     expect(alerts.join(' ')).toContain('same CI db-ledger-2');
+    // The incident an explanation names is a link to it.
+    const named = await page.$$eval('#alerts td.why a', (as) =>
+      as.map((a) => a.getAttribute('href')),
+    );
+    expect(named).toContain(`#/incidents/${page.url().split('/').at(-1)}`);
     const fields = await page.$eval('dl.fields', (dl) => dl.textContent ?? '');
     expect(fields).toContain('Likely causedb-ledger-2 — ');
     await page.click('#actions button[data-action="acknowledge"]');

@@ -124,6 +124,17 @@ const needs = {
   resolve: ['resolutionCode', 'Resolution code (e.g. fixed, workaround)'],
 };
 
+/** Text with each "incident <id>" it names (an explanation's) as a link to that incident. */
+function linkIncidents(text) {
+  return text
+    .split(/(incident \d+)/)
+    .map((part) =>
+      /^incident \d+$/.test(part)
+        ? el('a', { href: '#/incidents/' + part.slice('incident '.length), textContent: part })
+        : part,
+    );
+}
+
 /** The ids of incidents given by number (INC0000042) or id; an unknown one is an Error. */
 async function incidentIds(refs) {
   const wanted = refs.map((r) => r.trim()).filter(Boolean);
@@ -319,12 +330,14 @@ async function showIncident(id) {
             el('td', { textContent: a.source }),
             el('td', { textContent: String(a.count) }),
             el('td', { textContent: when(a.lastReceivedAt) }),
-            el('td', {
-              className: 'why',
-              textContent:
+            el(
+              'td',
+              { className: 'why' },
+              ...linkIncidents(
                 (a.flapping ? 'flapping; ' : '') +
-                (a.pinned ? 'put here by a person' : a.explanation ? a.explanation.message : '—'),
-            }),
+                  (a.pinned ? 'put here by a person' : a.explanation ? a.explanation.message : '—'),
+              ),
+            ),
           ),
         ),
       ),
