@@ -177,9 +177,13 @@ describe('the console, in a real browser', () => {
       state: 'canceled',
     });
 
-    const [into, from] = printers as [{ id: string }, { id: string; number: string }];
+    const [into, from] = printers as [
+      { id: string; number: string },
+      { id: string; number: string },
+    ];
     await page.goto(`${base}/#/incidents/${into.id}`);
-    await page.waitForSelector('#merge');
+    // The last incident's view stays until this one's has loaded: wait for this one's title.
+    await expect.poll(() => page.textContent('#incident-title')).toContain(into.number);
     page.once('dialog', (d) => void d.accept(from.number.toLowerCase()));
     await page.click('#merge');
     await expect

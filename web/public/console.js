@@ -28,6 +28,15 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** A definition list of [name, value] pairs. */
+function fieldList(pairs) {
+  return el(
+    'dl',
+    { className: 'fields' },
+    ...pairs.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]),
+  );
+}
+
 function status(text) {
   $('status').textContent = text;
 }
@@ -294,11 +303,7 @@ async function showIncident(id) {
   view().replaceChildren(
     el('h2', { id: 'incident-title', textContent: incident.number + ' — ' + incident.title }),
     actions,
-    el(
-      'dl',
-      { className: 'fields' },
-      ...fields.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]),
-    ),
+    fieldList(fields),
     el('h2', { textContent: 'Alerts (' + alerts.items.length + ')' }),
     corrections,
     el(
@@ -634,11 +639,7 @@ async function showCandidates() {
       'article',
       { className: 'candidate' },
       el('h3', { textContent: p.number + ' — ' + p.title }),
-      el(
-        'dl',
-        { className: 'fields' },
-        ...facts.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]),
-      ),
+      fieldList(facts),
       el(
         'ul',
         { className: 'evidence' },
