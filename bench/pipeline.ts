@@ -369,6 +369,9 @@ let steadyStart = 0;
 const ingestRtt: number[] = [];
 const pollRtt: number[] = [];
 let pollErrors = 0;
+/** Polls sent so far, and during (b)'s CPU measurement: the services process answers them. */
+let polls = 0;
+let pollsInSteady = 0;
 let postRetries = 0;
 const steady = { ticks: 0, alerts: 0, failed: 0, maxBehindMs: 0, seconds: 0 };
 /** CPU milliseconds per 1,000 alerts sent during (b), per part. */
@@ -457,6 +460,7 @@ try {
       await sleep(Math.max(pollMs, (performance.now() - probe.sentAt) / 10));
       while (polling >= POLL_CONCURRENCY) await sleep(1);
       polling++;
+      polls++;
       const sent = performance.now();
       try {
         const res = await httpCall(
@@ -554,6 +558,7 @@ try {
   await Promise.all(inFlight);
   steady.seconds = (performance.now() - start) / 1000;
   const loadCpu = process.cpuUsage(senderCpuBefore);
+  pollsInSteady = polls;
   for (const [i, [name, of]] of parts.entries())
     cpuPer1000.push({
       part: name,
@@ -761,6 +766,9 @@ console.log(
 for (const c of [...cpuPer1000, { part: 'total', ms: cpuTotal }])
   console.log(`  ${c.part.padEnd(48)} ${fmt(c.ms).padStart(6)} ms`);
 console.log(
+  `  (the services process also answered ${fmt((pollsInSteady * 1000) / steady.alerts, 1)} probe polls per 1,000 alerts, each authenticated and read from PostgreSQL)`,
+);
+console.log(
   '\n(b) Elasticsearch per 1,000 alerts sent, by index (its own counters; times are elapsed, not CPU):',
 );
 for (const [type, w] of Object.entries(searchPer1000).filter(
@@ -820,6 +828,8 @@ writeFileSync(
         ingestRoundTripMs: ingestLatency,
         pollRoundTripMs: pollLatency,
         pollErrors,
+        polls,
+        pollsInSteady,
       },
       c: { ...mem, samples: memory },
       targets,
