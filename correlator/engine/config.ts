@@ -54,10 +54,10 @@ export type EngineConfig = {
    * Whether closeness in the CMDB counts only insofar as it beats chance: in a busy estate an
    * unrelated alert often lands a few hops from a live incident within its window. Each
    * candidate's topology closeness is scaled by 1 − its chance of a coincidence: the rate at which
-   * unrelated alerts land within its hops of any of the incident's CIs (the background rate per
-   * CI times the CIs that close), against the rate at which the incident itself raises alerts,
-   * faded by the gap since that CI last alerted. Text and time proximity are not scaled (the
-   * chance already weighs the gap).
+   * unrelated alerts land within its hops of the incident's CI (the background rate per CI times
+   * the CIs that close), against the rate at which the incident itself raises alerts, faded by the
+   * gap since that CI last alerted. Text and time proximity are not scaled (the chance already
+   * weighs the gap).
    */
   chanceCorrection: boolean;
   /**
@@ -78,16 +78,6 @@ export type EngineConfig = {
    * company: they are merged). Only with chanceCorrection.
    */
   loneIncidentChance: boolean;
-  /**
-   * A candidate near the alert in the CMDB whose chance of a coincidence is below this level may
-   * take the alert whatever its score (with chanceCorrection; the score still ranks the
-   * candidates that may). The score adds evidence of different kinds on a fixed scale, so a
-   * candidate two or three hops away without similar text never reaches attachThreshold however
-   * unlikely a coincidence is (a busy incident in a quiet corner of the estate). A significance
-   * level: the chance of a coincidence one accepts for an attach the score alone would refuse.
-   * 0: off, the score alone decides.
-   */
-  coincidenceLevel: number;
   /** Templates at least this similar make an incident a candidate by text alone. */
   textCandidateThreshold: number;
   /**
@@ -165,9 +155,7 @@ const MINUTE = 60_000;
  * (window + refire grace, the most a restore can count): a quiet estate keeps its scores, a busy
  * one discounts the closeness that coincidence explains as well as the incident does. A lone
  * alert's incident takes an alert only when its company is likelier than a coincidence (½: no
- * cost is set against either mistake). An attach the score refuses is made when a coincidence is
- * less likely than 5% (coincidenceLevel: the usual significance level, one wrong attach in twenty
- * at most were the chance exact). Text and time place an alert no incident near it in the
+ * cost is set against either mistake). Text and time place an alert no incident near it in the
  * CMDB takes (unmatched), beyond the chance of an unrelated alert anywhere that soon. Merges:
  * only incidents that started within one window of each other. Flapping: 4 changes in 30 min.
  */
@@ -190,7 +178,6 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   chanceCorrection: true,
   backgroundWindowMs: 30 * MINUTE,
   loneIncidentChance: true,
-  coincidenceLevel: 0.05,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
   textTimeAttaches: 'unmatched',

@@ -13,14 +13,13 @@
  * resolved; a fingerprint firing again soon after it resolved is a flap of the same alert, marked
  * flapping past N changes, and stays where it is); a new alert is scored against the live
  * incidents near it in the CMDB or in text (see `score`), attached to the best above the
- * threshold or, near it in the CMDB, unlikely a coincidence (coincidenceLevel), merging incidents
- * it bridges, or opens its own incident. Root causes are computed from the incidents on demand.
+ * threshold, merging incidents it bridges, or opens its own incident. Root causes are computed from the incidents on demand.
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { BackgroundRate } from './background.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
-import { Reach, Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
+import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
 
 /** One delivery of one alert, in delivery order (`seq` from 0). */
 export type EngineDelivery = { seq: number; deliveredAt: string; alert: AlertInput };
@@ -252,8 +251,6 @@ type Incident = {
   alerts: AlertState[];
   /** Its alerting CIs, each with the event time it first alerted. */
   cis: Map<string, number>;
-  /** The CIs near its alerting CIs, once it has two (see #room); null until asked. */
-  reach: Reach | null;
   /** Its template ids, with how many alerts have each. */
   templates: Map<number, number>;
 };
@@ -358,8 +355,6 @@ export class CorrelationEngine {
    */
   replaceCmdb(cmdb: EngineCmdb): void {
     this.#topology = topologyOf(cmdb, this.config);
-    // What is near an incident is counted afresh on the new CMDB, as a restore on it would.
-    for (const incident of this.#incidents.values()) incident.reach = null;
   }
 
   /**
@@ -639,7 +634,7 @@ export class CorrelationEngine {
       (a, b) => b.score - a.score || a.incident.id - b.incident.id,
     );
     // Only candidates that may attach are scored (see #scoreCandidates).
-    const above = scored.filter((s) => this.#takes(s));
+    const above = scored.filter((s) => s.score >= this.config.attachThreshold);
     const best = above[0];
     if (best === undefined) {
       const incident = this.#open(at);
@@ -728,7 +723,7 @@ export class CorrelationEngine {
       hops: best.hops,
       path: path.length > 0 ? path : none,
       text: round(best.text),
-      chance: round(decisionChance(best)),
+      chance: round(best.chance),
       secondsSinceFirst,
       merged: merged.length > 0 ? merged : none,
       late,
@@ -771,6 +766,7 @@ export class CorrelationEngine {
       for (const [near, hops] of this.#topology.neighbourhood(ci)) {
         const entries = this.#recentByCi.get(near);
         if (entries === undefined) continue;
+        let room = 0;
         for (const [id, entry] of entries) {
           // The entry's own window first: most entries met on the way are old, and this check
           // is cheaper than finding the incident an id ended up in.
@@ -779,7 +775,7 @@ export class CorrelationEngine {
           const incident = this.#live(id, at);
           if (incident === null) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          const room = this.#room(incident, hops);
+          room ||= this.#topology.within(near, hops);
           const chance = this.#chance(perCi, incident, room, gap);
           const score = this.#weigh(hops, text, gap, chance);
           // Scored only if it beats the incident's best so far: most do not (an incident near
@@ -862,7 +858,7 @@ export class CorrelationEngine {
       case 'unplaced':
         return ci === null || !this.#topology.placed(ci);
       case 'unmatched':
-        for (const s of found.values()) if (this.#takes(s)) return false;
+        for (const s of found.values()) if (s.score >= this.config.attachThreshold) return false;
         return true;
     }
   }
@@ -905,14 +901,14 @@ export class CorrelationEngine {
 
   /**
    * The chance that an alert landing among `room` CIs around the incident (those within its hops
-   * of any of the incident's CIs, see #room; the whole estate when the CMDB cannot place it),
-   * `gap` after the incident's alerts there, is a coincidence rather than the incident's: of the
-   * two rates at which alerts come there, the share of the unrelated one. Unrelated alerts land
-   * there at the background rate per CI (`perCi`) times the room. The incident raises alerts at
-   * its own rate, its alerts over its span plus one decay time (a lone alert: one per decay time),
-   * faded by the gap as the time proximity is, and weighted by the chance that it is an incident
-   * that raises alerts at all (`live`; 1 but for a lone alert's, see #loneCompany). O(1): the
-   * room is counted as the incident's CIs come, the rate is taken once per alert.
+   * of the incident's CI near it; the whole estate when the CMDB cannot place it), `gap` after
+   * the incident's alerts there, is a coincidence rather than the incident's: of the two rates at
+   * which alerts come there, the share of the unrelated one. Unrelated alerts land there at the
+   * background rate per CI (`perCi`) times the room. The incident raises alerts at its own rate,
+   * its alerts over its span plus one decay time (a lone alert: one per decay time), faded by the
+   * gap as the time proximity is, and weighted by the chance that it is an incident that raises
+   * alerts at all (`live`; 1 but for a lone alert's, see #loneCompany). O(1): ball sizes are
+   * cached, the rate is taken once per alert.
    */
   #chance(perCi: number, incident: Incident, room: number, gap: number, live = 1): number {
     if (perCi <= 0) return 0;
@@ -922,24 +918,6 @@ export class CorrelationEngine {
       ((live * incident.alerts.length) / (incident.lastAt - incident.firstAt + timeDecayMs)) *
       Math.exp(-gap / timeDecayMs);
     return own > 0 ? unrelated / (unrelated + own) : 1;
-  }
-
-  /**
-   * The room an unrelated alert has to land within `hops` of an incident: the CIs that close to
-   * any of its alerting CIs, for the incident is a candidate for an alert near any of them (the
-   * ball around the one CI an alert happens to land nearest under-states it by about as many
-   * times as the incident has CIs apart). O(1) once the incident's CIs are folded in (see Reach).
-   */
-  #room(incident: Incident, hops: number): number {
-    if (incident.cis.size <= 1) {
-      const [ci] = incident.cis.keys();
-      return ci === undefined ? 1 : this.#topology.within(ci, hops);
-    }
-    let reach = incident.reach;
-    if (reach === null || reach.size > incident.cis.size)
-      reach = incident.reach = new Reach(this.#topology);
-    if (reach.size < incident.cis.size) for (const ci of incident.cis.keys()) reach.add(ci);
-    return reach.within(hops);
   }
 
   /**
@@ -956,7 +934,8 @@ export class CorrelationEngine {
    */
   #loneCompany(found: Map<number, Scored>): void {
     let taking = 0;
-    for (const s of found.values()) if (s.lone !== null && this.#takes(s)) taking++;
+    for (const s of found.values())
+      if (s.lone !== null && s.score >= this.config.attachThreshold) taking++;
     for (const s of found.values()) {
       if (s.lone === null) continue;
       if (taking > 1) s.company = true;
@@ -965,18 +944,6 @@ export class CorrelationEngine {
         s.score = 0;
       }
     }
-  }
-
-  /**
-   * Whether a candidate may take the alert: its score reaches the attach threshold, or, near the
-   * alert in the CMDB, its chance of a coincidence is below coincidenceLevel (a lone alert's
-   * incident by its lone chance, see decisionChance): unlikely a coincidence, whatever its score.
-   */
-  #takes(s: Scored): boolean {
-    if (s.vetoed === true) return false;
-    if (s.score >= this.config.attachThreshold) return true;
-    const level = this.config.coincidenceLevel;
-    return s.hops !== null && this.config.chanceCorrection && decisionChance(s) < level;
   }
 
   /**
@@ -1033,7 +1000,6 @@ export class CorrelationEngine {
       absorbed: [],
       alerts: [],
       cis: new Map(),
-      reach: null,
       templates: new Map(),
     };
     this.#incidents.set(incident.id, incident);
@@ -1472,7 +1438,6 @@ export class CorrelationEngine {
     this.#background.invalidate();
     this.#unindex(incident);
     incident.cis.clear();
-    incident.reach = null;
     incident.templates.clear();
     for (const state of incident.alerts) {
       this.#index(incident, state, state.view.startsAt);
@@ -1685,14 +1650,6 @@ function touch<K>(map: Map<K, Map<number, number>>, key: K, incident: number, at
 }
 
 /** How far an event time is from a span of event times (0 inside it). */
-/**
- * The chance of a coincidence a candidate's attach risks: for a lone alert's incident without
- * company, weighed by how often lone alerts have had company (see #loneCompany).
- */
-function decisionChance(s: Scored): number {
-  return s.lone !== null && s.company !== true ? s.lone : s.chance;
-}
-
 function gapTo(at: number, firstAt: number, lastAt: number): number {
   return at > lastAt ? at - lastAt : at < firstAt ? firstAt - at : 0;
 }

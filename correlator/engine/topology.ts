@@ -272,54 +272,6 @@ export class Topology {
   }
 }
 
-/**
- * The CIs within 0, 1, … maxHops of any of a set of CIs (an incident's): the room an unrelated
- * alert has to land that close to the set by chance. An incident is a candidate for an alert
- * near any of its CIs, so the room of a coincidence is the union of their balls, not the ball of
- * the one CI the alert happens to be nearest. Grows as CIs are added (each CI's neighbourhood
- * folded in once); independent of the order they come in, so a restore counts what the engine
- * that never stopped counted.
- */
-export class Reach {
-  readonly #topology: Topology;
-  /** Each CI within maxHops of the set, with its fewest hops to it. */
-  readonly #hops = new Map<string, number>();
-  readonly #added = new Set<string>();
-  /** How many CIs lie within 0, 1, … maxHops of the set; null when a CI was added since. */
-  #within: number[] | null = null;
-
-  constructor(topology: Topology) {
-    this.#topology = topology;
-  }
-
-  /** How many CIs of the set have been added. */
-  get size(): number {
-    return this.#added.size;
-  }
-
-  /** Adds a CI to the set (again: nothing). */
-  add(ci: string): void {
-    if (this.#added.has(ci)) return;
-    this.#added.add(ci);
-    for (const [near, hops] of this.#topology.neighbourhood(ci)) {
-      const known = this.#hops.get(near);
-      if (known === undefined || hops < known) this.#hops.set(near, hops);
-    }
-    this.#within = null;
-  }
-
-  /** How many CIs lie within `hops` of the set (the set itself included). */
-  within(hops: number): number {
-    if (this.#within === null) {
-      const sizes = new Array<number>(this.#topology.options.maxHops + 1).fill(0);
-      for (const h of this.#hops.values()) sizes[h] = (sizes[h] ?? 0) + 1;
-      for (let h = 1; h < sizes.length; h++) sizes[h] = sizes[h]! + sizes[h - 1]!;
-      this.#within = sizes;
-    }
-    return this.#within[Math.min(Math.max(0, hops), this.#within.length - 1)]!;
-  }
-}
-
 function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
