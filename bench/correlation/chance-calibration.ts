@@ -10,7 +10,7 @@
  *    with the share of them that were unrelated to the incident they joined (a noise alert, or
  *    an alert of a true incident none of the alerts placed there before it belongs to). Were the
  *    chance calibrated, the two columns would agree;
- *  - the same share by the size the incident had when the alert joined it;
+ *  - the same share by the size the incident had when the alert joined it, and by its hops;
  *  - the noise alerts put in an incident with another alert: by what placed them (the basis and
  *    hops of their explanation, or that they opened the incident others then joined) and whether
  *    that incident holds alerts of a true incident or only noise.
@@ -58,6 +58,8 @@ type Tally = { attaches: number; unrelated: number; statedChance: number };
 type TierTally = {
   byChance: Tally[];
   bySize: Tally[];
+  /** By the hops of the attach, 0 to the engine's maxHops. */
+  byHops: Tally[];
   noise: number;
   noiseAttached: number;
   /** Noise alerts in an incident with others, by what placed them there. */
@@ -95,6 +97,7 @@ async function measure(
       for (const t of [
         tally.byChance[CHANCE_BUCKETS.findIndex((b) => explanation.chance < b.below)]!,
         tally.bySize[SIZE_BUCKETS.findIndex((b) => before.length <= b.upTo)]!,
+        (tally.byHops[explanation.hops ?? 0] ??= emptyTally()),
       ]) {
         t.attaches++;
         if (unrelated) t.unrelated++;
@@ -129,6 +132,7 @@ for (const seed of seeds)
     const tally = (tallies[tier.name] ??= {
       byChance: CHANCE_BUCKETS.map(emptyTally),
       bySize: SIZE_BUCKETS.map(emptyTally),
+      byHops: [],
       noise: 0,
       noiseAttached: 0,
       noiseBy: {},
@@ -152,6 +156,14 @@ for (const [name, t] of Object.entries(tallies)) {
     if (b.attaches > 0)
       console.log(
         `  ${SIZE_BUCKETS[i]!.label.padEnd(10)} ${String(b.attaches).padStart(6)} attaches, ` +
+          `stated ${share(b.statedChance, b.attaches)}, unrelated ${share(b.unrelated, b.attaches)}`,
+      );
+  });
+  console.log(`  by hops:`);
+  t.byHops.forEach((b, hops) => {
+    if (b.attaches > 0)
+      console.log(
+        `  ${String(hops).padEnd(10)} ${String(b.attaches).padStart(6)} attaches, ` +
           `stated ${share(b.statedChance, b.attaches)}, unrelated ${share(b.unrelated, b.attaches)}`,
       );
   });
