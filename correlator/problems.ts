@@ -37,7 +37,22 @@
  *   the chance is that of so many days lining up (summed over which occurrence the others line
  *   up with), times the CIs of the class with at least as many like occurrences, which could
  *   have lined up as well. The evidence names the time of day and the days.
- * - The pattern's chance is the smallest of these.
+ * - And over the lone and the corroborated occurrences together: the first two tests each look
+ *   at one count, so a CI with somewhat more lone alerts of a failure than its peers and somewhat
+ *   more corroborated ones, neither enough alone, passes neither. Under the null its lone and
+ *   corroborated like occurrences are independent Poisson counts at the class's rates; how far
+ *   both exceed them is their likelihood-ratio deviance, and the chance is that of a deviance as
+ *   large (exact, summed over the counts), times the CIs of the class. As the first test, it is
+ *   never below the same chance among the CIs that had the failure at all, at the rates those
+ *   other CIs had it (repeatJointChance): a wording only some CIs can raise (an application's own
+ *   log text) is weighed against them, not against a class most of which cannot raise it.
+ * - And over the count and the schedule together: under the null, how many like occurrences fell
+ *   on the CI and when in the day they began are independent, so the CI's own chance of as many
+ *   occurrences (the first test's, per CI of the class) and its own chance of as many days lining
+ *   up given them (the schedule's, before correcting for its peers) combine by Fisher's method,
+ *   p(1 − ln p) for their product p; times the CIs of the class, any of which could have shown
+ *   both. A scheduled failure on a CI that also has it more often than its peers passes.
+ * - The pattern's chance is the smallest of these, and its evidence names the test that gave it.
  * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
  *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
  *   their wording; CIs next to one CI (a relationship either way: the application they are
@@ -167,6 +182,8 @@ export type ProblemEvidence = {
   peers: number | null;
   /** Patterns like this one that chance alone would make (see the module comment); null: no peers. */
   chance: number | null;
+  /** The test that gave `chance` (see the module comment); null: no peers. */
+  test: PatternTest | null;
   firstAt: string;
   lastAt: string;
   lookbackDays: number;
@@ -201,6 +218,10 @@ export type MiningResult = {
   patterns: MinedPattern[];
 };
 
+/** The miner's tests: how a pattern was found unlikely to be chance (see the module comment). */
+export type PatternTest =
+  'count' | 'corroborated' | 'lone and corroborated' | 'schedule' | 'count and schedule' | 'anchor';
+
 /** A recurring pattern: its scope, its failure's templates, its incidents and why it is one. */
 export type Pattern = {
   kind: 'ci' | 'class';
@@ -218,6 +239,7 @@ export type Pattern = {
   schedule: Schedule | null;
   peers: number | null;
   chance: number | null;
+  test: PatternTest | null;
 };
 
 /** What recurringPatterns() needs of the settings. */
@@ -517,9 +539,42 @@ export function recurringPatterns(
               o.scheduleMinutes * 60_000,
               [...like.counts.values()],
             );
-      const timed = schedule !== null && schedule.days >= o.minIncidents ? schedule.chance : null;
-      const tests = [all, seen, timed].filter((x): x is number => x !== null);
-      const chance = all === null ? null : Math.min(...tests);
+      const weighed = schedule !== null && schedule.days >= o.minIncidents;
+      const timed = weighed ? schedule.chance : null;
+      // Both together: the count's chance per CI of the class and the schedule's own chance are
+      // independent under the null; combined, times the CIs of the class.
+      const withCount =
+        !weighed || all === null || like === null
+          ? null
+          : like.cis * combinedChance(all / like.cis, schedule.own);
+      // Lone and corroborated occurrences together (see the module comment and jointChance()).
+      const together =
+        like === null || likeC === null
+          ? null
+          : Math.max(
+              like.cis *
+                jointChance(
+                  k - kc,
+                  kc,
+                  (like.total - likeC.total) / like.cis,
+                  likeC.total / likeC.cis,
+                ),
+              repeatJointChance(like.counts, likeC.counts, ci, k - kc, kc),
+            );
+      const tests: [PatternTest, number | null][] = [
+        ['count', all],
+        ['corroborated', seen],
+        ['lone and corroborated', together],
+        ['schedule', timed],
+        ['count and schedule', withCount],
+      ];
+      let test: PatternTest | null = null;
+      let chance: number | null = null;
+      for (const [name, value] of tests)
+        if (all !== null && value !== null && (chance === null || value < chance)) {
+          test = name;
+          chance = value;
+        }
       if (chance === null || chance <= o.chance) {
         found.push({
           kind: 'ci',
@@ -529,9 +584,10 @@ export function recurringPatterns(
           ...cluster,
           occurrences: k,
           corroborated: kc,
-          schedule: timed === null ? null : schedule,
+          schedule: weighed ? { ...schedule, withCount } : null,
           peers: like?.cis ?? null,
           chance,
+          test,
         });
       } else if (ciClass !== null && like !== null && tail! <= o.chance) {
         // Recurring, and unusual for one CI, not enough alone: material for a class pattern.
@@ -589,6 +645,7 @@ export function recurringPatterns(
           schedule: null,
           peers: Math.max(tested.get(anchor)!, seen),
           chance,
+          test: 'anchor',
         });
       }
     }
@@ -766,7 +823,44 @@ export function repeatChance(counts: ReadonlyMap<string, number>, ci: string, k:
       total += n;
     }
   if (cis < 2) return 0;
-  const mean = total / cis;
+  const rate = truncatedPoissonRate(total / cis);
+  if (rate === 0) return 0;
+  return (cis + 1) * Math.min(1, poissonTail(rate, k) / -Math.expm1(-rate));
+}
+
+/**
+ * The joint test's answer to a wording only some CIs can raise, as repeatChance() is the count
+ * test's: expected CIs with lone and corroborated occurrences at least as far above their rates
+ * (see jointChance), among those that raise this failure at all. The rates are those of the other
+ * CIs that had it: their counts a zero-truncated Poisson (rate λ, as in repeatChance), split
+ * between lone and corroborated as theirs are. 0 when fewer than two other CIs had it.
+ */
+export function repeatJointChance(
+  counts: ReadonlyMap<string, number>,
+  corroboratedCounts: ReadonlyMap<string, number>,
+  ci: string,
+  lone: number,
+  corroborated: number,
+): number {
+  let cis = 0;
+  let total = 0;
+  let seen = 0;
+  for (const [other, n] of counts)
+    if (other !== ci && n > 0) {
+      cis++;
+      total += n;
+      seen += Math.min(n, corroboratedCounts.get(other) ?? 0);
+    }
+  if (cis < 2) return 0;
+  const rate = truncatedPoissonRate(total / cis);
+  if (rate === 0) return 0;
+  const share = seen / total;
+  const chance = jointChance(lone, corroborated, rate * (1 - share), rate * share);
+  return (cis + 1) * Math.min(1, chance / -Math.expm1(-rate));
+}
+
+/** The rate λ of a zero-truncated Poisson with this mean: λ / (1 - e^-λ) = mean. */
+function truncatedPoissonRate(mean: number): number {
   let lo = 0;
   let hi = mean;
   for (let i = 0; i < 60; i++) {
@@ -774,9 +868,7 @@ export function repeatChance(counts: ReadonlyMap<string, number>, ci: string, k:
     if (mid / -Math.expm1(-mid) < mean) lo = mid;
     else hi = mid;
   }
-  const rate = (lo + hi) / 2;
-  if (rate === 0) return 0;
-  return (cis + 1) * Math.min(1, poissonTail(rate, k) / -Math.expm1(-rate));
+  return (lo + hi) / 2;
 }
 
 /** A failure that began at about the same time of day on several days: a scheduled cause. */
@@ -788,6 +880,12 @@ export type Schedule = {
   windowMinutes: number;
   /** CIs of the class that would line up as well by chance (see scheduleChance). */
   chance: number;
+  /** This CI's own chance of lining up as many days, given its occurrences (before `chance`
+   * corrects it for the CIs of the class that could have lined up as well). */
+  own: number;
+  /** CIs of the class that would show as many occurrences and as many days lined up together
+   * by chance (see combinedChance); null when not weighed (fewer than `minIncidents` days). */
+  withCount: number | null;
 };
 
 const timeOfDay = (t: number) => ((t % DAY_MS) + DAY_MS) % DAY_MS;
@@ -839,7 +937,65 @@ export function scheduleChance(
     days,
     windowMinutes: windowMs / 60_000,
     chance: Math.max(1, tested) * Math.min(1, tail),
+    own: Math.min(1, tail),
+    withCount: null,
   };
+}
+
+/**
+ * Fisher's method for two independent p-values: the chance that their product is at most
+ * p = a·b under the null, p(1 − ln p). Never below the product; 1 when both are 1.
+ */
+export function combinedChance(a: number, b: number): number {
+  const p = Math.min(1, a) * Math.min(1, b);
+  if (p <= 0) return 0;
+  return Math.min(1, p * (1 - Math.log(p)));
+}
+
+/**
+ * The chance that a CI's lone and corroborated like occurrences, independent Poisson counts at
+ * the class's rates (`loneMean`, `corroboratedMean` per CI), exceed them at least as much as
+ * `lone` and `corroborated` do: P(D ≥ d), D the sum of their one-sided likelihood-ratio
+ * deviances, 2(x ln(x/μ) − (x − μ)) where x > μ, else 0. Exact: summed over the corroborated
+ * count, the lone count's tail beyond what the rest of the deviance needs. 1 when neither exceeds.
+ */
+export function jointChance(
+  lone: number,
+  corroborated: number,
+  loneMean: number,
+  corroboratedMean: number,
+): number {
+  if (!(loneMean > 0) || !(corroboratedMean > 0)) return 1;
+  const deviance = (x: number, mean: number) =>
+    x <= mean ? 0 : 2 * (x * Math.log(x / mean) - (x - mean));
+  // A hair below, so the observed counts themselves count as "as large" despite rounding.
+  const needed = deviance(lone, loneMean) + deviance(corroborated, corroboratedMean) - 1e-9;
+  if (needed <= 0) return 1;
+  let sum = 0;
+  let below = 0;
+  let logP = -corroboratedMean;
+  for (let j = 0; j <= corroborated + 10_000; j++) {
+    if (j > 0) logP += Math.log(corroboratedMean) - Math.log(j);
+    const rest = needed - deviance(j, corroboratedMean);
+    if (rest <= 0) {
+      // From here on every corroborated count is deviant enough alone.
+      sum += Math.max(0, 1 - below);
+      break;
+    }
+    // The fewest lone occurrences above the mean whose deviance is `rest` or more.
+    let lo = Math.floor(loneMean) + 1;
+    let hi = lo;
+    while (deviance(hi, loneMean) < rest) hi *= 2;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (deviance(mid, loneMean) >= rest) hi = mid;
+      else lo = mid + 1;
+    }
+    const p = Math.exp(logP);
+    sum += p * poissonTail(loneMean, lo);
+    below += p;
+  }
+  return Math.min(1, sum);
 }
 
 /** P(X ≥ k) for X ~ Poisson(rate), summed from the tail. */
@@ -932,9 +1088,18 @@ function candidateOf(
     schedule:
       pattern.schedule === null
         ? null
-        : { ...pattern.schedule, chance: Number(pattern.schedule.chance.toPrecision(3)) },
+        : {
+            ...pattern.schedule,
+            chance: Number(pattern.schedule.chance.toPrecision(3)),
+            own: Number(pattern.schedule.own.toPrecision(3)),
+            withCount:
+              pattern.schedule.withCount === null
+                ? null
+                : Number(pattern.schedule.withCount.toPrecision(3)),
+          },
     peers: pattern.peers,
     chance: pattern.chance === null ? null : Number(pattern.chance.toPrecision(3)),
+    test: pattern.test,
     firstAt: first.openedAt,
     lastAt: last.openedAt,
     lookbackDays: o.lookbackDays,

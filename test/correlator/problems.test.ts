@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  combinedChance,
+  jointChance,
   mineProblems,
+  poissonTail,
+  repeatJointChance,
   scheduleChance,
   trendOf,
   type ProblemEvidence,
@@ -344,6 +348,47 @@ describe('mining recurring incidents', () => {
     expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
   });
 
+  it('proposes a CI with somewhat more lone and somewhat more corroborated failures than its peers, neither enough alone', async () => {
+    const now = sliceClock();
+    // A class of its own in this file: its 40 CIs are the peers.
+    await fleet('host', 'cpu-mix', 40);
+    // Three lone alerts on each of 30 VMs (at different times of day), one failure several alerts
+    // reported on each of 8 others.
+    for (let n = 1; n <= 30; n++)
+      for (const [j, d] of [25, 16, 7].entries())
+        await incident(`cpu-mix-${n}`, CPU, daysBefore(now, d + n / 40 + j * 0.3));
+    for (let n = 31; n <= 38; n++)
+      await incident(`cpu-mix-${n}`, CPU, daysBefore(now, 20 + n / 40), { alerts: 2 });
+    // Five lone and three corroborated on one VM, at eight different times of day.
+    const ids = [];
+    for (const [h, d] of [27, 24, 21, 18, 15, 12, 9, 6].entries())
+      ids.push(
+        (
+          await incident('cpu-mix-40', CPU, daysBefore(now, d + (h * 3) / 24), {
+            alerts: h < 3 ? 3 : 1,
+          })
+        ).id,
+      );
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
+      [`ci:cpu-mix-40|${CPU}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('ci:cpu-mix-40|%');
+    // 8 occurrences where the class has 2.65 a VM: about 0.2 VMs of 40 by chance; 3 corroborated
+    // where it has 0.28: about 0.09; both together: about 0.03.
+    expect(problem!.evidence).toMatchObject({
+      occurrences: 8,
+      corroborated: 3,
+      schedule: null,
+      test: 'lone and corroborated',
+    });
+    expect(problem!.evidence.chance).toBeGreaterThan(0.01);
+    expect(problem!.evidence.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  });
+
   it('does not propose a CI for three lone alerts where lone alerts saying so are common', async () => {
     const now = sliceClock();
     await fleet('virtual_machine', 'cpu-lone', 40);
@@ -384,6 +429,9 @@ describe('mining recurring incidents', () => {
     });
     expect(problem!.evidence.schedule!.chance).toBeLessThan(0.05);
     expect(problem!.evidence.chance).toBe(problem!.evidence.schedule!.chance);
+    expect(problem!.evidence.test).toBe('schedule');
+    // Weighed with its count too, which is the class's normal: no help here.
+    expect(problem!.evidence.schedule!.withCount).toBeGreaterThan(problem!.evidence.chance!);
     expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
   });
 
@@ -678,6 +726,79 @@ describe('the time of day a failure keeps beginning at', () => {
     const busy = [...Array<number>(9).fill(4), 3, 2, 1];
     expect(scheduleChance(own, spread, 30 * 60_000, busy)!.chance).toBeCloseTo(10 * rare.chance);
     expect(scheduleChance(own, atNight, 30 * 60_000, [3])!.chance).toBe(1);
+  });
+});
+
+describe('evidence weighed together', () => {
+  it('is the exact chance of a deviance as large over both counts', () => {
+    // By brute force: every pair of counts whose summed deviance is at least the observed one.
+    const deviance = (x: number, mean: number) =>
+      x <= mean ? 0 : 2 * (x * Math.log(x / mean) - (x - mean));
+    const pmf = (mean: number, x: number) => {
+      let log = -mean;
+      for (let i = 1; i <= x; i++) log += Math.log(mean) - Math.log(i);
+      return Math.exp(log);
+    };
+    const brute = (lone: number, corroborated: number, loneMean: number, cMean: number) => {
+      const needed = deviance(lone, loneMean) + deviance(corroborated, cMean) - 1e-9;
+      let sum = 0;
+      for (let i = 0; i < 80; i++)
+        for (let j = 0; j < 40; j++)
+          if (deviance(i, loneMean) + deviance(j, cMean) >= needed)
+            sum += pmf(loneMean, i) * pmf(cMean, j);
+      return sum;
+    };
+    for (const [lone, corroborated, loneMean, cMean] of [
+      [5, 3, 2.45, 0.28],
+      [9, 1, 3.7, 0.1],
+      [2, 4, 1.7, 0.05],
+    ] as const) {
+      const chance = jointChance(lone, corroborated, loneMean, cMean);
+      expect(chance).toBeCloseTo(brute(lone, corroborated, loneMean, cMean), 10);
+    }
+    // Each count somewhat high: together less likely than either alone.
+    const together = jointChance(5, 3, 2.45, 0.28);
+    expect(together).toBeLessThan(poissonTail(2.45, 5));
+    expect(together).toBeLessThan(poissonTail(0.28, 3));
+    // Neither above its mean: nothing unusual.
+    expect(jointChance(2, 0, 2.45, 0.28)).toBe(1);
+  });
+
+  it('weighs a wording only some CIs raise against the CIs that raised it', () => {
+    // An application's own log text: 3 other instances of a 338-CI class raised it 3, 2 and 3
+    // times (2 of the 8 reported by several alerts); this one 2 lone and 2 corroborated.
+    const counts = new Map([
+      ['app-01', 3],
+      ['app-02', 2],
+      ['app-03', 3],
+      ['app-04', 4],
+    ]);
+    const corroborated = new Map([
+      ['app-01', 1],
+      ['app-02', 1],
+      ['app-04', 2],
+    ]);
+    // Against the whole class (6 lone and 2 corroborated on 338 CIs) it looks impossible by chance…
+    expect(338 * jointChance(2, 2, 6 / 338, 2 / 338)).toBeLessThan(0.001);
+    // …but the instances that can raise it have it about as often: λ / (1 - e^-λ) = 8/3.
+    const rate = 2.4325;
+    expect(rate / -Math.expm1(-rate)).toBeCloseTo(8 / 3, 3);
+    const chance = repeatJointChance(counts, corroborated, 'app-04', 2, 2);
+    expect(chance).toBeCloseTo(
+      (4 * jointChance(2, 2, rate * 0.75, rate * 0.25)) / -Math.expm1(-rate),
+      3,
+    );
+    expect(chance).toBeGreaterThan(0.05);
+    // Fewer than two other CIs had it: nothing to learn from them.
+    expect(repeatJointChance(new Map([['app-01', 3]]), corroborated, 'app-04', 2, 2)).toBe(0);
+  });
+
+  it("combines the count's and the schedule's chances by Fisher's method", () => {
+    expect(combinedChance(0.1, 0.1)).toBeCloseTo(0.01 * (1 - Math.log(0.01)), 12);
+    expect(combinedChance(0.1, 0.1)).toBeGreaterThan(0.01);
+    expect(combinedChance(0.1, 0.1)).toBeLessThan(0.1);
+    expect(combinedChance(1, 1)).toBe(1);
+    expect(combinedChance(0, 0.5)).toBe(0);
   });
 });
 
