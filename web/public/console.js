@@ -622,7 +622,11 @@ async function showCandidates() {
       [
         'By chance',
         typeof e.chance === 'number'
-          ? e.chance.toPrecision(2) + ' of its ' + e.peers + ' peer CIs would recur so by chance'
+          ? e.chance.toPrecision(2) +
+            ' of its ' +
+            e.peers +
+            ' peer CIs would recur so by chance' +
+            (e.test ? ' (' + e.test + ')' : '')
           : '—',
       ],
       ['First / last', when(e.firstAt) + ' / ' + when(e.lastAt)],
