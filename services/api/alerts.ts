@@ -49,7 +49,14 @@ export const alert = z
           description:
             'What placed it in its incident: nearness in the CMDB, or text and time beyond chance where the CMDB could not place it (absent for a new incident).',
         }),
-        message: z.string(),
+        message: z.string().meta({
+          description:
+            'The above in one sentence; it names incidents by number (incident INC0001003).',
+        }),
+        incidents: z
+          .array(z.object({ id: z.string(), number: z.string() }))
+          .optional()
+          .meta({ description: 'The incidents the message names, with their ids.' }),
       })
       .nullable()
       .meta({ description: 'Why the correlator put it in its incident.' }),

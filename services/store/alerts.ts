@@ -50,11 +50,25 @@ type AlertRow = {
   flapping: boolean;
   expired_at: string | null;
   pinned: boolean;
+  /** Read for people only: the numbers of the incidents the explanation names, by id. */
+  named_incidents?: Record<string, string> | null;
 };
 
 const COLUMNS = `id, fingerprint, incident_id, ci, title, description, severity, status, source,
   service, labels, starts_at, ends_at, first_received_at, last_received_at, count, version, last_delivery_id,
   episode, template, explanation, flapping, expired_at, pinned`;
+
+/**
+ * The columns as read for people: beside them, the numbers of the incidents the explanation
+ * names. The correlator writes an explanation before the incidents it names have numbers (a new
+ * incident's is drawn when its row is inserted, in the same transaction), so it names them by id
+ * ("incident 3: same CI db-ledger-2"); people know them by number (INC0001003).
+ */
+const READ_COLUMNS = `${COLUMNS},
+  (SELECT jsonb_object_agg(i.id, i.number) FROM incidents i
+   WHERE explanation ? 'message' AND i.id = ANY (ARRAY(
+     SELECT m[1]::bigint FROM regexp_matches(explanation ->> 'message', 'incident (\\d+)', 'g') AS m
+   ))) AS named_incidents`;
 
 function toAlert(r: AlertRow): AlertRecord {
   return {
@@ -78,17 +92,34 @@ function toAlert(r: AlertRow): AlertRecord {
     lastDeliveryId: r.last_delivery_id,
     episode: r.episode,
     template: r.template,
-    explanation: r.explanation,
+    explanation: r.named_incidents ? withNumbers(r.explanation, r.named_incidents) : r.explanation,
     flapping: r.flapping,
     expiredAt: r.expired_at,
     pinned: r.pinned,
   };
 }
 
+/**
+ * An explanation as people read it: each incident its message names by id is named by its number,
+ * and `incidents` lists them (id and number) for a client to link. An incident no longer stored
+ * keeps its id.
+ */
+function withNumbers(explanation: unknown, numbers: Record<string, string>): unknown {
+  const { message } = explanation as { message: string };
+  const named: { id: string; number: string }[] = [];
+  const text = message.replace(/\bincident (\d+)\b/g, (words, id: string) => {
+    const number = numbers[id];
+    if (number === undefined) return words;
+    if (!named.some((n) => n.id === id)) named.push({ id, number });
+    return `incident ${number}`;
+  });
+  return { ...(explanation as object), message: text, incidents: named };
+}
+
 /** Reads one alert by id. */
 export async function getAlert(q: Queryable, id: string): Promise<AlertRecord | null> {
   const { rows } = await q.query<AlertRow>(
-    `-- One alert. Params: id.\nSELECT ${COLUMNS} FROM alerts WHERE id = $1`,
+    `-- One alert. Params: id.\nSELECT ${READ_COLUMNS} FROM alerts WHERE id = $1`,
     [id],
   );
   return rows[0] ? toAlert(rows[0]) : null;
@@ -140,7 +171,7 @@ export async function listAlerts(
   const { rows } = await q.query<AlertRow>(
     `-- A page of alerts, newest first. Params: the filters given (fingerprint, incident id,
 -- status, after id, in that order), limit.
-SELECT ${COLUMNS} FROM ${source}
+SELECT ${READ_COLUMNS} FROM ${source}
 ORDER BY id DESC LIMIT ${param(limit + 1)}`,
     values,
   );

@@ -15,6 +15,7 @@ type Explanation = {
   secondsSinceFirst: number;
   merged: string[];
   message: string;
+  incidents?: { id: string; number: string }[];
 };
 type Alert = {
   id: string;
@@ -34,6 +35,7 @@ type Alert = {
 };
 type Incident = {
   id: string;
+  number: string;
   title: string;
   state: string;
   severity: string;
@@ -196,7 +198,11 @@ describe('a storm through the live pipeline', () => {
       secondsSinceFirst: 40,
     });
     expect(billing.explanation.message).toContain('app-billing – db-ledger (1 hop)');
-    expect(billing.explanation.message).toContain(`incident ${db.incidentId}`);
+    // It names the incident as people know it, by number, and lists it with its id.
+    const { number } = await incident(tocsin, db.incidentId);
+    expect(number).toMatch(/^INC\d{7}$/);
+    expect(billing.explanation.message).toContain(`incident ${number}:`);
+    expect(billing.explanation.incidents).toEqual([{ id: db.incidentId, number }]);
   });
 
   it('deduplicates the re-sent alert into one with two deliveries', async () => {

@@ -133,15 +133,18 @@ const needs = {
   resolve: ['resolutionCode', 'Resolution code (e.g. fixed, workaround)'],
 };
 
-/** Text with each "incident <id>" it names (an explanation's) as a link to that incident. */
-function linkIncidents(text) {
-  return text
-    .split(/(incident \d+)/)
-    .map((part) =>
-      /^incident \d+$/.test(part)
-        ? el('a', { href: '#/incidents/' + part.slice('incident '.length), textContent: part })
-        : part,
-    );
+/**
+ * Text with each incident it names (an explanation's message: "incident INC0001003") as a link to
+ * that incident; `incidents` gives their ids.
+ */
+function linkIncidents(text, incidents = []) {
+  const ids = new Map(incidents.map((i) => [i.number, i.id]));
+  return text.split(/(incident [A-Z]*\d+)/).map((part) => {
+    const ref = /^incident ([A-Z]*\d+)$/.exec(part)?.[1];
+    const id =
+      ref === undefined ? undefined : (ids.get(ref) ?? (/^\d+$/.test(ref) ? ref : undefined));
+    return id === undefined ? part : el('a', { href: '#/incidents/' + id, textContent: part });
+  });
 }
 
 /** The ids of incidents given by number (INC0000042) or id; an unknown one is an Error. */
@@ -341,6 +344,7 @@ async function showIncident(id) {
               ...linkIncidents(
                 (a.flapping ? 'flapping; ' : '') +
                   (a.pinned ? 'put here by a person' : a.explanation ? a.explanation.message : '—'),
+                a.explanation?.incidents,
               ),
             ),
           ),
