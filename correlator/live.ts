@@ -624,11 +624,12 @@ export class LiveCorrelator {
         ...write.incidents.map((i) => i.id),
         ...write.merged.map((m) => m.from),
       ]);
-      this.#o.onBatch?.({
-        receivedAt: rows.map((r) => r.receivedAt),
-        incidents: write.incidents.map((i) => i.id),
-        alerts: [...write.alerts.map((a) => a.id), ...write.touched.map((t) => t.id)],
-      });
+    });
+    // Told once it is committed (withTransaction may run the transaction again).
+    this.#o.onBatch?.({
+      receivedAt: rows.map((r) => r.receivedAt),
+      incidents: write.incidents.map((i) => i.id),
+      alerts: [...write.alerts.map((a) => a.id), ...write.touched.map((t) => t.id)],
     });
   }
 

@@ -25,7 +25,12 @@ import { recordApi, recordRoutes } from './api/records.ts';
 import { searchApi, searchRoutes } from './api/search.ts';
 import { serviceSpec } from './api/services.ts';
 import { tokenRoutes, tokensApi } from './api/tokens.ts';
-import { constraintViolation, isConnectionError, type Pool } from './store/db.ts';
+import {
+  constraintViolation,
+  isConnectionError,
+  isRetryableConflict,
+  type Pool,
+} from './store/db.ts';
 import type { SearchClient } from './store/search.ts';
 import type { PriorityMatrix } from './store/workflows.ts';
 
@@ -83,6 +88,9 @@ export function createServicesApp(deps: ServicesDeps): Hono {
   app.onError(
     renderError(deps.log, (err) => {
       if (isConnectionError(err)) return unavailable('PostgreSQL is unavailable; retry later.');
+      // Undone for a deadlock again and again (withTransaction runs it again a few times).
+      if (isRetryableConflict(err))
+        return unavailable('The records are busy with other changes; retry shortly.', 1);
       const violation = constraintViolation(err);
       if (!violation) return null;
       switch (violation.kind) {

@@ -4,8 +4,8 @@ import type { Queryable } from '../store/db.ts';
 import type { Ticket } from '../store/tickets.ts';
 import { changeTypes, changeWorkflows, type ChangeType } from '../store/workflows.ts';
 import type { TicketSpec, TransitionEffect, TransitionInput } from './tickets.ts';
+import { time } from './validate.ts';
 
-const time = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
 const risk = z.enum(['low', 'moderate', 'high', 'very_high']);
 const plan = z.string().max(65536);
 /** Close codes of a change. */

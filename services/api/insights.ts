@@ -8,7 +8,7 @@ import { incidentPatterns, similarIncidents, type Answer } from '../store/search
 import type { SearchClient } from '../store/search.ts';
 import { getTicket } from '../store/tickets.ts';
 import { timestamp } from './responses.ts';
-import { parseId, parseQuery, recordId } from './validate.ts';
+import { parseId, parseQuery, recordId, time } from './validate.ts';
 
 const count = (min: number, max: number, fallback: number) =>
   z
@@ -17,7 +17,6 @@ const count = (min: number, max: number, fallback: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
     .default(fallback);
-const time = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const searchAway = [

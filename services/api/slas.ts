@@ -19,7 +19,7 @@ import {
 import { setActor } from '../store/tickets.ts';
 import { timestamp } from './responses.ts';
 import { checkIfMatch, etagOf } from './tickets.ts';
-import { parseId, parseJsonBody, parseQuery, recordId } from './validate.ts';
+import { parseId, parseJsonBody, parseQuery, recordId, time } from './validate.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM');
 const calendarSchema = z
@@ -56,7 +56,6 @@ const slaSchema = z.strictObject(slaShape).refine((s) => s.resolutionMinutes >= 
   message: 'must be at least responseMinutes',
 });
 
-const time = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const calendar = z

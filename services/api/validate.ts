@@ -3,6 +3,30 @@ import { z } from 'zod';
 import { invalid, pointer, ProblemError } from '../../runtime/problem.ts';
 import { decodeCursor } from '../store/page.ts';
 
+// The instants both PostgreSQL's timestamptz and Elasticsearch's dates take: years 0001-9999, UTC.
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const END_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * An RFC 3339 timestamp, handed on in UTC to the millisecond. RFC 3339 allows what the stores
+ * refuse: an offset beyond ±15:59 (PostgreSQL), more than nine digits of a second
+ * (Elasticsearch), a year 9999 pushed into 10000 by its offset. Given on as they came, each was
+ * refused deep inside (a search answered 503 for a `to` of `…+22:19`); as one canonical instant
+ * they are all taken, and an instant outside the years 0001-9999 is refused here, by name.
+ */
+export const time = z.iso
+  .datetime({ offset: true, message: 'must be an RFC 3339 timestamp' })
+  .transform((text, ctx) => {
+    const ms = Date.parse(text);
+    if (ms >= FIRST_INSTANT && ms <= END_INSTANT) return new Date(ms).toISOString();
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be within the years 0001 to 9999 in UTC',
+      input: text,
+    });
+    return z.NEVER;
+  });
+
 /** Query parameters shared by every list: `limit` (1–1000, default 50) and an opaque `cursor`. */
 export const pageQuery = {
   limit: z

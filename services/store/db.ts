@@ -8,7 +8,15 @@ export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
 // bigint columns (ids, counts) arrive as strings; int8 ids stay strings on purpose (beyond 2^53).
-pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => new Date(v).toISOString());
+// Timestamps arrive as ISO 8601 strings in UTC, read by pg's own parser: Date's cannot read every
+// year PostgreSQL writes ("0015-02-18 10:26:00+00" is not a date to V8; reading it threw).
+const readTimestamptz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as (
+  text: string,
+) => unknown;
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (v) => {
+  const at = readTimestamptz(v);
+  return at instanceof Date && Number.isFinite(at.getTime()) ? at.toISOString() : v;
+});
 // A date is a calendar day (a warranty's end): kept as YYYY-MM-DD, never shifted by a time zone.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
@@ -46,22 +54,40 @@ export function quoteIdent(name: string): string {
   return '"' + name.replaceAll('"', '""') + '"';
 }
 
-/** Runs fn in a transaction on one client, committing on success and rolling back on error. */
+/** A deadlock or a serialization failure: PostgreSQL undid the transaction, and asks for it again. */
+export function isRetryableConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}
+
+// Tries of a transaction that PostgreSQL undid for a deadlock or a serialization failure.
+const TRANSACTION_TRIES = 4;
+
+/**
+ * Runs fn in a transaction on one client, committing on success and rolling back on error. A
+ * transaction PostgreSQL undoes for a deadlock or a serialization failure (two requests, or a
+ * request and the correlator, locking the same rows in another order) is run again, after a
+ * short random pause, up to TRANSACTION_TRIES times: so fn must do nothing outside the
+ * transaction that cannot be done twice.
+ */
 export async function withTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      if (!isRetryableConflict(err) || attempt >= TRANSACTION_TRIES) throw err;
+    } finally {
+      client.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
   }
 }
 

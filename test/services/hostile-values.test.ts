@@ -1,0 +1,114 @@
+/**
+ * What the API's fuzz test (api-fuzz.test.ts) found, each held on its own: timestamps that RFC 3339
+ * allows and the stores refuse, a year PostgreSQL writes and Date could not read, and two requests
+ * deadlocking on the same rows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, withTransaction, type Pool } from '../../services/store/db.ts';
+import { createTestDatabase } from '../support/db.ts';
+import { eventually, jsonRequest, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
+
+describe('timestamps RFC 3339 allows and the stores do not', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await startTestTocsin({ roles: ['services'] });
+    // Its search indices are made as it starts, without holding the start up.
+    await eventually(
+      async () => ((await tocsin.request('/api/v1/problems/patterns')).ok ? true : undefined),
+      { what: 'the search indices' },
+    );
+  });
+  afterAll(() => tocsin?.destroy());
+
+  it('are taken as the instant they name: an offset beyond ±15:59, digits beyond nine', async () => {
+    // Elasticsearch refused these as given, and the search answered 503.
+    const res = await tocsin.request(
+      `/api/v1/problems/patterns?to=${encodeURIComponent('2026-12-16T23:16:04.123456789012+22:19')}`,
+    );
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { to: string }).to).toBe('2026-12-16T00:57:04.123Z');
+    // PostgreSQL refused the offset ("time zone displacement out of range").
+    const change = await tocsin.request(
+      '/api/v1/changes',
+      jsonRequest({
+        title: 'Grow disks',
+        type: 'normal',
+        plannedStart: '2027-01-10T09:00:00+20:00',
+      }),
+    );
+    expect(change.status, await change.clone().text()).toBe(201);
+    expect(((await change.json()) as { plannedStart: string }).plannedStart).toBe(
+      '2027-01-09T13:00:00.000Z',
+    );
+  });
+
+  it('read back in any year from 0001: PostgreSQL writes "0015-…", which Date cannot read', async () => {
+    const change = await tocsin.request(
+      '/api/v1/changes',
+      jsonRequest({
+        title: 'Old plan',
+        type: 'normal',
+        plannedStart: '0015-02-18T02:48:53.496-07:37',
+      }),
+    );
+    expect(change.status, await change.clone().text()).toBe(201);
+    const { id, plannedStart } = (await change.json()) as { id: string; plannedStart: string };
+    expect(plannedStart).toBe('0015-02-18T10:25:53.496Z');
+    const read = await tocsin.request(`/api/v1/changes/${id}`);
+    expect(((await read.json()) as { plannedStart: string }).plannedStart).toBe(plannedStart);
+  });
+
+  it('outside the years 0001-9999 in UTC are refused by name', async () => {
+    const res = await tocsin.request(
+      '/api/v1/changes',
+      jsonRequest({ title: 'Late', type: 'normal', plannedStart: '9999-12-31T23:00:00-02:00' }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get('Content-Type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({
+      errors: [
+        { pointer: '/plannedStart', detail: 'must be within the years 0001 to 9999 in UTC' },
+      ],
+    });
+  });
+});
+
+describe('a transaction PostgreSQL undoes for a deadlock', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: Pool;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = createPool(db.url, 4);
+    await pool.query('CREATE TABLE pair (id int PRIMARY KEY, n int NOT NULL)');
+    await pool.query('INSERT INTO pair VALUES (1, 0), (2, 0)');
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('is run again, and both writers get through', async () => {
+    // Each locks one row, waits until the other has its own, then asks for the other's: a
+    // deadlock PostgreSQL breaks by undoing one of them, which withTransaction runs again.
+    let locked = 0;
+    const bothLocked = async () => {
+      while (locked < 2) await new Promise((r) => setTimeout(r, 5));
+    };
+    const runs = { 1: 0, 2: 0 };
+    const writer = (first: 1 | 2, second: 1 | 2) =>
+      withTransaction(pool, async (tx) => {
+        runs[first]++;
+        await tx.query('UPDATE pair SET n = n + 1 WHERE id = $1', [first]);
+        if (runs[first] === 1) {
+          locked++;
+          await bothLocked();
+        }
+        await tx.query('UPDATE pair SET n = n + 1 WHERE id = $1', [second]);
+      });
+    await Promise.all([writer(1, 2), writer(2, 1)]);
+    // One of them ran twice; each committed once: every row counted two writes.
+    expect(runs[1] + runs[2]).toBe(3);
+    const { rows } = await pool.query<{ n: number }>('SELECT n FROM pair ORDER BY id');
+    expect(rows.map((r) => r.n)).toEqual([2, 2]);
+  });
+});
