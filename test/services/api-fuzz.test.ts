@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFixture } from '../support/fixtures.ts';
 import { eventually, jsonRequest, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
-// Fixed, so that a failure reproduces; change it to explore other inputs.
+// Fixed, so that a failure reproduces; FUZZ_SEED=<n> explores other inputs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_130);
 const RUNS_PER_OPERATION = 40;
 const CONCURRENCY = 6;
