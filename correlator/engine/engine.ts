@@ -276,8 +276,9 @@ type Scored = {
    */
   lone: number | null;
   /**
-   * For a topology candidate, with coincidenceLevel: the chance of a coincidence exactly its hops
-   * away (see #ring), weighed for a lone alert's incident as `lone` is; null otherwise.
+   * For a topology candidate the score refuses, with coincidenceLevel: the chance of a coincidence
+   * exactly its hops away (see #ring), weighed for a lone alert's incident as `lone` is; null
+   * otherwise.
    */
   ringChance: number | null;
   /** A lone alert's incident that may not take it: more likely a coincidence than its company. */
@@ -814,8 +815,13 @@ export class CorrelationEngine {
             weighLone && incident.alerts.length === 1
               ? this.#chance(perCi, incident, room, gap, growthShare())
               : null;
+          // Asked only where the score refuses: a score at the threshold takes the alert anyway.
           let ringChance: number | null = null;
-          if (this.config.coincidenceLevel > 0 && perCi > 0) {
+          if (
+            score < this.config.attachThreshold &&
+            this.config.coincidenceLevel > 0 &&
+            perCi > 0
+          ) {
             ring ??= this.#ring(near, hops);
             const live = weighLone && incident.alerts.length === 1 ? growthShare() : 1;
             // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
