@@ -95,11 +95,6 @@ export type EngineConfig = {
    * and cascades rarely land, and near a storm on many CIs. 0: off, the score decides.
    */
   coincidenceLevel: number;
-  /**
-   * For coincidenceLevel's chance: an incident of two or three alerts is weighed, as a lone
-   * alert's is (loneIncidentChance), by how often incidents of its size have taken another alert.
-   */
-  smallIncidentGrowth: boolean;
   /** Templates at least this similar make an incident a candidate by text alone. */
   textCandidateThreshold: number;
   /**
@@ -203,7 +198,6 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   backgroundWindowMs: 30 * MINUTE,
   loneIncidentChance: true,
   coincidenceLevel: 0.05,
-  smallIncidentGrowth: true,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
   textTimeAttaches: 'unmatched',

@@ -325,8 +325,6 @@ export class CorrelationEngine {
   readonly #background: BackgroundRate<AlertState>;
   /** How far from their incidents' CIs the alerts placed by topology landed (see #chance). */
   readonly #landing: HopShares;
-  /** Incidents that took an alert within the background window, for #sizeGrowth. */
-  readonly #recent = new Set<Incident>();
   #nextIncident = 1;
   #episodes = 0;
   readonly #mode: EngineMode;
@@ -791,7 +789,6 @@ export class CorrelationEngine {
     // Asked only of a candidate with one alert, at most once per alert.
     let growth: number | undefined;
     const growthShare = () => (growth ??= this.#growthShare());
-    const sizeGrowth: number[] = [];
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
     if (ci !== null)
       for (const [near, hops] of this.#topology.neighbourhood(ci)) {
@@ -826,14 +823,7 @@ export class CorrelationEngine {
             perCi > 0
           ) {
             ring ??= this.#ring(near, hops);
-            const size = incident.alerts.length;
-            const live = !weighLone
-              ? 1
-              : size === 1
-                ? growthShare()
-                : this.config.smallIncidentGrowth && size <= SMALL_INCIDENT
-                  ? (sizeGrowth[size] ??= this.#sizeGrowth(size))
-                  : 1;
+            const live = weighLone && incident.alerts.length === 1 ? growthShare() : 1;
             // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
             const spread = ring[1] / Math.max(1, incident.cis.size);
             ringChance = this.#chance(perCi, incident, ring[0], gap, live, spread);
@@ -1038,31 +1028,6 @@ export class CorrelationEngine {
   }
 
   /**
-   * How often an incident of `size` alerts takes another: of the incidents whose size-th alert (by
-   * event time) came within the background window and at least windowMs ago, the share that hold
-   * more, by Laplace's rule. From the incidents held and their alerts' times, as a restore
-   * rebuilds them.
-   */
-  #sizeGrowth(size: number): number {
-    const from = this.#maxAt - this.config.backgroundWindowMs;
-    const to = this.#maxAt - this.config.windowMs;
-    let settled = 0;
-    let grown = 0;
-    for (const incident of this.#recent) {
-      if (this.#incidents.get(incident.id) !== incident || incident.lastAt < from) {
-        this.#recent.delete(incident);
-        continue;
-      }
-      if (incident.alerts.length < size) continue;
-      const at = nthEarliest(incident.alerts, size);
-      if (at < from || at > to) continue;
-      settled++;
-      if (incident.alerts.length > size) grown++;
-    }
-    return (grown + 1) / (settled + 2);
-  }
-
-  /**
    * How often a lone alert is the first of an incident: of the alerts that opened their own
    * incident over the background window and at least windowMs ago (a second alert would have come
    * by now), the share whose incident took another alert (see BackgroundRate.growthShare). From
@@ -1125,7 +1090,6 @@ export class CorrelationEngine {
   #join(incident: Incident, state: AlertState, at: number): void {
     state.incident = incident.id;
     incident.alerts.push(state);
-    this.#recent.add(incident);
     // Its first alert, which may have opened it, now has company.
     if (incident.alerts.length === 2) this.#background.regrew(incident.alerts[0]!, true);
     incident.firstAt = Math.min(incident.firstAt, at);
@@ -1472,7 +1436,6 @@ export class CorrelationEngine {
         if (a.firing) this.#firing.add(state);
         if (a.flapping && !a.firing) this.#flapping.add(state);
         incident.alerts.push(state);
-        this.#recent.add(incident);
         this.#index(incident, state, a.startsAt);
         // The openers it counted, as it counted them: by the explanation it gave them.
         if (a.explanation?.decision === 'new')
@@ -1768,25 +1731,6 @@ function touch<K>(map: Map<K, Map<number, number>>, key: K, incident: number, at
   const byIncident = map.get(key) ?? new Map<number, number>();
   map.set(key, byIncident);
   byIncident.set(incident, Math.max(byIncident.get(incident) ?? -Infinity, at));
-}
-
-/** Incidents of up to this many alerts are weighed by how often such incidents grow (#sizeGrowth). */
-const SMALL_INCIDENT = 3;
-
-/** The event time of the n-th earliest of these alerts (n from 1; at most a few). */
-function nthEarliest(alerts: readonly AlertState[], n: number): number {
-  const earliest: number[] = [];
-  for (const a of alerts) {
-    const at = a.view.startsAt;
-    if (earliest.length === n && at >= earliest[n - 1]!) continue;
-    let i = earliest.length === n ? n - 1 : earliest.length;
-    earliest[i] = at;
-    while (i > 0 && earliest[i - 1]! > earliest[i]!) {
-      [earliest[i - 1], earliest[i]] = [earliest[i]!, earliest[i - 1]!];
-      i--;
-    }
-  }
-  return earliest[n - 1] ?? -Infinity;
 }
 
 /** How far an event time is from a span of event times (0 inside it). */
