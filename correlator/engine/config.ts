@@ -78,6 +78,23 @@ export type EngineConfig = {
    * company: they are merged). Only with chanceCorrection.
    */
   loneIncidentChance: boolean;
+  /**
+   * A candidate near the alert in the CMDB may take the alert whatever its score when a
+   * coincidence exactly that many hops away is less likely than this (with chanceCorrection; the
+   * score still ranks the candidates that may). The score adds evidence of different kinds on a
+   * fixed scale, so a candidate two hops away without similar text, or one hop away a few minutes
+   * on, never reaches attachThreshold however unlikely a coincidence is. That chance is the
+   * correction's with the room and the rate taken per hop count, a likelihood ratio per ring:
+   * unrelated alerts land in the CIs exactly that far from the incident's CI (not within that
+   * far), against the share of the incident's rate that lands that far, learnt from the engine's
+   * own topology attaches over the background window (HopShares), and spread over the incident's
+   * alerting CIs (its alerts land near any one of them at that share of its rate); a lone alert's
+   * incident weighed by how often lone alerts have had company (loneIncidentChance). Crediting the
+   * incident's whole rate at every distance and near every one of its CIs (as the score's
+   * correction does) under-states the chance two or three hops away, where the rings are large
+   * and cascades rarely land, and near a storm on many CIs. 0: off, the score decides.
+   */
+  coincidenceLevel: number;
   /** Templates at least this similar make an incident a candidate by text alone. */
   textCandidateThreshold: number;
   /**
@@ -155,7 +172,9 @@ const MINUTE = 60_000;
  * (window + refire grace, the most a restore can count): a quiet estate keeps its scores, a busy
  * one discounts the closeness that coincidence explains as well as the incident does. A lone
  * alert's incident takes an alert only when its company is likelier than a coincidence (½: no
- * cost is set against either mistake). Text and time place an alert no incident near it in the
+ * cost is set against either mistake). An attach the score refuses is made when a coincidence at
+ * that distance is less likely than 5% (coincidenceLevel: the usual significance level, one wrong
+ * attach in twenty at most were the chance exact). Text and time place an alert no incident near it in the
  * CMDB takes (unmatched), beyond the chance of an unrelated alert anywhere that soon. Merges:
  * only incidents that started within one window of each other. Flapping: 4 changes in 30 min.
  */
@@ -178,6 +197,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   chanceCorrection: true,
   backgroundWindowMs: 30 * MINUTE,
   loneIncidentChance: true,
+  coincidenceLevel: 0.05,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
   textTimeAttaches: 'unmatched',
@@ -222,6 +242,8 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Read
     problems.push(
       `textTimeAttaches must be one of ${textTimeModes.join(', ')}, got ${String(config.textTimeAttaches)}`,
     );
+  if (!(config.coincidenceLevel <= 1))
+    problems.push(`coincidenceLevel must be at most 1, got ${config.coincidenceLevel}`);
   if (config.chanceCorrection && !(config.backgroundWindowMs > 0))
     problems.push('backgroundWindowMs must be > 0 while chanceCorrection is on');
   const { topology, text, time } = config.weights;

@@ -13,11 +13,14 @@
  * resolved; a fingerprint firing again soon after it resolved is a flap of the same alert, marked
  * flapping past N changes, and stays where it is); a new alert is scored against the live
  * incidents near it in the CMDB or in text (see `score`), attached to the best above the
- * threshold, merging incidents it bridges, or opens its own incident. Root causes are computed from the incidents on demand.
+ * threshold or, near it in the CMDB, unlikely a coincidence at that distance (coincidenceLevel),
+ * merging incidents it bridges, or opens its own incident. Root causes are computed from the
+ * incidents on demand.
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { BackgroundRate } from './background.ts';
+import { HopShares } from './hop-shares.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
 
@@ -272,6 +275,12 @@ type Scored = {
    * turns out to be the first of an incident (see #loneCompany); null otherwise.
    */
   lone: number | null;
+  /**
+   * For a topology candidate the score refuses, with coincidenceLevel: the chance of a coincidence
+   * exactly its hops away (see #ring), weighed for a lone alert's incident as `lone` is; null
+   * otherwise.
+   */
+  ringChance: number | null;
   /** A lone alert's incident that may not take it: more likely a coincidence than its company. */
   vetoed?: boolean;
   /** A lone alert's incident among other lone alerts near the alert: company (see #loneCompany). */
@@ -314,6 +323,8 @@ export class CorrelationEngine {
   readonly #recentByTemplate = new Map<number, Map<number, number>>();
   /** Alerts that opened their own incident, for the background rate (see #chance). */
   readonly #background: BackgroundRate<AlertState>;
+  /** How far from their incidents' CIs the alerts placed by topology landed (see #chance). */
+  readonly #landing: HopShares;
   #nextIncident = 1;
   #episodes = 0;
   readonly #mode: EngineMode;
@@ -345,6 +356,7 @@ export class CorrelationEngine {
     this.#texts = texts;
     this.#topology = topologyOf(cmdb, config);
     this.#background = new BackgroundRate<AlertState>(config.backgroundWindowMs);
+    this.#landing = new HopShares(config.backgroundWindowMs, config.maxHops);
   }
 
   /**
@@ -637,7 +649,7 @@ export class CorrelationEngine {
       (a, b) => b.score - a.score || a.incident.id - b.incident.id,
     );
     // Only candidates that may attach are scored (see #scoreCandidates).
-    const above = scored.filter((s) => s.score >= this.config.attachThreshold);
+    const above = scored.filter((s) => this.#takes(s));
     const best = above[0];
     if (best === undefined) {
       const incident = this.#open(at);
@@ -666,7 +678,11 @@ export class CorrelationEngine {
                 `coincidence than its company (chance of a coincidence ${round(top.lone ?? 1)}, ` +
                 `counting how often lone alerts have had company)`
               : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}` +
-                (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : ''),
+                (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : '') +
+                (top.ringChance === null
+                  ? ''
+                  : `, and a coincidence exactly ${top.hops} hop${top.hops === 1 ? '' : 's'} ` +
+                    `away is not unlikely enough (${round(top.ringChance)} ≥ ${this.config.coincidenceLevel})`),
         ].join(''),
       };
       return;
@@ -685,6 +701,8 @@ export class CorrelationEngine {
       merged.push(incidentName(other.incident.id));
     }
     this.#join(best.incident, state, at);
+    if (best.basis === 'topology' && best.hops !== null)
+      this.#landing.record(at, this.#maxAt, best.hops);
     const secondsSinceFirst = Math.round((at - best.incident.firstAt) / SECOND);
     const path =
       best.near === null ? [] : (this.#topology.path(state.view.ci!, best.near) ?? [best.near]);
@@ -718,7 +736,14 @@ export class CorrelationEngine {
               : ` (${round(best.lone)} counting how often lone alerts have had company` +
                 (best.company === true ? '; lone alerts near it are company)' : ')')),
       );
-    clauses.push(`score ${round(best.score)}`);
+    clauses.push(
+      best.score >= this.config.attachThreshold
+        ? `score ${round(best.score)}`
+        : `score ${round(best.score)} < ${this.config.attachThreshold}, taken as a coincidence ` +
+            `exactly ${best.hops} hop${best.hops === 1 ? '' : 's'} away is unlikely (chance ` +
+            `${round(best.ringChance ?? 1)} < ${this.config.coincidenceLevel}, weighing how far ` +
+            `from their incidents alerts have landed lately)`,
+    );
     if (merged.length > 0) clauses.push(`merged ${merged.join(', ')}`);
     state.view.explanation = {
       decision: merged.length > 0 ? 'merge' : 'attach',
@@ -770,6 +795,7 @@ export class CorrelationEngine {
         const entries = this.#recentByCi.get(near);
         if (entries === undefined) continue;
         let room = 0;
+        let ring: [room: number, share: number] | undefined;
         for (const [id, entry] of entries) {
           // The entry's own window first: most entries met on the way are old, and this check
           // is cheaper than finding the incident an id ended up in.
@@ -789,6 +815,19 @@ export class CorrelationEngine {
             weighLone && incident.alerts.length === 1
               ? this.#chance(perCi, incident, room, gap, growthShare())
               : null;
+          // Asked only where the score refuses: a score at the threshold takes the alert anyway.
+          let ringChance: number | null = null;
+          if (
+            score < this.config.attachThreshold &&
+            this.config.coincidenceLevel > 0 &&
+            perCi > 0
+          ) {
+            ring ??= this.#ring(near, hops);
+            const live = weighLone && incident.alerts.length === 1 ? growthShare() : 1;
+            // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
+            const spread = ring[1] / Math.max(1, incident.cis.size);
+            ringChance = this.#chance(perCi, incident, ring[0], gap, live, spread);
+          }
           found.set(incident.id, {
             incident,
             basis: 'topology',
@@ -798,6 +837,7 @@ export class CorrelationEngine {
             gap,
             chance,
             lone,
+            ringChance,
             score,
           });
         }
@@ -830,7 +870,7 @@ export class CorrelationEngine {
         if (alone) {
           const score = this.#weigh(null, text, gap, 0);
           const scored = { incident, basis: 'text', hops: null, near: null, text, gap } as const;
-          keep({ ...scored, chance: 0, lone: null, score });
+          keep({ ...scored, chance: 0, lone: null, ringChance: null, score });
           continue;
         }
         // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
@@ -843,8 +883,16 @@ export class CorrelationEngine {
           weighLone && incident.alerts.length === 1
             ? this.#chance(anywhere, incident, 1, gap, growthShare())
             : null;
-        if (lone !== null && lone > 0.5) keep({ ...scored, chance, lone, score: 0, vetoed: true });
-        else keep({ ...scored, chance, lone, score: this.#weighTextTime(text, gap, chance) });
+        if (lone !== null && lone > 0.5)
+          keep({ ...scored, chance, lone, ringChance: null, score: 0, vetoed: true });
+        else
+          keep({
+            ...scored,
+            chance,
+            lone,
+            ringChance: null,
+            score: this.#weighTextTime(text, gap, chance),
+          });
       }
     }
     return [...found.values()];
@@ -861,7 +909,7 @@ export class CorrelationEngine {
       case 'unplaced':
         return ci === null || !this.#topology.placed(ci);
       case 'unmatched':
-        for (const s of found.values()) if (s.score >= this.config.attachThreshold) return false;
+        for (const s of found.values()) if (this.#takes(s)) return false;
         return true;
     }
   }
@@ -913,12 +961,20 @@ export class CorrelationEngine {
    * alerts at all (`live`; 1 but for a lone alert's, see #loneCompany). O(1): ball sizes are
    * cached, the rate is taken once per alert.
    */
-  #chance(perCi: number, incident: Incident, room: number, gap: number, live = 1): number {
+  #chance(
+    perCi: number,
+    incident: Incident,
+    room: number,
+    gap: number,
+    live = 1,
+    share = 1,
+  ): number {
     if (perCi <= 0) return 0;
     const { timeDecayMs } = this.config;
     const unrelated = perCi * room;
     const own =
-      ((live * incident.alerts.length) / (incident.lastAt - incident.firstAt + timeDecayMs)) *
+      ((live * share * incident.alerts.length) /
+        (incident.lastAt - incident.firstAt + timeDecayMs)) *
       Math.exp(-gap / timeDecayMs);
     return own > 0 ? unrelated / (unrelated + own) : 1;
   }
@@ -937,8 +993,7 @@ export class CorrelationEngine {
    */
   #loneCompany(found: Map<number, Scored>): void {
     let taking = 0;
-    for (const s of found.values())
-      if (s.lone !== null && s.score >= this.config.attachThreshold) taking++;
+    for (const s of found.values()) if (s.lone !== null && this.#takes(s)) taking++;
     for (const s of found.values()) {
       if (s.lone === null) continue;
       if (taking > 1) s.company = true;
@@ -947,6 +1002,29 @@ export class CorrelationEngine {
         s.score = 0;
       }
     }
+  }
+
+  /**
+   * The room an unrelated alert has to land exactly `hops` from an incident's CI `near`, and the
+   * share of the incident's own alerts that land that far, for the hop-aware chance (see
+   * coincidenceLevel): the CIs in that ring, and the share of the alerts placed by topology
+   * lately that landed that far (see HopShares).
+   */
+  #ring(near: string, hops: number): [room: number, share: number] {
+    const ring =
+      this.#topology.within(near, hops) - (hops > 0 ? this.#topology.within(near, hops - 1) : 0);
+    return [Math.max(1, ring), this.#landing.share(this.#maxAt, hops)];
+  }
+
+  /**
+   * Whether a candidate may take the alert: its score reaches the attach threshold, or, near the
+   * alert in the CMDB, its chance of a coincidence is below coincidenceLevel (a lone alert's
+   * incident by its lone chance, see decisionChance): unlikely a coincidence, whatever its score.
+   */
+  #takes(s: Scored): boolean {
+    if (s.vetoed === true) return false;
+    if (s.score >= this.config.attachThreshold) return true;
+    return s.ringChance !== null && s.ringChance < this.config.coincidenceLevel;
   }
 
   /**
@@ -1362,6 +1440,9 @@ export class CorrelationEngine {
         // The openers it counted, as it counted them: by the explanation it gave them.
         if (a.explanation?.decision === 'new')
           this.#background.record(a.startsAt, this.#maxAt, state);
+        // The attaches it counted, as it counted them: by the hops the explanation states.
+        else if (a.explanation?.basis === 'topology' && a.explanation.hops !== null)
+          this.#landing.record(a.startsAt, this.#maxAt, a.explanation.hops);
       }
       names.push(incidentName(incident.id));
     }

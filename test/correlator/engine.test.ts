@@ -512,6 +512,46 @@ describe('the chance correction', () => {
     );
     expect(resolveEngineConfig({}).backgroundWindowMs).toBe(30 * 60_000);
   });
+
+  // A storm on the database's corner: three alerts on db-ledger, two on host-db, one on
+  // app-billing within twenty seconds (attaches at 0 and 1 hop); then host-app2, two hops from
+  // db-ledger and host-db and three from app-billing, with unrelated text: the score (two hops, no
+  // text) refuses it.
+  const corner = (from: number) => [
+    alert('f-db-1', 'db-ledger', 'Database db-ledger not accepting connections', from),
+    alert('f-db-2', 'db-ledger', 'Replication lag on db-ledger', from + 2),
+    alert('f-host-1', 'host-db', 'Disk latency high on host-db', from + 5),
+    alert('f-db-3', 'db-ledger', 'Slow queries on db-ledger', from + 8),
+    alert('f-host-2', 'host-db', 'Load average high on host-db', from + 10),
+    alert('f-billing', 'app-billing', 'High HTTP 5xx rate on app-billing', from + 20),
+    alert('f-host-app2', 'host-app2', 'Certificate of host-app2 expires in 5 days', from + 30),
+  ];
+
+  it('attaches a candidate the score refuses when a coincidence that many hops away is unlikely', async () => {
+    const taken = await run(corner(0));
+    expect(taken.together).toBe(true);
+    expect(taken.last.explanation).toMatchObject({ decision: 'attach', hops: 2 });
+    expect(taken.last.explanation.score).toBeLessThan(0.4);
+    expect(taken.last.explanation.message).toMatch(
+      /score 0\.\d+ < 0\.4, taken as a coincidence exactly 2 hops away is unlikely \(chance 0\.0[0-4]\d* < 0\.05, weighing how far from their incidents alerts have landed lately\)/,
+    );
+    // Off, the score decides, and says so.
+    const refused = await run(corner(0), { coincidenceLevel: 0 });
+    expect(refused.together).toBe(false);
+    expect(refused.last.explanation.message).toMatch(/scored 0\.\d+ < 0\.4 \(chance/);
+    // After the busy half hour of one-off alerts, a coincidence that far is not unlikely.
+    const busy = await run([...noise, ...corner(1740)]);
+    expect(busy.together).toBe(false);
+    expect(busy.last.explanation.message).toMatch(
+      /and a coincidence exactly 2 hops away is not unlikely enough \(0\.\d+ ≥ 0\.05\)/,
+    );
+  });
+
+  it('refuses a coincidence level above 1', () => {
+    expect(() => resolveEngineConfig({ coincidenceLevel: 1.5 })).toThrow(
+      /coincidenceLevel must be at most 1/,
+    );
+  });
 });
 
 describe('text and time where the CMDB cannot place an alert', () => {

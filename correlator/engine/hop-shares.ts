@@ -1,0 +1,91 @@
+/**
+ * How far from an incident's CIs its own alerts land, for the engine's hop-aware chance of a
+ * coincidence (see its `#chance`): of the alerts the engine placed in an incident by topology
+ * within a sliding window of event time, the share at each exact hop count, 0 to maxHops.
+ *
+ * A cascade's next alert lands mostly on or next to the CIs already alerting, an unrelated alert
+ * wherever the estate has room: the farther ring holds many more CIs, so weighing each ring by
+ * the share of the incident's alerts that land there, rather than crediting the incident with its
+ * whole rate at every distance, is what tells them apart. The shares are learnt from the engine's
+ * own decisions (the hops its explanations state), never from a model of any storm; Laplace's
+ * rule ((count + 1) / (attaches + maxHops + 1)) keeps every ring possible and says "as likely at
+ * any distance" with no attach yet.
+ *
+ * A function of the attaches' event times and hops only: an engine restored from its stored
+ * alerts (whose explanations state both) counts what one that never stopped counts, as long as
+ * the window is no longer than what a restore is given (the background window's bound).
+ */
+export class HopShares {
+  readonly windowMs: number;
+  readonly maxHops: number;
+  /** Ascending by time; those before #head have left the window. */
+  #times: number[] = [];
+  #hops: number[] = [];
+  #head = 0;
+  /** Attaches in the window, per hop count. */
+  readonly #counts: number[];
+
+  constructor(windowMs: number, maxHops: number) {
+    this.windowMs = windowMs;
+    this.maxHops = maxHops;
+    this.#counts = new Array<number>(maxHops + 1).fill(0);
+  }
+
+  /**
+   * Counts an alert placed by topology `hops` from its incident's nearest CI at event time `at`,
+   * the latest event time being `latest`. One older than the window, or farther than maxHops, is
+   * not counted.
+   */
+  record(at: number, latest: number, hops: number): void {
+    if (this.windowMs <= 0 || at < latest - this.windowMs) return;
+    if (!(hops >= 0 && hops <= this.maxHops)) return;
+    this.#drop(latest - this.windowMs);
+    const times = this.#times;
+    let lo = times.length;
+    // Nearly always an append: alerts come about in event-time order.
+    if (lo > this.#head && times[lo - 1]! > at) {
+      lo = this.#head;
+      let hi = times.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (times[mid]! <= at) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    times.splice(lo, 0, at);
+    this.#hops.splice(lo, 0, hops);
+    this.#counts[hops]!++;
+  }
+
+  /**
+   * The share of an incident's alerts that land exactly `hops` from its nearest CI, over the
+   * window ending at `latest`, by Laplace's rule.
+   */
+  share(latest: number, hops: number): number {
+    const rings = this.maxHops + 1;
+    if (this.windowMs <= 0) return 1 / rings;
+    this.#drop(latest - this.windowMs);
+    const h = Math.min(Math.max(0, hops), this.maxHops);
+    return (this.#counts[h]! + 1) / (this.#times.length - this.#head + rings);
+  }
+
+  /** Attaches counted in the window, per hop count (for explanations and tests). */
+  counts(latest: number): readonly number[] {
+    this.#drop(latest - this.windowMs);
+    return [...this.#counts];
+  }
+
+  /** Drops the attaches before `from` (which never moves back). */
+  #drop(from: number): void {
+    const times = this.#times;
+    while (this.#head < times.length && times[this.#head]! < from) {
+      this.#counts[this.#hops[this.#head]!]!--;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > times.length) {
+      this.#times = times.slice(this.#head);
+      this.#hops = this.#hops.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
