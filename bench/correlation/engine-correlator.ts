@@ -36,6 +36,26 @@ export function engineInProcess(config: Partial<EngineConfig> = {}): Correlator 
 
 /** The miner's patterns over the engine's incidents, the whole stream being the look-back. */
 async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, string>> {
+  const { incidents, classCis, anchors } = minerInput(result, cmdb);
+  const problems = new Map<string, string>();
+  const patterns = recurringPatterns(incidents, await createTemplateIndex(), classCis, anchors, {
+    ...problemMiningDefaults,
+  });
+  for (const pattern of patterns)
+    for (const i of pattern.incidents)
+      problems.set(i.number, pattern.scope + '|' + pattern.template);
+  return problems;
+}
+
+/** What the miner reads of the engine's incidents and the CMDB, as the store would give it. */
+export function minerInput(
+  result: EngineResult,
+  cmdb: Cmdb,
+): {
+  incidents: RecurrenceIncident[];
+  classCis: Map<string, number>;
+  anchors: Map<string, CiAnchor[]>;
+} {
   const classOf = new Map(cmdb.cis.map((ci) => [ci.name, ci.class]));
   const classCis = new Map<string, number>();
   for (const ci of cmdb.cis)
@@ -65,18 +85,7 @@ async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, strin
       },
     ];
   });
-  const problems = new Map<string, string>();
-  const patterns = recurringPatterns(
-    incidents,
-    await createTemplateIndex(),
-    classCis,
-    anchorsOf(cmdb),
-    { ...problemMiningDefaults },
-  );
-  for (const pattern of patterns)
-    for (const i of pattern.incidents)
-      problems.set(i.number, pattern.scope + '|' + pattern.template);
-  return problems;
+  return { incidents, classCis, anchors: anchorsOf(cmdb) };
 }
 
 /** As the store's ciAnchors(): each CI's CMDB neighbours and how many CIs of its class they touch. */
