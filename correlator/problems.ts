@@ -46,12 +46,16 @@
  *   never below the same chance among the CIs that had the failure at all, at the rates those
  *   other CIs had it (repeatJointChance): a wording only some CIs can raise (an application's own
  *   log text) is weighed against them, not against a class most of which cannot raise it.
- * - And over the count and the schedule together: under the null, how many like occurrences fell
+ * - And over the counts and the schedule together: under the null, how many like occurrences fell
  *   on the CI and when in the day they began are independent, so the CI's own chance of as many
- *   occurrences (the first test's, per CI of the class) and its own chance of as many days lining
- *   up given them (the schedule's, before correcting for its peers) combine by Fisher's method,
- *   p(1 − ln p) for their product p; times the CIs of the class, any of which could have shown
- *   both. A scheduled failure on a CI that also has it more often than its peers passes.
+ *   occurrences and its own chance of as many days lining up given them (the schedule's, before
+ *   correcting for its peers) combine by Fisher's method, p(1 − ln p) for their product p; times
+ *   the CIs of the class, any of which could have shown both. The chance of the occurrences is
+ *   that of the lone and the corroborated ones together (the joint test's, per CI of the class),
+ *   which weighs what the count test weighs and what corroboration adds; the count test's where
+ *   the class has no corroborated occurrence of the failure to weigh them against. One of the two,
+ *   never the smaller: each extra test taken is one more chance for chance. A scheduled failure
+ *   on a CI that also has it more often, or more often corroborated, than its peers passes.
  * - The pattern's chance is the smallest of these, and its evidence names the test that gave it.
  * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
  *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
@@ -220,7 +224,13 @@ export type MiningResult = {
 
 /** The miner's tests: how a pattern was found unlikely to be chance (see the module comment). */
 export type PatternTest =
-  'count' | 'corroborated' | 'lone and corroborated' | 'schedule' | 'count and schedule' | 'anchor';
+  | 'count'
+  | 'corroborated'
+  | 'lone and corroborated'
+  | 'schedule'
+  | 'count and schedule'
+  | 'counts and schedule'
+  | 'anchor';
 
 /** A recurring pattern: its scope, its failure's templates, its incidents and why it is one. */
 export type Pattern = {
@@ -541,12 +551,6 @@ export function recurringPatterns(
             );
       const weighed = schedule !== null && schedule.days >= o.minIncidents;
       const timed = weighed ? schedule.chance : null;
-      // Both together: the count's chance per CI of the class and the schedule's own chance are
-      // independent under the null; combined, times the CIs of the class.
-      const withCount =
-        !weighed || all === null || like === null
-          ? null
-          : like.cis * combinedChance(all / like.cis, schedule.own);
       // Lone and corroborated occurrences together (see the module comment and jointChance()).
       const together =
         like === null || likeC === null
@@ -561,12 +565,21 @@ export function recurringPatterns(
                 ),
               repeatJointChance(like.counts, likeC.counts, ci, k - kc, kc),
             );
+      // The counts and the schedule together: the occurrences' chance per CI of the class (the
+      // joint test's, else the count test's) and the schedule's own chance are independent under
+      // the null; combined, times the CIs of the class.
+      const counted: [PatternTest, number | null] =
+        together !== null ? ['counts and schedule', together] : ['count and schedule', all];
+      const withCount =
+        !weighed || counted[1] === null || like === null
+          ? null
+          : like.cis * combinedChance(counted[1] / like.cis, schedule.own);
       const tests: [PatternTest, number | null][] = [
         ['count', all],
         ['corroborated', seen],
         ['lone and corroborated', together],
         ['schedule', timed],
-        ['count and schedule', withCount],
+        [counted[0], withCount],
       ];
       let test: PatternTest | null = null;
       let chance: number | null = null;
@@ -883,8 +896,9 @@ export type Schedule = {
   /** This CI's own chance of lining up as many days, given its occurrences (before `chance`
    * corrects it for the CIs of the class that could have lined up as well). */
   own: number;
-  /** CIs of the class that would show as many occurrences and as many days lined up together
-   * by chance (see combinedChance); null when not weighed (fewer than `minIncidents` days). */
+  /** CIs of the class that would show as many occurrences (lone and corroborated, or all of them
+   * where the class has no corroborated one) and as many days lined up together by chance (see
+   * combinedChance); null when not weighed (fewer than `minIncidents` days). */
   withCount: number | null;
 };
 

@@ -435,6 +435,52 @@ describe('mining recurring incidents', () => {
     expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
   });
 
+  it('proposes a CI whose failures, often corroborated, begin at about the same time of day, neither its counts nor its schedule enough alone', async () => {
+    const now = sliceClock();
+    await fleet('host', 'cpu-sched', 40);
+    // Three lone alerts on each of 30 hosts, at different times of day: 30 hosts could have lined
+    // up three days as well. One failure several alerts reported on each of 3 others.
+    for (let n = 1; n <= 30; n++)
+      for (let j = 0; j < 3; j++)
+        await incident(
+          `cpu-sched-${n}`,
+          CPU,
+          daysBefore(now, 25 - j * 9 + (n * 0.61 + j * 5) / 24),
+        );
+    for (let n = 31; n <= 33; n++)
+      await incident(`cpu-sched-${n}`, CPU, daysBefore(now, 20 + n / 40), { alerts: 2 });
+    // Three on one host, at about 21:55 a week apart, two of them reported by several alerts.
+    const ids = [];
+    for (let j = 0; j < 3; j++)
+      ids.push(
+        (
+          await incident('cpu-sched-40', CPU, daysBefore(now, 24 - j * 7 + (125 - j * 10) / 1440), {
+            alerts: j < 2 ? 2 : 1,
+          })
+        ).id,
+      );
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
+      [`ci:cpu-sched-40|${CPU}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('ci:cpu-sched-40|%');
+    expect(problem!.evidence).toMatchObject({
+      occurrences: 3,
+      corroborated: 2,
+      schedule: { at: '21:55', days: 3 },
+      test: 'counts and schedule',
+    });
+    // The schedule alone: about 0.16 of the 31 hosts with three occurrences would line up so.
+    // Its own chance with that of the lone and corroborated counts: about 0.02. (With the total
+    // count alone, the class's normal, about 0.67; the corroborated count alone about 0.24.)
+    expect(problem!.evidence.schedule!.chance).toBeGreaterThan(0.1);
+    expect(problem!.evidence.chance).toBe(problem!.evidence.schedule!.withCount);
+    expect(problem!.evidence.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  });
+
   it('does not propose lone alerts at the time of day when the whole class has them', async () => {
     const now = sliceClock();
     await fleet('virtual_machine', 'cpu-backup', 40);
