@@ -37,7 +37,8 @@ import {
   type AlertTruth,
 } from './score.ts';
 import { stormArgs, tiersFromArgs } from './settings.ts';
-import { generateStorm, type Tier } from './storms.ts';
+import { type Tier } from './storms.ts';
+import { alertIncidents, materialize } from './stream.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,37 +69,12 @@ async function answer(tier: Tier, seed: string): Promise<EngineAnswer> {
   if (file !== null && existsSync(file))
     return JSON.parse(readFileSync(file, 'utf8')) as EngineAnswer;
   const engine = await createCorrelationEngine(tier.cmdb, {});
-  const truth: AlertTruth[] = [];
-  const alertOf: number[] = [];
-  const index = new Map<string, number>();
-  for (const { delivery, truth: t } of generateStorm(tier)) {
-    let i = index.get(t.alert);
-    if (i === undefined) {
-      i = truth.length;
-      index.set(t.alert, i);
-      truth.push({ incident: t.incident, rootCause: t.rootCause, problem: t.problem });
-    }
-    alertOf.push(i);
-    engine.push(delivery);
-  }
+  const stream = materialize(tier);
+  for (const delivery of stream.deliveries) engine.push(delivery);
   engine.flush();
   const result = engine.result();
-  // As run.ts: an alert is in the incident most of its deliveries went to (ties: the first's).
-  const votes = truth.map(() => new Map<string | null, number>());
-  result.incidentOf.forEach((incident, seq) => {
-    const v = votes[alertOf[seq]!]!;
-    v.set(incident, (v.get(incident) ?? 0) + 1);
-  });
-  const incidents = votes.map((v) => {
-    let best: string | null = null;
-    let most = 0;
-    for (const [incident, n] of v)
-      if (n > most) {
-        best = incident;
-        most = n;
-      }
-    return best;
-  });
+  const { truth } = stream;
+  const incidents = alertIncidents(stream, result.incidentOf);
   const input = minerInput(result, tier.cmdb);
   const kept: EngineAnswer = {
     truth,

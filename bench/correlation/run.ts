@@ -29,12 +29,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EngineConfig } from '../../correlator/engine/config.ts';
 import { baselines } from './baselines.ts';
-import type { Correlator, Delivery, Prediction } from './correlator.ts';
+import type { Correlator } from './correlator.ts';
 import { engineInProcess } from './engine-correlator.ts';
 import { enginePipeline } from './pipeline-correlator.ts';
-import { scoreCorrelation, type AlertPrediction, type AlertTruth, type Scores } from './score.ts';
+import { scoreCorrelation, type AlertTruth, type Scores } from './score.ts';
 import { stormArgs, tiersFromArgs } from './settings.ts';
-import { generateStorm, type Tier } from './storms.ts';
+import { materialize, perAlert } from './stream.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,59 +82,6 @@ const TARGETS = {
 } as const;
 const PROBLEM_F1_TARGET = 0.9;
 const MARGIN_OVER_BASELINES = 0.3;
-
-/** A tier's stream in memory: deliveries, and the truth per logical alert. */
-type Stream = {
-  deliveries: Delivery[];
-  /** Index into `truth` of each delivery's alert. */
-  alertOf: number[];
-  truth: AlertTruth[];
-};
-
-function materialize(tier: Tier): Stream {
-  const deliveries: Delivery[] = [];
-  const alertOf: number[] = [];
-  const truth: AlertTruth[] = [];
-  const index = new Map<string, number>();
-  for (const { delivery, truth: t } of generateStorm(tier)) {
-    let i = index.get(t.alert);
-    if (i === undefined) {
-      i = truth.length;
-      index.set(t.alert, i);
-      truth.push({ incident: t.incident, rootCause: t.rootCause, problem: t.problem });
-    }
-    deliveries.push(delivery);
-    alertOf.push(i);
-  }
-  return { deliveries, alertOf, truth };
-}
-
-/**
- * From deliveries to alerts: an alert is in the incident most of its deliveries ended up in
- * (ties: its first delivery's). They differ only for a correlator that did not deduplicate it.
- */
-function perAlert(stream: Stream, prediction: Prediction): AlertPrediction {
-  if (prediction.incidents.length !== stream.deliveries.length)
-    throw new Error(
-      `prediction covers ${prediction.incidents.length} of ${stream.deliveries.length} deliveries`,
-    );
-  const votes = stream.truth.map(() => new Map<string | null, number>());
-  prediction.incidents.forEach((incident, seq) => {
-    const v = votes[stream.alertOf[seq]!]!;
-    v.set(incident, (v.get(incident) ?? 0) + 1);
-  });
-  const incidents = votes.map((v) => {
-    let best: string | null = null;
-    let most = 0;
-    for (const [incident, n] of v)
-      if (n > most) {
-        best = incident;
-        most = n;
-      }
-    return best;
-  });
-  return { incidents, rootCauses: prediction.rootCauses, problems: prediction.problems };
-}
 
 /** The sizes of the largest true incidents: they weigh most in pairwise scores. */
 function largest(truth: AlertTruth[], n: number): number[] {

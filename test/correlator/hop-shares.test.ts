@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../bench/random.ts';
 import { HopShares } from '../../correlator/engine/hop-shares.ts';
 
 const MINUTE = 60_000;
-
-/** A small deterministic generator (mulberry32), so that a failure is repeatable. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('how far from their incidents alerts land', () => {
   it('says as likely at any distance with no attach, by Laplace’s rule', () => {
@@ -32,7 +22,8 @@ describe('how far from their incidents alerts land', () => {
   it('counts the attaches within the window as a count at every ask would, late ones too', () => {
     const windowMs = 30 * MINUTE;
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const draws = createRandom(seed);
+      const next = () => draws.next();
       const shares = new HopShares(windowMs, 3);
       const recorded: { at: number; hops: number }[] = [];
       let latest = 0;
