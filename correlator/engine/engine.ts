@@ -770,8 +770,10 @@ export class CorrelationEngine {
    * incident's chance of a coincidence) × (1 − the other's chance of a coincidence exactly that
    * many hops away) > ½. The other's is the hop-aware chance (coincidenceLevel), the one the
    * engine trusts over the score's for incidents of few alerts; a lone alert's incident is weighed
-   * by how often lone alerts have had company and is never merged when that makes it likelier a
-   * coincidence (vetoed). Pushes each onto `merged`; returns why each was, by name.
+   * by how often lone alerts have had company, is never merged when that makes it likelier a
+   * coincidence (vetoed), and only when its CI is within maxHops of the alert's incident too (that
+   * chance is the one the engine under-states most). Pushes each onto `merged`; returns why each
+   * was, by name.
    */
   #mergeFragments(best: Scored, scored: readonly Scored[], merged: string[]): Map<string, string> {
     const why = new Map<string, string>();
@@ -784,6 +786,9 @@ export class CorrelationEngine {
       const { incident, ringChance, hops } = other;
       if (other.basis !== 'topology' || hops === null || ringChance === null) continue;
       if (other.vetoed === true || this.#takes(other) || incident.manual) continue;
+      // A lone alert's stated chance is the least trusted: the CMDB must close the triangle.
+      const lone = incident.alerts.length === 1;
+      if (lone && !this.#nearIncident(other.near!, target)) continue;
       if (Math.abs(target.firstAt - incident.firstAt) > this.config.mergeStartGapMs) continue;
       if (target.alerts.length + incident.alerts.length > this.config.maxIncidentAlerts) continue;
       const both = (1 - taken) * (1 - ringChance);
@@ -796,10 +801,20 @@ export class CorrelationEngine {
         `a fragment of the same cascade: the alert is ${hops} hop${hops === 1 ? '' : 's'} from ` +
           `its CI ${other.near!} (score ${round(other.score)}, chance of a coincidence exactly ` +
           `that far ${round(ringChance)}), likelier than not the company of both ` +
-          `(${round(1 - taken)} × ${round(1 - ringChance)} = ${round(both)} > 0.5)`,
+          `(${round(1 - taken)} × ${round(1 - ringChance)} = ${round(both)} > 0.5)` +
+          (lone
+            ? `; its one alert's CI is within ${this.config.maxHops} hops of ${incidentName(target.id)}'s`
+            : ''),
       );
     }
     return why;
+  }
+
+  /** Whether one of an incident's alerting CIs is within maxHops of a CI in the CMDB. */
+  #nearIncident(ci: string, incident: Incident): boolean {
+    for (const near of this.#topology.neighbourhood(ci).keys())
+      if (incident.cis.has(near)) return true;
+    return false;
   }
 
   /**
