@@ -779,7 +779,8 @@ export class CorrelationEngine {
     const why = new Map<string, string>();
     const target = best.incident;
     if (!this.config.fragmentMerges || best.basis !== 'topology' || target.manual) return why;
-    const taken = best.ringChance ?? this.#ringChance(best);
+    const taken =
+      best.score >= this.config.attachThreshold ? (best.lone ?? best.chance) : best.ringChance;
     if (taken === null) return why;
     for (const other of scored) {
       const { incident, ringChance, hops } = other;
@@ -807,27 +808,6 @@ export class CorrelationEngine {
       );
     }
     return why;
-  }
-
-  /**
-   * A topology candidate's chance of a coincidence exactly its hops away (see coincidenceLevel),
-   * as #scoreCandidates works it out where the score refuses; null without the chance correction.
-   */
-  #ringChance(s: Scored): number | null {
-    if (s.near === null || s.hops === null || !this.config.chanceCorrection) return null;
-    const perCi = this.#background.perCi(this.#maxAt, this.#topology.size);
-    if (!(perCi > 0)) return null;
-    const [room, share] = this.#ring(s.near, s.hops);
-    const lone = this.config.loneIncidentChance && s.incident.alerts.length === 1;
-    const live = lone ? this.#growthShare() : 1;
-    return this.#chance(
-      perCi,
-      s.incident,
-      room,
-      s.gap,
-      live,
-      share / Math.max(1, s.incident.cis.size),
-    );
   }
 
   /** Whether one of an incident's alerting CIs is within maxHops of a CI in the CMDB. */
