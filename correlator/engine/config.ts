@@ -45,6 +45,20 @@ export type EngineConfig = {
    * of one cascade start together; a fault that touches an older storm is a new fault.
    */
   mergeStartGapMs: number;
+  /**
+   * Whether an alert also merges the fragments of its cascade that would not take it. A cascade
+   * splits when one of its alerts lands too far or too late for the incident's score and opens
+   * its own incident; its later alerts then join one fragment or the other, and none takes both.
+   * On (with chanceCorrection and coincidenceLevel): when an alert is placed by topology, another
+   * live incident near it in the CMDB that started within mergeStartGapMs is merged into its
+   * incident if the alert is likelier than not the company of both: (1 − the chance of a
+   * coincidence for its incident) × (1 − the chance of a coincidence exactly that many hops from
+   * the other's CI, as coincidenceLevel weighs it) above ½, the bar a lone alert's company is held
+   * to. A lone alert's incident only if its CI is also within maxHops of the alert's incident: the
+   * chance the engine states for one alert is the one it under-states most, so the CMDB must close
+   * the triangle. Off: only incidents that would both take the alert are merged.
+   */
+  fragmentMerges: boolean;
   /** Time proximity is exp(-gap / timeDecayMs). */
   timeDecayMs: number;
   weights: ScoreWeights;
@@ -176,7 +190,8 @@ const MINUTE = 60_000;
  * that distance is less likely than 5% (coincidenceLevel: the usual significance level, one wrong
  * attach in twenty at most were the chance exact). Text and time place an alert no incident near it in the
  * CMDB takes (unmatched), beyond the chance of an unrelated alert anywhere that soon. Merges:
- * only incidents that started within one window of each other. Flapping: 4 changes in 30 min.
+ * only incidents that started within one window of each other; a fragment that would not take the
+ * alert, when the alert is likelier than not the company of both (½, as for a lone alert). Flapping: 4 changes in 30 min.
  */
 export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   reorderMs: 0,
@@ -191,6 +206,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   maxIncidentAgeMs: 6 * 60 * MINUTE,
   maxIncidentAlerts: 1000,
   mergeStartGapMs: 15 * MINUTE,
+  fragmentMerges: true,
   timeDecayMs: 5 * MINUTE,
   weights: Object.freeze({ topology: 0.6, text: 0.25, time: 0.15 }),
   attachThreshold: 0.4,

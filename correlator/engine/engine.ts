@@ -700,6 +700,7 @@ export class CorrelationEngine {
       this.#merge(other.incident, target);
       merged.push(incidentName(other.incident.id));
     }
+    const fragments = this.#mergeFragments(best, scored, merged);
     this.#join(best.incident, state, at);
     if (best.basis === 'topology' && best.hops !== null)
       this.#landing.record(at, this.#maxAt, best.hops);
@@ -744,7 +745,9 @@ export class CorrelationEngine {
             `${round(best.ringChance ?? 1)} < ${this.config.coincidenceLevel}, weighing how far ` +
             `from their incidents alerts have landed lately)`,
     );
-    if (merged.length > 0) clauses.push(`merged ${merged.join(', ')}`);
+    const bridged = merged.filter((name) => !fragments.has(name));
+    if (bridged.length > 0) clauses.push(`merged ${bridged.join(', ')}`);
+    for (const [name, why] of fragments) clauses.push(`merged ${name}, ${why}`);
     state.view.explanation = {
       decision: merged.length > 0 ? 'merge' : 'attach',
       score: round(best.score),
@@ -758,6 +761,60 @@ export class CorrelationEngine {
       basis: best.basis,
       message: clauses.join('; '),
     };
+  }
+
+  /**
+   * Merges into the alert's incident the fragments of its cascade that would not take it
+   * (fragmentMerges): the other live incidents near it in the CMDB, started within
+   * mergeStartGapMs, for which the alert is likelier than not the company of both, (1 − its own
+   * incident's chance of a coincidence) × (1 − the other's chance of a coincidence exactly that
+   * many hops away) > ½. The other's is the hop-aware chance (coincidenceLevel), the one the
+   * engine trusts over the score's for incidents of few alerts; a lone alert's incident is weighed
+   * by how often lone alerts have had company, is never merged when that makes it likelier a
+   * coincidence (vetoed), and only when its CI is within maxHops of the alert's incident too (that
+   * chance is the one the engine under-states most). Pushes each onto `merged`; returns why each
+   * was, by name.
+   */
+  #mergeFragments(best: Scored, scored: readonly Scored[], merged: string[]): Map<string, string> {
+    const why = new Map<string, string>();
+    const target = best.incident;
+    if (!this.config.fragmentMerges || best.basis !== 'topology' || target.manual) return why;
+    const taken =
+      best.score >= this.config.attachThreshold ? (best.lone ?? best.chance) : best.ringChance;
+    if (taken === null) return why;
+    for (const other of scored) {
+      const { incident, ringChance, hops } = other;
+      if (other.basis !== 'topology' || hops === null || ringChance === null) continue;
+      if (other.vetoed === true || this.#takes(other) || incident.manual) continue;
+      // A lone alert's stated chance is the least trusted: the CMDB must close the triangle.
+      const lone = incident.alerts.length === 1;
+      if (lone && !this.#nearIncident(other.near!, target)) continue;
+      if (Math.abs(target.firstAt - incident.firstAt) > this.config.mergeStartGapMs) continue;
+      if (target.alerts.length + incident.alerts.length > this.config.maxIncidentAlerts) continue;
+      const both = (1 - taken) * (1 - ringChance);
+      if (!(both > 0.5)) continue;
+      this.#merge(incident, target);
+      const name = incidentName(incident.id);
+      merged.push(name);
+      why.set(
+        name,
+        `a fragment of the same cascade: the alert is ${hops} hop${hops === 1 ? '' : 's'} from ` +
+          `its CI ${other.near!} (score ${round(other.score)}, chance of a coincidence exactly ` +
+          `that far ${round(ringChance)}), likelier than not the company of both ` +
+          `(${round(1 - taken)} × ${round(1 - ringChance)} = ${round(both)} > 0.5)` +
+          (lone
+            ? `; its one alert's CI is within ${this.config.maxHops} hops of ${incidentName(target.id)}'s`
+            : ''),
+      );
+    }
+    return why;
+  }
+
+  /** Whether one of an incident's alerting CIs is within maxHops of a CI in the CMDB. */
+  #nearIncident(ci: string, incident: Incident): boolean {
+    for (const near of this.#topology.neighbourhood(ci).keys())
+      if (incident.cis.has(near)) return true;
+    return false;
   }
 
   /**

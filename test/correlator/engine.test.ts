@@ -547,6 +547,73 @@ describe('the chance correction', () => {
     );
   });
 
+  it('merges a fragment of the cascade that would not take the alert when it is likelier than not the company of both', async () => {
+    // Ten leaves alert twice ten seconds apart (lone alerts have had company), then the database's
+    // corner storm: host-app2, two hops from it, opens its own incident (a coincidence that far is
+    // not unlikely enough) and two more alerts on host-app2 join that fragment. Then host-app1,
+    // two hops from host-db and from host-app2, with host-db's text: the storm takes it, and the
+    // fragment, whose score refuses it, is likelier than not its company too.
+    const pairs = leaves
+      .slice(0, 10)
+      .flatMap((leaf, i) => [
+        alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 58),
+        alert(`f-noise2-${leaf}`, leaf, `Backup volume full on ${leaf}`, i * 58 + 10),
+      ]);
+    const cascade = [
+      ...corner(1740),
+      alert('f-host-app2-b', 'host-app2', 'Packet loss on host-app2', 1775),
+      alert('f-host-app2-c', 'host-app2', 'Swap usage high on host-app2', 1778),
+      alert('f-host-app1', 'host-app1', 'Disk latency high on host-app1', 1785),
+    ];
+    const stream = [...pairs, ...cascade].map((a, seq) => ({
+      seq,
+      deliveredAt: a.startsAt!,
+      alert: a,
+    }));
+    const fragmentAt = pairs.length + 6;
+    const split = async (config: Partial<EngineConfig>, byHand = false) => {
+      const engine = await createCorrelationEngine(cmdb, { ...topologyOnly, ...config });
+      for (const d of stream) {
+        if (d.seq === stream.length - 1 && byHand) {
+          // A person confirms the fragment as its own incident: the engine never merges it.
+          const { alertOf, incidentOf } = engine.result();
+          engine.moveAlerts([alertOf[fragmentAt]!.id], incidentOf[fragmentAt]!);
+        }
+        engine.push(d);
+      }
+      engine.flush();
+      return engine.result();
+    };
+    const apart = await split({ fragmentMerges: false });
+    const [storm, fragment] = [apart.incidentOf[pairs.length], apart.incidentOf[fragmentAt]];
+    expect(fragment).not.toBe(storm);
+    expect(apart.alertOf[fragmentAt]!.explanation.message).toMatch(
+      /a coincidence exactly 2 hops away is not unlikely enough/,
+    );
+    expect(apart.incidentOf.slice(fragmentAt)).toEqual([fragment, fragment, fragment, storm]);
+    expect(apart.alertOf.at(-1)!.explanation.decision).toBe('attach');
+
+    const merged = await split({});
+    expect(new Set(merged.incidentOf.slice(pairs.length))).toEqual(new Set([storm]));
+    expect(merged.alertOf.at(-1)!.explanation).toMatchObject({
+      decision: 'merge',
+      hops: 2,
+      merged: [fragment],
+    });
+    expect(merged.alertOf.at(-1)!.explanation.message).toMatch(
+      new RegExp(
+        `merged ${fragment!}, a fragment of the same cascade: the alert is 2 hops from its CI ` +
+          'host-app2 \\(score 0\\.3\\d+, chance of a coincidence exactly that far 0\\.\\d+\\), ' +
+          'likelier than not the company of both \\(0\\.\\d+ × 0\\.\\d+ = 0\\.5\\d* > 0\\.5\\)$',
+      ),
+    );
+
+    const confirmed = await split({}, true);
+    expect(confirmed.incidentOf.at(-1)).toBe(storm);
+    expect(confirmed.incidentOf[fragmentAt]).toBe(fragment);
+    expect(confirmed.alertOf.at(-1)!.explanation.decision).toBe('attach');
+  });
+
   it('refuses a coincidence level above 1', () => {
     expect(() => resolveEngineConfig({ coincidenceLevel: 1.5 })).toThrow(
       /coincidenceLevel must be at most 1/,
