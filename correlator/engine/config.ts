@@ -54,11 +54,7 @@ export type EngineConfig = {
    * incident if the alert is likelier than not the company of both: (1 − the chance of a
    * coincidence for its incident) × (1 − the chance of a coincidence exactly that many hops from
    * the other's CI, as coincidenceLevel weighs it) above ½, the bar a lone alert's company is held
-   * to; and the two claims compete, as they would were the incidents two storms side by side: of
-   * the alert's odds of being company ((1 − chance)/chance, summed over the two) each must get at
-   * least coincidenceLevel, so that neither alone explains the alert much better than the other
-   * (a large incident's tiny chance would otherwise carry any neighbour over the bar). A lone
-   * alert's incident only if its CI is also within maxHops of the alert's incident: the
+   * to. A lone alert's incident only if its CI is also within maxHops of the alert's incident: the
    * chance the engine states for one alert is the one it under-states most, so the CMDB must close
    * the triangle. Off: only incidents that would both take the alert are merged.
    */

@@ -768,11 +768,8 @@ export class CorrelationEngine {
    * (fragmentMerges): the other live incidents near it in the CMDB, started within
    * mergeStartGapMs, for which the alert is likelier than not the company of both, (1 − its own
    * incident's chance of a coincidence) × (1 − the other's chance of a coincidence exactly that
-   * many hops away) > ½, and neither explains the alert alone much better than the other: each
-   * gets at least coincidenceLevel of their summed odds of company (see companyShare), for the
-   * two claims compete as much as they agree. The other's is the hop-aware chance
-   * (coincidenceLevel), the one the engine trusts over the score's for incidents of few alerts; a
-   * lone alert's incident is weighed
+   * many hops away) > ½. The other's is the hop-aware chance (coincidenceLevel), the one the
+   * engine trusts over the score's for incidents of few alerts; a lone alert's incident is weighed
    * by how often lone alerts have had company, is never merged when that makes it likelier a
    * coincidence (vetoed), and only when its CI is within maxHops of the alert's incident too (that
    * chance is the one the engine under-states most). Pushes each onto `merged`; returns why each
@@ -796,10 +793,6 @@ export class CorrelationEngine {
       if (target.alerts.length + incident.alerts.length > this.config.maxIncidentAlerts) continue;
       const both = (1 - taken) * (1 - ringChance);
       if (!(both > 0.5)) continue;
-      // Company of the one and company of the other compete to explain the alert: the share of
-      // the alert's company odds each would get, (1 − p)/p normalised over the two.
-      const share = companyShare(ringChance, taken);
-      if (!(Math.min(share, 1 - share) >= this.config.coincidenceLevel)) continue;
       this.#merge(incident, target);
       const name = incidentName(incident.id);
       merged.push(name);
@@ -808,10 +801,7 @@ export class CorrelationEngine {
         `a fragment of the same cascade: the alert is ${hops} hop${hops === 1 ? '' : 's'} from ` +
           `its CI ${other.near!} (score ${round(other.score)}, chance of a coincidence exactly ` +
           `that far ${round(ringChance)}), likelier than not the company of both ` +
-          `(${round(1 - taken)} × ${round(1 - ringChance)} = ${round(both)} > 0.5), and ` +
-          `neither explains it much better alone (of their odds that it is company, ` +
-          `${round(share)} this one's and ${round(1 - share)} ${incidentName(target.id)}'s, ` +
-          `each ≥ ${this.config.coincidenceLevel})` +
+          `(${round(1 - taken)} × ${round(1 - ringChance)} = ${round(both)} > 0.5)` +
           (lone
             ? `; its one alert's CI is within ${this.config.maxHops} hops of ${incidentName(target.id)}'s`
             : ''),
@@ -1869,16 +1859,4 @@ function round(x: number): number {
 
 function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The share of the odds that an alert is company (not a coincidence) that one candidate would get
- * against another, the chances of a coincidence for each being `mine` and `theirs`: its odds
- * (1 − p)/p over the sum of both. Two candidates equally sure of the alert (or both sure) share
- * it evenly.
- */
-function companyShare(mine: number, theirs: number): number {
-  const own = (1 - mine) * theirs;
-  const other = (1 - theirs) * mine;
-  return own + other > 0 ? own / (own + other) : 0.5;
 }
