@@ -59,6 +59,16 @@ export type EngineConfig = {
    * the triangle. Off: only incidents that would both take the alert are merged.
    */
   fragmentMerges: boolean;
+  /**
+   * Whether an alert placed by topology also merges the fragments of its cascade the CMDB cannot
+   * join (edges missing): the other live incidents of more than one alert holding the alert's own
+   * template, started within mergeStartGapMs, for which the alert is likelier than not the company
+   * of both (½, as for fragmentMerges), the other's chance of a coincidence being the one text and
+   * time are weighed by (an unrelated alert anywhere in the estate this soon, see
+   * textTimeAttaches). An incident of one alert never: no CMDB closes the triangle. Needs
+   * chanceCorrection.
+   */
+  textFragmentMerges: boolean;
   /** Time proximity is exp(-gap / timeDecayMs). */
   timeDecayMs: number;
   weights: ScoreWeights;
@@ -207,6 +217,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   maxIncidentAlerts: 1000,
   mergeStartGapMs: 15 * MINUTE,
   fragmentMerges: true,
+  textFragmentMerges: true,
   timeDecayMs: 5 * MINUTE,
   weights: Object.freeze({ topology: 0.6, text: 0.25, time: 0.15 }),
   attachThreshold: 0.4,

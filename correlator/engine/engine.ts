@@ -701,6 +701,8 @@ export class CorrelationEngine {
       merged.push(incidentName(other.incident.id));
     }
     const fragments = this.#mergeFragments(best, scored, merged);
+    for (const [name, why] of this.#mergeTextFragments(best, state, at, merged))
+      fragments.set(name, why);
     this.#join(best.incident, state, at);
     if (best.basis === 'topology' && best.hops !== null)
       this.#landing.record(at, this.#maxAt, best.hops);
@@ -805,6 +807,59 @@ export class CorrelationEngine {
           (lone
             ? `; its one alert's CI is within ${this.config.maxHops} hops of ${incidentName(target.id)}'s`
             : ''),
+      );
+    }
+    return why;
+  }
+
+  /**
+   * Merges into the alert's incident the fragments of its cascade the CMDB cannot join
+   * (textFragmentMerges): when the alert is placed by topology, the other live incidents of more
+   * than one alert holding the alert's own template, started within mergeStartGapMs, for which
+   * the alert is likelier than not the company of both, as in #mergeFragments, the other's chance
+   * of a coincidence being the text-time one (an unrelated alert anywhere in the estate this soon,
+   * see #scoreCandidates).
+   * A lone alert's incident never: its stated chance is the one the engine under-states most, and
+   * here no CMDB closes the triangle. Pushes each onto `merged`; returns why each was, by name.
+   */
+  #mergeTextFragments(
+    best: Scored,
+    state: AlertState,
+    at: number,
+    merged: string[],
+  ): Map<string, string> {
+    const why = new Map<string, string>();
+    const target = best.incident;
+    const { textFragmentMerges, chanceCorrection } = this.config;
+    if (!textFragmentMerges || !chanceCorrection) return why;
+    if (best.basis !== 'topology' || target.manual) return why;
+    const taken =
+      best.score >= this.config.attachThreshold ? (best.lone ?? best.chance) : best.ringChance;
+    if (taken === null) return why;
+    const anywhere = this.#background.perCi(this.#maxAt, 1);
+    if (!(anywhere > 0)) return why;
+    for (const [id, lastAt] of [...(this.#recentByTemplate.get(state.templateId) ?? [])]) {
+      const incident = this.#live(id, at);
+      if (incident === null || incident === target || incident.manual) continue;
+      if (incident.alerts.length < 2) continue;
+      const gap = Math.abs(at - lastAt);
+      if (gap > this.config.windowMs) continue;
+      if (Math.abs(target.firstAt - incident.firstAt) > this.config.mergeStartGapMs) continue;
+      if (target.alerts.length + incident.alerts.length > this.config.maxIncidentAlerts) continue;
+      // Its rate of this template: its alerts spread over the templates they came with.
+      const share = (incident.templates.get(state.templateId) ?? 0) / incident.alerts.length;
+      const chance = this.#chance(anywhere, incident, 1, gap, 1, share);
+      const both = (1 - taken) * (1 - chance);
+      if (!(both > 0.5)) continue;
+      this.#merge(incident, target);
+      const name = incidentName(incident.id);
+      merged.push(name);
+      why.set(
+        name,
+        `a fragment of the same cascade the CMDB does not join: it holds the alert's template, ` +
+          `its alert with it ${Math.round(gap / SECOND)} s before (chance of a coincidence anywhere ` +
+          `in the estate ${round(chance)}), likelier than not the company of ` +
+          `both (${round(1 - taken)} × ${round(1 - chance)} = ${round(both)} > 0.5)`,
       );
     }
     return why;
