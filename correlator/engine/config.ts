@@ -201,7 +201,8 @@ const MINUTE = 60_000;
  * attach in twenty at most were the chance exact). Text and time place an alert no incident near it in the
  * CMDB takes (unmatched), beyond the chance of an unrelated alert anywhere that soon. Merges:
  * only incidents that started within one window of each other; a fragment that would not take the
- * alert, when the alert is likelier than not the company of both (½, as for a lone alert). Flapping: 4 changes in 30 min.
+ * alert, when the alert is likelier than not the company of both (½, as for a lone alert), and one
+the CMDB does not join that holds the alert's template, on the same bar. Flapping: 4 changes in 30 min.
  */
 export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   reorderMs: 0,

@@ -614,6 +614,40 @@ describe('the chance correction', () => {
     expect(confirmed.alertOf.at(-1)!.explanation.decision).toBe('attach');
   });
 
+  it('merges a fragment the CMDB does not join when it holds the alert template and is likelier than not the company of both', async () => {
+    // The far cache and its host time out on the ledger together (one fragment: the CMDB puts
+    // them nowhere near the database, behind the hub), the database and its host fail (another),
+    // then app-billing, next to the database, times out on the ledger with the cache's words.
+    const alerts = [
+      alert('t-cache', 'cache-far', 'Ledger upstream timeout after 30 s', 0),
+      alert('t-host-far', 'host-far', 'Ledger upstream timeout after 30 s', 10),
+      alert('t-host-db', 'host-db', 'Disk latency high on host-db', 20),
+      alert('t-db', 'db-ledger', 'Database db-ledger not accepting connections', 30),
+      alert('t-billing', 'app-billing', 'Ledger upstream timeout after 30 s', 40),
+    ];
+    const stream = alerts.map((a, seq) => ({ seq, deliveredAt: a.startsAt!, alert: a }));
+    const apart = await correlate(stream, { textFragmentMerges: false });
+    const [far, db] = [apart.incidentOf[0], apart.incidentOf[2]];
+    expect(far).not.toBe(db);
+    expect(apart.incidentOf).toEqual([far, far, db, db, db]);
+    expect(apart.alertOf.at(-1)!.explanation.decision).toBe('attach');
+
+    const merged = await correlate(stream, {});
+    expect(new Set(merged.incidentOf)).toEqual(new Set([db]));
+    expect(merged.alertOf.at(-1)!.explanation).toMatchObject({
+      decision: 'merge',
+      hops: 1,
+      merged: [far],
+    });
+    expect(merged.alertOf.at(-1)!.explanation.message).toMatch(
+      new RegExp(
+        `merged ${far!}, a fragment of the same cascade the CMDB does not join: it holds the ` +
+          "alert's template, its alert with it 30 s before \\(chance of a coincidence anywhere in " +
+          'the estate 0(\\.\\d+)?\\), likelier than not the company of both',
+      ),
+    );
+  });
+
   it('refuses a coincidence level above 1', () => {
     expect(() => resolveEngineConfig({ coincidenceLevel: 1.5 })).toThrow(
       /coincidenceLevel must be at most 1/,
