@@ -692,17 +692,16 @@ export class CorrelationEngine {
       // Merge only incidents this alert bridges in the CMDB, and within the size limit.
       if (best.hops === null || other.hops === null) continue;
       const target = best.incident;
-      // A person's split or merge stands: the engine never merges those incidents again.
-      if (target.manual || other.incident.manual) continue;
-      if (Math.abs(target.firstAt - other.incident.firstAt) > this.config.mergeStartGapMs) continue;
-      if (target.alerts.length + other.incident.alerts.length > this.config.maxIncidentAlerts)
-        continue;
+      if (!this.#mayMerge(other.incident, target)) continue;
       this.#merge(other.incident, target);
       merged.push(incidentName(other.incident.id));
     }
-    const fragments = this.#mergeFragments(best, scored, merged);
-    for (const [name, why] of this.#mergeTextFragments(best, state, at, merged))
-      fragments.set(name, why);
+    const fragments = new Map<string, string>();
+    const taken = this.#placedChance(best);
+    if (taken !== null) {
+      this.#mergeFragments(best, taken, scored, merged, fragments);
+      this.#mergeTextFragments(best, taken, state, at, merged, fragments);
+    }
     this.#join(best.incident, state, at);
     if (best.basis === 'topology' && best.hops !== null)
       this.#landing.record(at, this.#maxAt, best.hops);
@@ -774,32 +773,33 @@ export class CorrelationEngine {
    * engine trusts over the score's for incidents of few alerts; a lone alert's incident is weighed
    * by how often lone alerts have had company, is never merged when that makes it likelier a
    * coincidence (vetoed), and only when its CI is within maxHops of the alert's incident too (that
-   * chance is the one the engine under-states most). Pushes each onto `merged`; returns why each
-   * was, by name.
+   * chance is the one the engine under-states most). `taken` is the alert's own incident's chance
+   * (#placedChance). Pushes each onto `merged`, and why it was onto `why`, by name.
    */
-  #mergeFragments(best: Scored, scored: readonly Scored[], merged: string[]): Map<string, string> {
-    const why = new Map<string, string>();
+  #mergeFragments(
+    best: Scored,
+    taken: number,
+    scored: readonly Scored[],
+    merged: string[],
+    why: Map<string, string>,
+  ): void {
     const target = best.incident;
-    if (!this.config.fragmentMerges || best.basis !== 'topology' || target.manual) return why;
-    const taken =
-      best.score >= this.config.attachThreshold ? (best.lone ?? best.chance) : best.ringChance;
-    if (taken === null) return why;
+    if (!this.config.fragmentMerges) return;
     for (const other of scored) {
       const { incident, ringChance, hops } = other;
       if (other.basis !== 'topology' || hops === null || ringChance === null) continue;
-      if (other.vetoed === true || this.#takes(other) || incident.manual) continue;
+      if (other.vetoed === true || this.#takes(other) || !this.#mayMerge(incident, target))
+        continue;
       // A lone alert's stated chance is the least trusted: the CMDB must close the triangle.
       const lone = incident.alerts.length === 1;
       if (lone && !this.#nearIncident(other.near!, target)) continue;
-      if (Math.abs(target.firstAt - incident.firstAt) > this.config.mergeStartGapMs) continue;
-      if (target.alerts.length + incident.alerts.length > this.config.maxIncidentAlerts) continue;
       const both = (1 - taken) * (1 - ringChance);
       if (!(both > 0.5)) continue;
-      this.#merge(incident, target);
-      const name = incidentName(incident.id);
-      merged.push(name);
-      why.set(
-        name,
+      this.#absorb(
+        incident,
+        target,
+        merged,
+        why,
         `a fragment of the same cascade: the alert is ${hops} hop${hops === 1 ? '' : 's'} from ` +
           `its CI ${other.near!} (score ${round(other.score)}, chance of a coincidence exactly ` +
           `that far ${round(ringChance)}), likelier than not the company of both ` +
@@ -809,7 +809,6 @@ export class CorrelationEngine {
             : ''),
       );
     }
-    return why;
   }
 
   /**
@@ -820,49 +819,81 @@ export class CorrelationEngine {
    * of a coincidence being the text-time one (an unrelated alert anywhere in the estate this soon,
    * see #scoreCandidates).
    * A lone alert's incident never: its stated chance is the one the engine under-states most, and
-   * here no CMDB closes the triangle. Pushes each onto `merged`; returns why each was, by name.
+   * here no CMDB closes the triangle. Pushes each onto `merged`, and why it was onto `why`.
    */
   #mergeTextFragments(
     best: Scored,
+    taken: number,
     state: AlertState,
     at: number,
     merged: string[],
-  ): Map<string, string> {
-    const why = new Map<string, string>();
+    why: Map<string, string>,
+  ): void {
     const target = best.incident;
     const { textFragmentMerges, chanceCorrection } = this.config;
-    if (!textFragmentMerges || !chanceCorrection) return why;
-    if (best.basis !== 'topology' || target.manual) return why;
-    const taken =
-      best.score >= this.config.attachThreshold ? (best.lone ?? best.chance) : best.ringChance;
-    if (taken === null) return why;
+    if (!textFragmentMerges || !chanceCorrection) return;
     const anywhere = this.#background.perCi(this.#maxAt, 1);
-    if (!(anywhere > 0)) return why;
+    if (!(anywhere > 0)) return;
     for (const [id, lastAt] of [...(this.#recentByTemplate.get(state.templateId) ?? [])]) {
       const incident = this.#live(id, at);
-      if (incident === null || incident === target || incident.manual) continue;
+      if (incident === null || incident === target || !this.#mayMerge(incident, target)) continue;
       if (incident.alerts.length < 2) continue;
       const gap = Math.abs(at - lastAt);
       if (gap > this.config.windowMs) continue;
-      if (Math.abs(target.firstAt - incident.firstAt) > this.config.mergeStartGapMs) continue;
-      if (target.alerts.length + incident.alerts.length > this.config.maxIncidentAlerts) continue;
       // Its rate of this template: its alerts spread over the templates they came with.
       const share = (incident.templates.get(state.templateId) ?? 0) / incident.alerts.length;
       const chance = this.#chance(anywhere, incident, 1, gap, 1, share);
       const both = (1 - taken) * (1 - chance);
       if (!(both > 0.5)) continue;
-      this.#merge(incident, target);
-      const name = incidentName(incident.id);
-      merged.push(name);
-      why.set(
-        name,
+      this.#absorb(
+        incident,
+        target,
+        merged,
+        why,
         `a fragment of the same cascade the CMDB does not join: it holds the alert's template, ` +
           `its alert with it ${Math.round(gap / SECOND)} s before (chance of a coincidence anywhere ` +
           `in the estate ${round(chance)}), likelier than not the company of ` +
           `both (${round(1 - taken)} × ${round(1 - chance)} = ${round(both)} > 0.5)`,
       );
     }
-    return why;
+  }
+
+  /**
+   * The chance that the alert's placement is a coincidence, as the fragment merges weigh it: the
+   * one its attach was decided on (the score's, or the hop-aware one when the score refused).
+   * Null when they do not apply: an alert not placed by topology, or an incident a person made.
+   */
+  #placedChance(best: Scored): number | null {
+    if (best.basis !== 'topology' || best.incident.manual) return null;
+    return best.score >= this.config.attachThreshold ? (best.lone ?? best.chance) : best.ringChance;
+  }
+
+  /**
+   * Whether the engine may merge `other` into `target`: neither is a person's (a split or merge a
+   * person made stands), they started within mergeStartGapMs, and together they stay within
+   * maxIncidentAlerts.
+   */
+  #mayMerge(other: Incident, target: Incident): boolean {
+    return (
+      !target.manual &&
+      !other.manual &&
+      Math.abs(target.firstAt - other.firstAt) <= this.config.mergeStartGapMs &&
+      target.alerts.length + other.alerts.length <= this.config.maxIncidentAlerts
+    );
+  }
+
+  /** Merges a fragment into the alert's incident, noting it on `merged` and why on `why`. */
+  #absorb(
+    fragment: Incident,
+    target: Incident,
+    merged: string[],
+    why: Map<string, string>,
+    reason: string,
+  ): void {
+    this.#merge(fragment, target);
+    const name = incidentName(fragment.id);
+    merged.push(name);
+    why.set(name, reason);
   }
 
   /** Whether one of an incident's alerting CIs is within maxHops of a CI in the CMDB. */
