@@ -828,13 +828,7 @@ function representative(rows: readonly RecurrenceIncident[]): string {
  * rate solves λ / (1 - e^-λ) = mean. 0 when fewer than two other CIs had it (nothing to learn).
  */
 export function repeatChance(counts: ReadonlyMap<string, number>, ci: string, k: number): number {
-  let cis = 0;
-  let total = 0;
-  for (const [other, n] of counts)
-    if (other !== ci && n > 0) {
-      cis++;
-      total += n;
-    }
+  const { cis, total } = otherCis(counts, ci);
   if (cis < 2) return 0;
   const rate = truncatedPoissonRate(total / cis);
   if (rate === 0) return 0;
@@ -855,6 +849,24 @@ export function repeatJointChance(
   lone: number,
   corroborated: number,
 ): number {
+  const { cis, total, seen } = otherCis(counts, ci, corroboratedCounts);
+  if (cis < 2) return 0;
+  const rate = truncatedPoissonRate(total / cis);
+  if (rate === 0) return 0;
+  const share = seen / total;
+  const chance = jointChance(lone, corroborated, rate * (1 - share), rate * share);
+  return (cis + 1) * Math.min(1, chance / -Math.expm1(-rate));
+}
+
+/**
+ * The CIs other than `ci` that had the failure (repeatChance, repeatJointChance): how many, their
+ * occurrences, and how many of those were corroborated (0 without `corroboratedCounts`).
+ */
+function otherCis(
+  counts: ReadonlyMap<string, number>,
+  ci: string,
+  corroboratedCounts?: ReadonlyMap<string, number>,
+): { cis: number; total: number; seen: number } {
   let cis = 0;
   let total = 0;
   let seen = 0;
@@ -862,14 +874,9 @@ export function repeatJointChance(
     if (other !== ci && n > 0) {
       cis++;
       total += n;
-      seen += Math.min(n, corroboratedCounts.get(other) ?? 0);
+      if (corroboratedCounts) seen += Math.min(n, corroboratedCounts.get(other) ?? 0);
     }
-  if (cis < 2) return 0;
-  const rate = truncatedPoissonRate(total / cis);
-  if (rate === 0) return 0;
-  const share = seen / total;
-  const chance = jointChance(lone, corroborated, rate * (1 - share), rate * share);
-  return (cis + 1) * Math.min(1, chance / -Math.expm1(-rate));
+  return { cis, total, seen };
 }
 
 /** The rate λ of a zero-truncated Poisson with this mean: λ / (1 - e^-λ) = mean. */
