@@ -3,9 +3,11 @@
  * schemas (so most get past the first check and reach the handlers and PostgreSQL), with one
  * part or another mutated into a hostile value: a wrong type, an absurd number, a huge or
  * poisoned string, deep nesting, a broken body, a wrong media type, an odd If-Match, an id that
- * does not exist or is not an id. Whatever comes in, the answer is never a 5xx, and every error
- * is an RFC 9457 problem. The ingest route has its own fuzz test (test/ingest/fuzz.test.ts).
+ * does not exist or is not an id. Whatever comes in, the answer is never a 5xx, every error is
+ * an RFC 9457 problem, and every success is what the document says (its status, media type and
+ * body schema). The ingest route has its own fuzz test (test/ingest/fuzz.test.ts).
  */
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../bench/random.ts';
@@ -44,6 +46,7 @@ type Parameter = { name: string; in: string; required?: boolean; schema: Schema 
 type Operation = {
   parameters?: Parameter[];
   requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
 };
 type Document = {
   paths: Record<string, Record<string, Operation>>;
@@ -269,11 +272,52 @@ type Sent = {
   op: string;
   path: string;
   init: RequestInit & { token?: string | null };
+  /**
+   * Whether a path parameter is a dot segment (`..`): every URL parser resolves it, so the
+   * request goes to another route than the one it was built for (whose roles then apply).
+   */
+  elsewhere: boolean;
 };
 
 let tocsin: TestTocsin;
 let doc: Document;
 const ids: Record<string, string[]> = {};
+// The document's schemas compiled where they stand, so `#/components/…` resolves as in OpenAPI.
+let bodiesChecked = 0;
+const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true, logger: false });
+const pointer = (...segments: string[]) =>
+  `openapi#/${segments.map((s) => encodeURIComponent(s.replaceAll('~', '~0').replaceAll('/', '~1'))).join('/')}`;
+
+/**
+ * What is wrong with a successful answer, if anything: a status the operation does not
+ * document, a media type it does not list, or a JSON body its schema refuses.
+ */
+function undocumented(sent: Sent, res: Response, body: string): string | null {
+  const op = doc.paths[sent.op]![sent.method]!;
+  const response = op.responses[String(res.status)];
+  if (response === undefined) return `status ${res.status} not documented`;
+  const mediaType = (res.headers.get('Content-Type') ?? '').split(';')[0]!;
+  const content = response.content ?? {};
+  if (Object.keys(content).length === 0)
+    return body === '' ? null : 'a body where none is documented';
+  if (!(mediaType in content)) return `media type ${mediaType} not documented`;
+  if (!mediaType.endsWith('json')) return null;
+  const validate = ajv.getSchema(
+    pointer(
+      'paths',
+      sent.op,
+      sent.method,
+      'responses',
+      String(res.status),
+      'content',
+      mediaType,
+      'schema',
+    ),
+  );
+  if (!validate) return 'no schema';
+  bodiesChecked++;
+  return validate(JSON.parse(body)) ? null : ajv.errorsText(validate.errors);
+}
 
 /** Some records of each kind, so that requests with a real id reach the handlers' depths. */
 async function seed(): Promise<void> {
@@ -373,6 +417,7 @@ function build(g: Generator, path: string, method: string, op: Operation): Sent 
   const headers: Record<string, string> = {};
   const query = new URLSearchParams();
   let concrete = path;
+  let elsewhere = false;
   for (const p of op.parameters ?? []) {
     if (p.in === 'path') {
       const value =
@@ -381,6 +426,7 @@ function build(g: Generator, path: string, method: string, op: Operation): Sent 
           : p.name.endsWith('Id')
             ? g.id(p.name)
             : text(g.value(p.schema, mutate));
+      elsewhere ||= /^\.{1,2}$/.test(value);
       concrete = concrete.replace(`{${p.name}}`, segment(value || 'x'));
     } else if (p.in === 'query' && (p.required || g.chance(p.name === 'cursor' ? 0.05 : 0.3))) {
       const v = g.value(p.schema, mutate, 0, p.name);
@@ -414,7 +460,7 @@ function build(g: Generator, path: string, method: string, op: Operation): Sent 
     }
   }
   const search = query.toString();
-  return { method, op: path, path: search ? `${concrete}?${search}` : concrete, init };
+  return { method, op: path, path: search ? `${concrete}?${search}` : concrete, init, elsewhere };
 }
 
 const describeRequest = ({ method, path, init }: Sent) =>
@@ -425,6 +471,7 @@ beforeAll(async () => {
   tocsin = await startTestTocsin();
   const res = await tocsin.request('/api/v1/openapi.json', { token: null });
   doc = (await res.json()) as Document;
+  ajv.addSchema(doc, 'openapi');
   await seed();
 }, 120_000);
 afterAll(() => tocsin?.destroy());
@@ -454,7 +501,13 @@ describe('every API route under hostile input', () => {
         if (res.status !== 400 && res.status !== 415) reached.add(`${sent.method} ${sent.op}`);
         const text = await res.text();
         if (res.status >= 500) failures.push(`${res.status} ← ${describeRequest(sent)}\n  ${text}`);
-        else if (res.status >= 400) {
+        else if (res.status < 300 && !sent.elsewhere) {
+          const wrong = undocumented(sent, res, text);
+          if (wrong !== null)
+            failures.push(
+              `undocumented answer (${wrong}): ${res.status} ← ${describeRequest(sent)}\n  ${text.slice(0, 500)}`,
+            );
+        } else if (res.status >= 400) {
           const type = res.headers.get('Content-Type') ?? '';
           let problem: { status?: unknown; title?: unknown } = {};
           try {
@@ -485,6 +538,8 @@ describe('every API route under hostile input', () => {
     const ok = [...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0);
     const refused = [...statuses].filter(([s]) => s >= 400).reduce((n, [, c]) => n + c, 0);
     expect(ok).toBeGreaterThan(requests.length / 10);
+    // Most successes carry a JSON body, each checked against its documented schema.
+    expect(bodiesChecked).toBeGreaterThan(ok / 2);
     expect(refused).toBeGreaterThan(requests.length / 10);
     // And it still serves.
     const health = await tocsin.request('/api/v1/incidents');
