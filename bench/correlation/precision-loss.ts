@@ -35,15 +35,25 @@ const { values: args } = parseArgs({
 const engineConfig = JSON.parse(args['engine-config']) as Partial<EngineConfig>;
 const seeds = (args.seeds ?? args.seed).split(',').map((s) => s.trim());
 
-type Tally = { events: number; pairs: number; noisePairs: number };
+type Tally = { events: number; pairs: number; noisePairs: number; formed: number };
 const tallies = new Map<string, Map<string, Tally>>();
 const totals = new Map<string, { right: number; wrong: number }>();
-const charge = (tier: string, key: string, pairs: number, noisePairs: number) => {
-  if (pairs === 0) return;
-  const t = tallies.get(tier) ?? new Map<string, Tally>();
-  tallies.set(tier, t);
-  const c = t.get(key) ?? { events: 0, pairs: 0, noisePairs: 0 };
-  c.events++;
+/** The --detail breakdown, kept apart: its pairs are already counted in `tallies`. */
+const details = new Map<string, Map<string, Tally>>();
+const charge = (
+  tier: string,
+  key: string,
+  pairs: number,
+  noisePairs: number,
+  formed: number,
+  into: Map<string, Map<string, Tally>> = tallies,
+) => {
+  if (formed === 0) return;
+  const t = into.get(tier) ?? new Map<string, Tally>();
+  into.set(tier, t);
+  const c = t.get(key) ?? { events: 0, pairs: 0, noisePairs: 0, formed: 0 };
+  if (pairs > 0) c.events++;
+  c.formed += formed;
   c.pairs += pairs;
   c.noisePairs += noisePairs;
   t.set(key, c);
@@ -126,7 +136,7 @@ for (const seed of seeds)
         const a = members.get(from) ?? [];
         const b = members.get(into) ?? [];
         const [wrong, noise] = wrongPairs(a, b);
-        charge(tier.name, kinds.get(from) ?? 'merge: other', wrong, noise);
+        charge(tier.name, kinds.get(from) ?? 'merge: other', wrong, noise, a.length * b.length);
         total += a.length * b.length;
         members.set(into, [...b, ...a]);
         members.delete(from);
@@ -142,15 +152,15 @@ for (const seed of seeds)
           );
         const there = members.get(c.incident) ?? [];
         const [wrong, noise] = wrongPairs([c.alert.id], there);
-        charge(tier.name, placedBy(c.alert.explanation), wrong, noise);
+        charge(tier.name, placedBy(c.alert.explanation), wrong, noise, there.length);
         if (args.detail && truthOf.get(c.alert.id)!.startsWith('noise:') && wrong > 0) {
           const e = c.alert.explanation;
           const tb = e.text === 0 ? '0' : e.text < 0.3 ? '<.3' : e.text < 0.6 ? '<.6' : '≥.6';
           const cb =
             e.chance < 0.01 ? '<.01' : e.chance < 0.05 ? '<.05' : e.chance < 0.2 ? '<.2' : '≥.2';
           const sz = there.length < 4 ? '<4' : there.length < 11 ? '4-10' : '>10';
-          const key = `  background alert, ${e.hops ?? '-'} hops, text ${tb}, chance ${cb}, size ${sz}`;
-          charge(tier.name, key, wrong, noise);
+          const key = `  ${e.hops ?? '-'} hops, text ${tb}, chance ${cb}, size ${sz}`;
+          charge(tier.name, key, wrong, noise, there.length, details);
         }
         total += there.length;
         members.set(c.incident, [...there, c.alert.id]);
@@ -167,10 +177,17 @@ for (const seed of seeds)
 for (const [tier, t] of tallies) {
   const all = [...t.values()].reduce((n, c) => n + c.pairs, 0);
   console.log(
-    `\ntier ${tier}, seeds ${seeds.join(',')}: wrong pairs formed ${all} of ${totals.get(tier)!.right} pairs formed (events, wrong pairs, share, of them with a background alert)`,
+    `\ntier ${tier}, seeds ${seeds.join(',')}: wrong pairs formed ${all} of ${totals.get(tier)!.right} pairs formed (events that formed wrong pairs, wrong pairs, their share of all wrong pairs, of them with a background alert, wrong share of the pairs this kind of decision formed)`,
   );
   for (const [key, c] of [...t.entries()].sort((x, y) => y[1].pairs - x[1].pairs))
     console.log(
-      `  ${key.padEnd(44)} ${String(c.events).padStart(6)} ${String(c.pairs).padStart(9)} ${((100 * c.pairs) / all).toFixed(1).padStart(5)}% ${String(c.noisePairs).padStart(8)}`,
+      `  ${key.padEnd(44)} ${String(c.events).padStart(6)} ${String(c.pairs).padStart(9)} ${((100 * c.pairs) / all).toFixed(1).padStart(5)}% ${String(c.noisePairs).padStart(8)} ${((100 * c.pairs) / c.formed).toFixed(1).padStart(5)}%`,
+    );
+  const d = details.get(tier);
+  if (d === undefined) continue;
+  console.log('  of them, background alerts that joined others:');
+  for (const [key, c] of [...d.entries()].sort((x, y) => y[1].pairs - x[1].pairs))
+    console.log(
+      `  ${key.padEnd(66)} ${String(c.events).padStart(6)} ${String(c.pairs).padStart(9)} ${((100 * c.pairs) / all).toFixed(1).padStart(5)}%`,
     );
 }
