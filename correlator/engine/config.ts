@@ -170,22 +170,8 @@ export type EngineConfig = {
   rootCauseContainment: boolean;
   /** Root-cause bonus for a candidate CI that is itself alerting. */
   alertingBonus: number;
-  /**
-   * Root-cause bonus for the CI that alerted first in the incident. 0 by default: alertOrderBonus
-   * weighs the same evidence, a cause alerting before its impact, against the alerts the candidate
-   * explains rather than against whichever alert of the incident came first.
-   */
+  /** Root-cause bonus for the CI that alerted first in the incident. */
   firstAlertBonus: number;
-  /**
-   * Root-cause bonus for an alerting candidate, times the share of the other alerting CIs its
-   * impact set holds (those that depend on it or are its parts) that alerted after it (at the same
-   * time: half). A failure reaches its dependents after it starts, so its own alert tends to come
-   * before theirs; the first alert of a whole incident is often a fast-detected symptom, or
-   * another fault's. Detection delays differ by tool, so the order is evidence, not proof: it
-   * adds to the fit, and a candidate with nothing in its impact set alerting, or not alerting
-   * itself, gets none.
-   */
-  alertOrderBonus: number;
   /** Root-cause candidates kept per incident. */
   rootCauseCandidates: number;
 };
@@ -249,8 +235,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   rootCauseSpecificity: true,
   rootCauseContainment: true,
   alertingBonus: 0.15,
-  firstAlertBonus: 0,
-  alertOrderBonus: 0.1,
+  firstAlertBonus: 0.1,
   rootCauseCandidates: 3,
 });
 

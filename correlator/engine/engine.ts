@@ -1680,8 +1680,7 @@ export class CorrelationEngine {
    * at least two alerting CIs): score = how well the candidate's impact set (itself, what depends
    * on it and, with rootCauseContainment, the CIs it contains) explains which CIs alert
    * (rootCauseSpecificity; otherwise the share of the alerting CIs in that set), plus a bonus for
-   * alerting, plus one for alerting first, plus one for the share of the alerting CIs in that set
-   * that alerted after it. Ties: earlier alert, name.
+   * alerting, plus one for alerting first. Ties: earlier alert, name.
    */
   #rankRootCauses(incident: Incident): RootCauseCandidate[] {
     const alerting = [...incident.cis.entries()].sort((a, b) => a[1] - b[1] || byName(a[0], b[0]));
@@ -1711,7 +1710,6 @@ export class CorrelationEngine {
       at: number;
       covered: string[];
       impact: number;
-      later: number;
     }[] = [];
     for (const [ci, covered] of dependents) {
       const at = incident.cis.get(ci);
@@ -1727,27 +1725,17 @@ export class CorrelationEngine {
       const fit = this.config.rootCauseSpecificity
         ? explainedShare(covered.length, impact, alerting.length, universe)
         : covered.length / alerting.length;
-      // Of the other alerting CIs it explains, how many alerted after it (at the same time: half).
-      let later = 0;
-      if (at !== undefined)
-        for (const other of covered)
-          if (other !== ci) {
-            const when = incident.cis.get(other)!;
-            later += when > at ? 1 : when === at ? 0.5 : 0;
-          }
-      const others = covered.length - 1;
       const score =
         fit +
         (at === undefined ? 0 : this.config.alertingBonus) +
-        (ci === first ? this.config.firstAlertBonus : 0) +
-        (at === undefined || others === 0 ? 0 : (this.config.alertOrderBonus * later) / others);
-      ranked.push({ ci, score: round(score), at: at ?? Infinity, covered, impact, later });
+        (ci === first ? this.config.firstAlertBonus : 0);
+      ranked.push({ ci, score: round(score), at: at ?? Infinity, covered, impact });
     }
     ranked.sort((a, b) => b.score - a.score || a.at - b.at || byName(a.ci, b.ci));
     // The reasons of the candidates kept only: an incident's CIs may have thousands.
     return ranked
       .slice(0, this.config.rootCauseCandidates)
-      .map(({ ci, score, at, covered, impact, later }) => {
+      .map(({ ci, score, at, covered, impact }) => {
         const others = covered.filter((c) => c !== ci);
         const parts = containment ? this.#topology.parts(ci) : [];
         const relation = others.some((c) => parts.includes(c))
@@ -1764,8 +1752,9 @@ export class CorrelationEngine {
             : '; nothing depends on it') +
           (at === Infinity
             ? '; not alerting itself'
-            : (ci === first ? '; alerted first' : '; alerting') +
-              (others.length > 0 ? `, before ${later} of the ${others.length}` : ''));
+            : ci === first
+              ? '; alerted first'
+              : '; alerting');
         return { ci, score, reason };
       });
   }
