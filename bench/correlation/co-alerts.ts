@@ -7,11 +7,12 @@
  *
  * Runs the engine on arrival; for every pair of alerts of one true incident that it left in two
  * incidents (a pair pairwise recall loses), looks at the two engine incidents' CIs and asks what
- * an online co-occurrence learner could have known before the earlier of the two alerts (and
- * before the incident's first alert less one window, so the cascade itself does not count): how
- * often some CI of one and some CI of the other had alerted within `gap-min` minutes of each
- * other, against the count expected were the two CIs independent (their alert counts so far ×
- * 2·gap / time so far).
+ * an online co-occurrence learner could have known before that true incident began (its first
+ * alert less one window, so the cascade itself does not count): how often some CI of one and
+ * some CI of the other had alerted within `gap-min` minutes of each other, and the Poisson tail
+ * of that count against the count expected were the two CIs independent (their alert counts so
+ * far × 2·gap / time so far). "near" fragments have some CI pair within 3 hops in the CMDB as
+ * seen; "far" ones none: topology cannot join them.
  */
 import { parseArgs } from 'node:util';
 import { createCorrelationEngine } from '../../correlator/engine/engine.ts';
