@@ -141,16 +141,6 @@ export type EngineConfig = {
    * attach never merges.
    */
   textTimeAttaches: TextTimeAttaches;
-  /**
-   * Hops at most, beyond maxHops, at which text and time may place an alert near an incident's
-   * CI in the CMDB. A CMDB misses edges, so a cascade's path there is often longer than it is:
-   * a CI that far is weak evidence alone, yet it narrows where an unrelated alert could have
-   * landed to the CIs within that many hops, not the whole estate. Such a candidate is scored
-   * on text and time as textTimeAttaches scores one, times 1 − the chance that an unrelated
-   * alert landed within that many hops of it this soon; it never merges. Off with
-   * textTimeAttaches `never`; at or below maxHops: off.
-   */
-  textTimeHops: number;
   /** A fingerprint firing again this soon after it resolved is the same alert (a flap). */
   refireGraceMs: number;
   /** This many firing/resolved changes within flapWindowMs mark an alert as flapping. */
@@ -239,7 +229,6 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,
   textTimeAttaches: 'unmatched',
-  textTimeHops: 3,
   refireGraceMs: 15 * MINUTE,
   flapChanges: 4,
   flapWindowMs: 30 * MINUTE,

@@ -898,8 +898,8 @@ export class CorrelationEngine {
 
   /** Whether one of an incident's alerting CIs is within maxHops of a CI in the CMDB. */
   #nearIncident(ci: string, incident: Incident): boolean {
-    for (const [near, hops] of this.#topology.neighbourhood(ci))
-      if (hops <= this.config.maxHops && incident.cis.has(near)) return true;
+    for (const near of this.#topology.neighbourhood(ci).keys())
+      if (incident.cis.has(near)) return true;
     return false;
   }
 
@@ -937,10 +937,6 @@ export class CorrelationEngine {
       for (const [near, hops] of this.#topology.neighbourhood(ci)) {
         const entries = this.#recentByCi.get(near);
         if (entries === undefined) continue;
-        if (hops > this.config.maxHops) {
-          this.#scoreFartherOn(state, at, near, hops, entries, perCi, growthShare, found);
-          continue;
-        }
         let room = 0;
         let ring: [room: number, share: number] | undefined;
         for (const [id, entry] of entries) {
@@ -1043,60 +1039,6 @@ export class CorrelationEngine {
       }
     }
     return [...found.values()];
-  }
-
-  /**
-   * Scores the live incidents with an alert on `near`, `hops` away from the alert's CI and beyond
-   * maxHops (textTimeHops), on text and time beyond chance: text similarity and time proximity
-   * as a text-time candidate is scored, times 1 − the chance that an unrelated alert landed
-   * within that many hops of `near` this soon (the CMDB, though it misses edges, still bounds
-   * the room). A lone alert's incident is weighed as on topology (loneIncidentChance). Such a
-   * candidate has no hops: it never bridges a merge, and its landing is not learnt.
-   */
-  #scoreFartherOn(
-    state: AlertState,
-    at: number,
-    near: string,
-    hops: number,
-    entries: ReadonlyMap<number, CiEntry>,
-    perCi: number,
-    growthShare: () => number,
-    found: Map<number, Scored>,
-  ): void {
-    if (this.config.textTimeAttaches === 'never' || !(perCi > 0)) return;
-    const weighLone = this.config.loneIncidentChance;
-    let room = 0;
-    for (const [id, entry] of entries) {
-      const gap = gapTo(at, entry.firstAt, entry.lastAt);
-      if (gap > this.config.windowMs) continue;
-      const incident = this.#live(id, at);
-      if (incident === null) continue;
-      const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-      if (!(text > 0)) continue;
-      room ||= this.#topology.within(near, hops);
-      const chance = this.#chance(perCi, incident, room, gap);
-      const score = this.#weighTextTime(text, gap, chance);
-      const seen = found.get(incident.id);
-      if (seen !== undefined && seen.score >= score) continue;
-      const lone =
-        weighLone && incident.alerts.length === 1
-          ? this.#chance(perCi, incident, room, gap, growthShare())
-          : null;
-      const scored = { incident, basis: 'text-time', hops: null, near: null, text, gap } as const;
-      if (lone !== null && lone > 0.5) {
-        if (seen === undefined)
-          found.set(incident.id, {
-            ...scored,
-            chance,
-            lone,
-            ringChance: null,
-            score: 0,
-            vetoed: true,
-          });
-        continue;
-      }
-      found.set(incident.id, { ...scored, chance, lone, ringChance: null, score });
-    }
   }
 
   /**
@@ -1846,7 +1788,7 @@ export async function createCorrelationEngine(
 
 function topologyOf(cmdb: EngineCmdb, config: Readonly<EngineConfig>): Topology {
   return new Topology(cmdb.cis, cmdb.relationships, {
-    maxHops: Math.max(config.maxHops, config.textTimeHops),
+    maxHops: config.maxHops,
     hubDegree: config.hubDegree,
     dependencyDepth: config.dependencyDepth,
   });
