@@ -69,10 +69,6 @@ export type EngineConfig = {
    * chanceCorrection.
    */
   textFragmentMerges: boolean;
-  /** Experiment: bridged merges held to the fragment bar. */
-  bridgeBar: boolean;
-  /** Experiment: text-time candidates' rate counted over their alerts of the alert's template. */
-  textTimeShare: boolean;
   /** Time proximity is exp(-gap / timeDecayMs). */
   timeDecayMs: number;
   weights: ScoreWeights;
@@ -223,8 +219,6 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   mergeStartGapMs: 15 * MINUTE,
   fragmentMerges: true,
   textFragmentMerges: true,
-  bridgeBar: false,
-  textTimeShare: false,
   timeDecayMs: 5 * MINUTE,
   weights: Object.freeze({ topology: 0.6, text: 0.25, time: 0.15 }),
   attachThreshold: 0.4,

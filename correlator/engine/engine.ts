@@ -688,23 +688,16 @@ export class CorrelationEngine {
       return;
     }
     const merged: string[] = [];
-    const fragments = new Map<string, string>();
-    const taken = this.#placedChance(best);
     for (const other of above.slice(1)) {
       // Merge only incidents this alert bridges in the CMDB, and within the size limit.
       if (best.hops === null || other.hops === null) continue;
       const target = best.incident;
       if (!this.#mayMerge(other.incident, target)) continue;
-      // Two incidents are one when the alert is the company of both: as likely as not, as for
-      // fragments, each by the chance its attach would have been decided on.
-      const theirs = this.#placedChance(other);
-      if (this.config.bridgeBar && taken !== null && theirs !== null) {
-        const both = (1 - taken) * (1 - theirs);
-        if (!(both > 0.5)) continue;
-      }
       this.#merge(other.incident, target);
       merged.push(incidentName(other.incident.id));
     }
+    const fragments = new Map<string, string>();
+    const taken = this.#placedChance(best);
     if (taken !== null) {
       this.#mergeFragments(best, taken, scored, merged, fragments);
       this.#mergeTextFragments(best, taken, state, at, merged, fragments);
@@ -1025,11 +1018,7 @@ export class CorrelationEngine {
         }
         // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
         const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
-        // Its rate of this template: its alerts spread over the templates they came with.
-        const share = this.config.textTimeShare
-          ? (incident.templates.get(templateId) ?? 0) / incident.alerts.length
-          : 1;
-        const chance = this.#chance(anywhere, incident, 1, gap, 1, share);
+        const chance = this.#chance(anywhere, incident, 1, gap);
         const scored = { incident, basis: 'text-time', hops: null, near: null, text, gap } as const;
         // A lone alert's incident is weighed as on topology (see #loneCompany): it takes the
         // alert only when that is likelier its company than a coincidence.
