@@ -34,6 +34,18 @@ const seeds = (args.seeds ?? args.seed).split(',').map((s) => s.trim());
 
 const tallies = new Map<string, Map<string, number>>();
 const totals = new Map<string, { noise: number; attached: number }>();
+/** Per tier: topology attaches to an incident of one alert, by their stated lone chance and hops. */
+type Calibration = { attaches: number; unrelated: number; stated: number };
+const loneCalibration = new Map<string, Map<string, Calibration>>();
+const calibrate = (tier: string, key: string, stated: number, unrelated: boolean) => {
+  const t = loneCalibration.get(tier) ?? new Map<string, Calibration>();
+  loneCalibration.set(tier, t);
+  const c = t.get(key) ?? { attaches: 0, unrelated: 0, stated: 0 };
+  c.attaches++;
+  c.stated += stated;
+  if (unrelated) c.unrelated++;
+  t.set(key, c);
+};
 /** Per tier and CI class: noise alerts, and those attached. */
 const classTotals = new Map<string, Map<string, [number, number]>>();
 const add = (tier: string, key: string) => {
@@ -183,6 +195,34 @@ for (const seed of seeds)
     truthOf.forEach((t, i) => {
       if (t!.incident === null && engineAlertOf[i] !== null) noise.add(engineAlertOf[i]!.id);
     });
+    // Each topology attach to an incident that held one alert (as the stream went): was the lone
+    // chance it was decided on (see statedChance) true to how often such attaches were unrelated?
+    const members = new Map<string, (string | null)[]>();
+    const placedOnce = new Set<string>();
+    events.forEach(({ truth }, seq) => {
+      if (placedOnce.has(truth.alert)) return;
+      placedOnce.add(truth.alert);
+      const incident = result.incidentOf[seq];
+      const alert = result.alertOf[seq];
+      if (incident == null || alert == null) return;
+      const before = members.get(incident) ?? [];
+      members.set(incident, before);
+      const e = alert.explanation;
+      if (
+        e.decision !== 'new' &&
+        e.basis === 'topology' &&
+        before.length === 1 &&
+        /counting how often lone alerts/.test(e.message)
+      ) {
+        const unrelated = truth.incident === null || !before.includes(truth.incident);
+        const stated = statedChance(alert);
+        const b = bucket(stated);
+        calibrate(tier.name, `chance ${b}`, stated, unrelated);
+        calibrate(tier.name, `hops ${e.hops}`, stated, unrelated);
+        calibrate(tier.name, `hops ${e.hops} chance ${b}`, stated, unrelated);
+      }
+      before.push(truth.incident);
+    });
     const byIncident = new Map(result.incidents.map((i) => [i.id, i]));
     const total = totals.get(tier.name) ?? { noise: 0, attached: 0 };
     totals.set(tier.name, total);
@@ -267,5 +307,12 @@ for (const [tier, t] of tallies) {
   for (const [cls, [n, a]] of [...classTotals.get(tier)!].sort((x, y) => y[1][0] - x[1][0]))
     console.log(
       `    ${cls.padEnd(24)} ${String(n).padStart(6)} ${String(a).padStart(5)} ${((100 * a) / n).toFixed(1).padStart(6)}%`,
+    );
+  console.log(
+    '  topology attaches to an incident of one alert: attaches, stated lone chance, unrelated',
+  );
+  for (const [key, c] of [...(loneCalibration.get(tier) ?? [])].sort())
+    console.log(
+      `    ${key.padEnd(24)} ${String(c.attaches).padStart(6)}  stated ${(c.stated / c.attaches).toFixed(3)}  unrelated ${(c.unrelated / c.attaches).toFixed(3)}`,
     );
 }
