@@ -984,14 +984,7 @@ export class CorrelationEngine {
           if (seen !== undefined && seen.score >= score) continue;
           const lone =
             weighLone && incident.alerts.length === 1
-              ? this.#chance(
-                  perCi,
-                  incident,
-                  room,
-                  gap,
-                  growthShare(),
-                  this.config.loneLandingShare ? this.#landing.within(this.#maxAt, hops) : 1,
-                )
+              ? this.#chance(perCi, incident, room, gap, growthShare())
               : null;
           // Asked only where the score refuses: a score at the threshold takes the alert anyway.
           let ringChance: number | null = null;

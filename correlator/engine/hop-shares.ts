@@ -69,17 +69,6 @@ export class HopShares {
     return (this.#counts[h]! + 1) / (this.#times.length - this.#head + rings);
   }
 
-  /**
-   * The share of an incident's alerts that land within `hops` of its nearest CI (0 to `hops`),
-   * over the window ending at `latest`: the sum of share() over those rings.
-   */
-  within(latest: number, hops: number): number {
-    let sum = 0;
-    for (let h = 0; h <= Math.min(Math.max(0, hops), this.maxHops); h++)
-      sum += this.share(latest, h);
-    return sum;
-  }
-
   /** Attaches counted in the window, per hop count (for explanations and tests). */
   counts(latest: number): readonly number[] {
     this.#drop(latest - this.windowMs);
