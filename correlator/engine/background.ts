@@ -28,9 +28,6 @@ export class BackgroundRate<T> {
   /** Ascending by time; those before #head have left the window. */
   #times: number[] = [];
   #values: T[] = [];
-  /** Each opener's class (see byClass()). */
-  #classes: string[] = [];
-  readonly #classCounts = new Map<string, number>();
   /** Whether each opener's incident has company, as counted. */
   #grown: boolean[] = [];
   #head = 0;
@@ -51,7 +48,7 @@ export class BackgroundRate<T> {
    * `latest`; its incident has no company yet. One older than the window is not counted: it could
    * never count again.
    */
-  record(at: number, latest: number, opener: T, cls = ''): void {
+  record(at: number, latest: number, opener: T): void {
     if (this.windowMs <= 0 || at < latest - this.windowMs) return;
     // Those that left the window go here too, not only when asked: an engine that never asks
     // (no chance correction) would otherwise hold every opener it ever had.
@@ -62,8 +59,6 @@ export class BackgroundRate<T> {
       times.length === this.#head || times.at(-1)! <= at ? times.length : this.#bound(at, true);
     times.splice(lo, 0, at);
     this.#values.splice(lo, 0, opener);
-    this.#classes.splice(lo, 0, cls);
-    this.#classCounts.set(cls, (this.#classCounts.get(cls) ?? 0) + 1);
     this.#grown.splice(lo, 0, false);
     this.#timeOf.set(opener, at);
     // A late one among the settled is settled at once.
@@ -93,12 +88,6 @@ export class BackgroundRate<T> {
     if (this.windowMs <= 0 || cis <= 0) return 0;
     this.#drop(latest - this.windowMs);
     return (this.#times.length - this.#head) / (this.windowMs * cis);
-  }
-
-  /** The openers in the window ending at `latest`, and how many of each class. */
-  byClass(latest: number): { total: number; counts: ReadonlyMap<string, number> } {
-    this.#drop(latest - this.windowMs);
-    return { total: this.#times.length - this.#head, counts: this.#classCounts };
   }
 
   /**
@@ -155,14 +144,11 @@ export class BackgroundRate<T> {
         if (this.#grown[this.#head]) this.#grownSettled--;
       } else this.#settledEnd++;
       this.#timeOf.delete(this.#values[this.#head]!);
-      const cls = this.#classes[this.#head]!;
-      this.#classCounts.set(cls, this.#classCounts.get(cls)! - 1);
       this.#head++;
     }
     if (this.#head > 1024 && this.#head * 2 > times.length) {
       this.#times = times.slice(this.#head);
       this.#values = this.#values.slice(this.#head);
-      this.#classes = this.#classes.slice(this.#head);
       this.#grown = this.#grown.slice(this.#head);
       this.#settledEnd -= this.#head;
       this.#head = 0;

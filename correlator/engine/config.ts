@@ -102,8 +102,6 @@ export type EngineConfig = {
    * company: they are merged). Only with chanceCorrection.
    */
   loneIncidentChance: boolean;
-  /** EXPERIMENT: the background rate per CI class (see the engine's #classWeights). */
-  backgroundByClass: boolean;
   /**
    * A candidate near the alert in the CMDB may take the alert whatever its score when a
    * coincidence exactly that many hops away is less likely than this (with chanceCorrection; the
@@ -227,7 +225,6 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   chanceCorrection: true,
   backgroundWindowMs: 30 * MINUTE,
   loneIncidentChance: true,
-  backgroundByClass: false,
   coincidenceLevel: 0.05,
   textCandidateThreshold: 0.6,
   textAloneAttaches: false,

@@ -682,7 +682,7 @@ export class CorrelationEngine {
     if (best === undefined) {
       const incident = this.#open(at);
       this.#join(incident, state, at);
-      this.#background.record(at, this.#maxAt, state, this.#classKey(state));
+      this.#background.record(at, this.#maxAt, state);
       const top = scored[0];
       // Spelled out in full: a spread followed by more keys takes V8's slow path and makes an
       // object with its properties out of line, and one is held with every alert.
@@ -957,8 +957,6 @@ export class CorrelationEngine {
     const perCi = this.config.chanceCorrection
       ? this.#background.perCi(this.#maxAt, this.#topology.size)
       : 0;
-    // Per CI class, how many CIs of the estate-wide rate one of that class counts for.
-    const classWeights = this.config.backgroundByClass && perCi > 0 ? this.#classWeights() : null;
     // Asked only of a candidate with one alert, at most once per alert.
     let growth: number | undefined;
     const growthShare = () => (growth ??= this.#growthShare());
@@ -977,10 +975,7 @@ export class CorrelationEngine {
           const incident = this.#live(id, at);
           if (incident === null) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          room ||=
-            classWeights === null
-              ? this.#topology.within(near, hops)
-              : weighRoom(this.#topology.withinByClass(near, hops), classWeights);
+          room ||= this.#topology.within(near, hops);
           const chance = this.#chance(perCi, incident, room, gap);
           const score = this.#weigh(hops, text, gap, chance);
           // Scored only if it beats the incident's best so far: most do not (an incident near
@@ -998,7 +993,7 @@ export class CorrelationEngine {
             this.config.coincidenceLevel > 0 &&
             perCi > 0
           ) {
-            ring ??= this.#ring(near, hops, classWeights);
+            ring ??= this.#ring(near, hops);
             const live = weighLone && incident.alerts.length === 1 ? growthShare() : 1;
             // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
             const spread = ring[1] / Math.max(1, incident.cis.size);
@@ -1186,45 +1181,10 @@ export class CorrelationEngine {
    * coincidenceLevel): the CIs in that ring, and the share of the alerts placed by topology
    * lately that landed that far (see HopShares).
    */
-  #ring(
-    near: string,
-    hops: number,
-    classWeights: ReadonlyMap<string, number> | null = null,
-  ): [room: number, share: number] {
-    const share = this.#landing.share(this.#maxAt, hops);
-    if (classWeights !== null) {
-      const ball = weighRoom(this.#topology.withinByClass(near, hops), classWeights);
-      const inner =
-        hops > 0 ? weighRoom(this.#topology.withinByClass(near, hops - 1), classWeights) : 0;
-      return [Math.max(Number.MIN_VALUE, ball - inner), share];
-    }
+  #ring(near: string, hops: number): [room: number, share: number] {
     const ring =
       this.#topology.within(near, hops) - (hops > 0 ? this.#topology.within(near, hops - 1) : 0);
-    return [Math.max(1, ring), share];
-  }
-
-  /** What the background rate counts an opener under: its CI's class, or UNKNOWN_CLASS. */
-  #classKey(state: AlertState): string {
-    const ci = state.view.ci;
-    return (ci === null ? null : this.#topology.classOf(ci)) ?? UNKNOWN_CLASS;
-  }
-
-  /**
-   * EXPERIMENT (backgroundByClass): per CI class, the background rate of one of its CIs as a
-   * multiple of the estate-wide rate per CI: the window's openers on CIs of that class over the
-   * class's CIs, plus those on CIs the CMDB lacks spread over all, with one opener's worth of
-   * prior spread over the classes by their sizes (so a class with no opener yet is not silent).
-   */
-  #classWeights(): Map<string, number> {
-    const { total, counts } = this.#background.byClass(this.#maxAt);
-    const size = this.#topology.size;
-    const unknown = counts.get(UNKNOWN_CLASS) ?? 0;
-    const weights = new Map<string, number>();
-    for (const [cls, n] of this.#topology.classSizes) {
-      const opened = (counts.get(cls) ?? 0) + n / size;
-      weights.set(cls, ((opened * size) / n + unknown) / (total + 1));
-    }
-    return weights;
+    return [Math.max(1, ring), this.#landing.share(this.#maxAt, hops)];
   }
 
   /**
@@ -1650,7 +1610,7 @@ export class CorrelationEngine {
         this.#index(incident, state, a.startsAt);
         // The openers it counted, as it counted them: by the explanation it gave them.
         if (a.explanation?.decision === 'new')
-          this.#background.record(a.startsAt, this.#maxAt, state, this.#classKey(state));
+          this.#background.record(a.startsAt, this.#maxAt, state);
         // The attaches it counted, as it counted them: by the hops the explanation states.
         else if (a.explanation?.basis === 'topology' && a.explanation.hops !== null)
           this.#landing.record(a.startsAt, this.#maxAt, a.explanation.hops);
@@ -1965,19 +1925,6 @@ function emptyExplanation(late: boolean): Explanation {
     late,
     message: 'new incident',
   };
-}
-
-/** The class key of an opener whose CI the CMDB lacks (no CMDB class is named so). */
-const UNKNOWN_CLASS = '\u0000unknown';
-
-/** The CIs of a ball by class, each weighted by its class's background rate (1 if unknown). */
-function weighRoom(
-  byClass: ReadonlyMap<string, number>,
-  weights: ReadonlyMap<string, number>,
-): number {
-  let room = 0;
-  for (const [cls, n] of byClass) room += n * (weights.get(cls) ?? 1);
-  return room;
 }
 
 function incidentName(id: number): string {

@@ -11,7 +11,7 @@
  */
 
 /** A CI as the engine needs it: its name and the other names alerts may call it by. */
-export type TopologyCi = { name: string; class?: string; attributes?: Record<string, unknown> };
+export type TopologyCi = { name: string; attributes?: Record<string, unknown> };
 /** A relationship by CI names; `type` decides whether it has an impact direction. */
 export type TopologyRelationship = { source: string; target: string; type: string };
 
@@ -53,11 +53,6 @@ export class Topology {
   /** What contains each CI directly, sorted by name. */
   readonly #wholes = new Map<string, string[]>();
   readonly #impactSizes = new Map<string, number>();
-  /** Each CI's class ('' when the CMDB gives none), and how many CIs each class has. */
-  readonly #classOf = new Map<string, string>();
-  readonly classSizes = new Map<string, number>();
-  /** Per CI, how many CIs of each class lie within 0, 1, … maxHops of it (see withinByClass()). */
-  readonly #classBalls = new Map<string, Map<string, number>[]>();
 
   /** Indexes a CMDB snapshot; nothing is searched until asked. */
   constructor(
@@ -67,12 +62,6 @@ export class Topology {
   ) {
     this.options = Object.freeze({ ...options });
     this.size = new Set(cis.map((ci) => ci.name)).size;
-    for (const ci of cis) {
-      if (this.#classOf.has(ci.name)) continue;
-      const cls = typeof ci.class === 'string' ? ci.class : '';
-      this.#classOf.set(ci.name, cls);
-      this.classSizes.set(cls, (this.classSizes.get(cls) ?? 0) + 1);
-    }
     for (const ci of cis) {
       this.#names.set(ci.name.toLowerCase(), ci.name);
       for (const key of aliasAttributes) {
@@ -152,28 +141,6 @@ export class Topology {
       if (this.#adjacent.has(ci)) this.#ballSizes.set(ci, sizes);
     }
     return sizes[Math.min(Math.max(0, hops), sizes.length - 1)]!;
-  }
-
-  /** A CI's class in the CMDB ('' when it gives none); null for a CI the CMDB lacks. */
-  classOf(ci: string): string | null {
-    return this.#classOf.get(ci) ?? null;
-  }
-
-  /**
-   * How many CIs of each class lie within `hops` of one (itself included; a CI the CMDB lacks
-   * counts as class ''), on neighbourhood()'s search; cached per CI, as within().
-   */
-  withinByClass(ci: string, hops: number): ReadonlyMap<string, number> {
-    let balls = this.#classBalls.get(ci);
-    if (balls === undefined) {
-      balls = Array.from({ length: this.options.maxHops + 1 }, () => new Map<string, number>());
-      for (const [near, h] of this.neighbourhood(ci)) {
-        const cls = this.#classOf.get(near) ?? '';
-        for (let k = h; k < balls.length; k++) balls[k]!.set(cls, (balls[k]!.get(cls) ?? 0) + 1);
-      }
-      if (this.#adjacent.has(ci)) this.#classBalls.set(ci, balls);
-    }
-    return balls[Math.min(Math.max(0, hops), balls.length - 1)]!;
   }
 
   /**
