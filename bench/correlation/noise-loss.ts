@@ -2,17 +2,22 @@
  * bench/correlation/noise-loss: where the engine puts background (noise) alerts into incidents,
  * and why, on the generated storms with ground truth.
  *
- *   npx tsx bench/correlation/noise-loss.ts [-- --tiers A,B,C --seeds 1,2,3 --engine-config JSON]
+ *   npm run bench:noise-loss [-- --tiers A,B,C --seeds 1,2,3 --engine-config JSON]
  *
  * Runs the engine on arrival and, for every noise alert (its truth belongs to no incident) that
- * ends up in an incident with other alerts (what the scorer counts as noise attached), says which
- * decision path put it there, from its stored explanation: attached by the score, by the hop-aware
- * chance (coincidenceLevel), as a lone alert's company, by text and time, merged in as a fragment,
+ * ends up in an incident with other alerts (what the scorer counts as noise attached: its incident
+ * is the one most of its deliveries went to, and the incident's size counts logical alerts), says
+ * which decision path put it there, from its stored explanation: none, when it shares its engine
+ * alert with another logical alert (deduplicated by fingerprint; then why: a re-send of an alert
+ * that never resolved, a refire, an overlap), or it was attached by the score (to an incident of
+ * one alert or more), by the hop-aware chance (coincidenceLevel), as a lone alert's company, by text and time, merged in as a fragment,
  * or it opened the incident and others joined it (then: how the first alert that joined it came,
  * and whether that one was noise too). Beside it: its hops (in the CMDB as seen, up to 6) to the
  * nearest CI of the other alerts in its final incident, the time to the nearest of them, its text
  * similarity (the explanation's), the final incident's size, the chance the engine stated at the
- * decision, and the CMDB class of its CI against the share of noise alerts of that class.
+ * decision, and the CMDB class of its CI against the share of noise alerts of that class. Last,
+ * the calibration of the lone chance: the topology attaches to an incident of one alert, by the
+ * chance the engine decided them on and by hops, against the share that were unrelated to it.
  */
 import { parseArgs } from 'node:util';
 import type { EngineConfig } from '../../correlator/engine/config.ts';
@@ -141,7 +146,6 @@ for (const seed of seeds)
       resolvedSeen: 0,
       source: '',
     }));
-    const deliveredAt = new Map<number, number>();
     events.forEach(({ delivery }, seq) => {
       const x = span[alertOfSeq[seq]!]!;
       const a = delivery.alert;
@@ -151,7 +155,6 @@ for (const seed of seeds)
         x.end = Math.max(x.end ?? -Infinity, Date.parse(a.endsAt));
         x.resolvedSeen = Math.max(x.resolvedSeen, seq);
       }
-      deliveredAt.set(seq, seq);
     });
     const firstSeq = truthOf.map(() => Infinity);
     events.forEach((_, seq) => {
