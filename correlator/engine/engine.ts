@@ -530,7 +530,16 @@ export class CorrelationEngine {
     const startsAt = alert.startsAt ? Date.parse(alert.startsAt) : event.at;
     const seenAt = Math.max(event.at, Date.parse(event.delivery.deliveredAt) || event.at);
     const known = this.#byFingerprint.get(fingerprint);
-    if (known !== undefined && this.#sameAlert(known, firing, startsAt, event.at)) {
+    if (
+      known !== undefined &&
+      this.#sameAlert(
+        known,
+        firing,
+        startsAt,
+        event.at,
+        Boolean(alert.startsAt) && Number.isFinite(startsAt),
+      )
+    ) {
       known.lastSeenAt = Math.max(known.lastSeenAt, seenAt);
       this.#update(known, alert, firing, startsAt, event.at);
       if (this.#mode.recordDeliveries) this.#deliveryAlert[event.seq] = known;
@@ -584,9 +593,28 @@ export class CorrelationEngine {
     this.#cluster(state, at, late);
   }
 
-  /** Whether a delivery is the known alert again (re-send, resolve, flap) or a new episode. */
-  #sameAlert(known: AlertState, firing: boolean, startsAt: number, at: number): boolean {
-    if (known.view.firing || !firing) return true;
+  /**
+   * Whether a delivery is the known alert again (re-send, resolve, flap) or a new episode. A
+   * resolve of a resolved alert is a new episode when it states a start later than the refire
+   * grace after that alert resolved: it ends a firing the engine has not seen (its firing
+   * delivery is late), a new episode as that firing would have been. Taken for the old one's, it
+   * changes nothing there, and puts the new episode's delivery in the old one's incident, however
+   * long ago (and its firing, when it comes, is a re-send of an ended firing).
+   */
+  #sameAlert(
+    known: AlertState,
+    firing: boolean,
+    startsAt: number,
+    at: number,
+    stated: boolean,
+  ): boolean {
+    if (known.view.firing) return true;
+    if (!firing)
+      return (
+        !stated ||
+        known.resolvedAt === null ||
+        startsAt - known.resolvedAt <= this.config.refireGraceMs
+      );
     if (startsAt <= known.view.startsAt) return true;
     return known.resolvedAt !== null && at - known.resolvedAt <= this.config.refireGraceMs;
   }

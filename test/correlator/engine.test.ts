@@ -306,6 +306,37 @@ describe('a resolve or a re-send delivered late', () => {
     },
   );
 
+  // The resolve of a firing 30 min after the last one resolved comes before that firing (late):
+  // it is the new episode's, resolved, and the late firing re-sends it; not a resolve of the old
+  // episode, which would leave the new one firing until it expires, with that delivery in the old
+  // episode's incident. Within the refire grace (2 min after), or with no startsAt, it is the
+  // known alert's, as a flap's or an unplaceable resolve is.
+  it.each([
+    { refire: 1800, stated: true, episodes: 2, firing: false },
+    { refire: 120, stated: true, episodes: 1, firing: true },
+    { refire: 1800, stated: false, episodes: 2, firing: true },
+  ])(
+    'makes a resolve stating a start past the refire grace a new episode ($refire s, startsAt $stated)',
+    async ({ refire, stated, episodes, firing: stillFiring }) => {
+      const stream = [
+        firing(0, 5),
+        resolved(0, 60, 65),
+        resolved(stated ? refire : null, refire + 300, refire + 305),
+        firing(refire, refire + 400),
+      ];
+      const latest = await latestOf(stream);
+      expect(latest.episodes).toBe(episodes);
+      expect(latest.alert.firing).toBe(stillFiring);
+      const engine = await createCorrelationEngine(cmdb);
+      for (const d of timeline(stream)) engine.push(d);
+      engine.flush();
+      const { incidentOf } = engine.result();
+      // The late resolve and its firing land together, apart from the old episode, when new.
+      expect(incidentOf[2] === incidentOf[0]).toBe(episodes === 1 || !stated);
+      if (episodes === 2 && stated) expect(incidentOf[2]).toBe(incidentOf[3]);
+    },
+  );
+
   it('keeps what the current firing says when a late delivery of an earlier one is ignored', async () => {
     const says = (
       d: { deliveredAfter: number; alert: AlertInput },
