@@ -184,8 +184,11 @@ const MINUTE = 60_000;
  * Resolve grace 5 min: one Alertmanager group_interval, so an alert that resolves and fires
  * again at the next evaluation does not resolve and reopen its incident. Time to live 24 h for
  * tools that send once per state change; 12 h (three repeat_intervals) for Alertmanager, which
- * re-sends a firing alert every 4 h. 3 hops: app → instance → host → switch, the depth at which a failure is
- * still plausibly shared. Hub cap 50: a CI serving more than that is shared infrastructure whose
+ * re-sends a firing alert every 4 h. 4 hops: app → instance → host → switch, the depth at which a failure is
+ * still plausibly shared, and one more for the edge a CMDB misses on such a path (a real CMDB
+ * lacks edges, and each one missing makes a cascade's path there longer; the chance correction
+ * already weighs the larger room farther out, and closeness four hops away counts little
+ * unless text and time agree). Hub cap 50: a CI serving more than that is shared infrastructure whose
  * neighbours are unrelated to each other. Window 15 min: about three re-send/evaluation cycles of
  * the common tools (Alertmanager's group_interval is 5 min), the time a cascade takes to show.
  * Age 6 h / 1,000 alerts: beyond them a "storm" is a standing condition, better split. Weights:
@@ -210,7 +213,7 @@ export const defaultEngineConfig: Readonly<EngineConfig> = Object.freeze({
   resolveGraceMs: 5 * MINUTE,
   alertTtlMs: 24 * 60 * MINUTE,
   alertTtlBySourceMs: Object.freeze({ alertmanager: 12 * 60 * MINUTE }),
-  maxHops: 3,
+  maxHops: 4,
   hubDegree: 50,
   dependencyDepth: 8,
   windowMs: 15 * MINUTE,

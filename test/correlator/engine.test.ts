@@ -679,6 +679,37 @@ describe('the chance correction', () => {
     );
   });
 
+  it('reaches an incident four hops away in the CMDB, the depth a missing edge makes of three', async () => {
+    // A chain a – b – c – d – e: e is four hops from a.
+    const chain: EngineCmdb = {
+      cis: ['ci-a', 'ci-b', 'ci-c', 'ci-d', 'ci-e'].map((name) => ({ name })),
+      relationships: [
+        { source: 'ci-b', target: 'ci-a', type: 'depends_on' },
+        { source: 'ci-c', target: 'ci-b', type: 'depends_on' },
+        { source: 'ci-d', target: 'ci-c', type: 'depends_on' },
+        { source: 'ci-e', target: 'ci-d', type: 'depends_on' },
+      ],
+    };
+    const stream = [
+      alert('f-a', 'ci-a', 'Connection pool exhausted on ci-a', 0),
+      alert('f-e', 'ci-e', 'Connection pool exhausted on ci-e', 60),
+    ].map((a, seq) => ({ seq, deliveredAt: a.startsAt!, alert: a }));
+    const run = async (config: Partial<EngineConfig>) => {
+      const engine = await createCorrelationEngine(chain, {
+        textTimeAttaches: 'unplaced',
+        ...config,
+      });
+      for (const d of stream) engine.push(d);
+      engine.flush();
+      return engine.result();
+    };
+    const reached = await run({});
+    expect(reached.incidentOf[1]).toBe(reached.incidentOf[0]);
+    expect(reached.alertOf[1]!.explanation).toMatchObject({ decision: 'attach', hops: 4 });
+    const bounded = await run({ maxHops: 3 });
+    expect(bounded.incidentOf[1]).not.toBe(bounded.incidentOf[0]);
+  });
+
   it('refuses a coincidence level above 1', () => {
     expect(() => resolveEngineConfig({ coincidenceLevel: 1.5 })).toThrow(
       /coincidenceLevel must be at most 1/,
