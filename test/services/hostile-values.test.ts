@@ -106,8 +106,10 @@ describe('a transaction PostgreSQL undoes for a deadlock', () => {
         await tx.query('UPDATE pair SET n = n + 1 WHERE id = $1', [second]);
       });
     await Promise.all([writer(1, 2), writer(2, 1)]);
-    // One of them ran twice; each committed once: every row counted two writes.
-    expect(runs[1] + runs[2]).toBe(3);
+    // At least one of them ran again (a busy machine can make the retry meet the other writer
+    // again); each committed once: every row counted two writes.
+    expect(runs[1] + runs[2]).toBeGreaterThanOrEqual(3);
+    expect(Math.max(runs[1], runs[2])).toBeLessThanOrEqual(4);
     const { rows } = await pool.query<{ n: number }>('SELECT n FROM pair ORDER BY id');
     expect(rows.map((r) => r.n)).toEqual([2, 2]);
   });
