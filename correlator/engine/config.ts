@@ -273,6 +273,10 @@ export function resolveEngineConfig(overrides: Partial<EngineConfig> = {}): Read
     problems.push(
       `textTimeAttaches must be one of ${textTimeModes.join(', ')}, got ${String(config.textTimeAttaches)}`,
     );
+  // A bound far beyond any sound setting (a few hops reach most of an estate); the searches keep
+  // hops in a byte.
+  if (!(Number.isInteger(config.maxHops) && config.maxHops <= 16))
+    problems.push(`maxHops must be a whole number of at most 16, got ${config.maxHops}`);
   if (!(config.coincidenceLevel <= 1))
     problems.push(`coincidenceLevel must be at most 1, got ${config.coincidenceLevel}`);
   if (config.chanceCorrection && !(config.backgroundWindowMs > 0))

@@ -926,8 +926,7 @@ export class CorrelationEngine {
 
   /** Whether one of an incident's alerting CIs is within maxHops of a CI in the CMDB. */
   #nearIncident(ci: string, incident: Incident): boolean {
-    for (const near of this.#topology.neighbourhood(ci).keys())
-      if (incident.cis.has(near)) return true;
+    for (const near of this.#topology.near(ci).cis) if (incident.cis.has(near)) return true;
     return false;
   }
 
@@ -961,8 +960,11 @@ export class CorrelationEngine {
     let growth: number | undefined;
     const growthShare = () => (growth ??= this.#growthShare());
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
-    if (ci !== null)
-      for (const [near, hops] of this.#topology.neighbourhood(ci)) {
+    const around = ci === null ? null : this.#topology.near(ci);
+    if (around !== null)
+      for (let i = 0; i < around.cis.length; i++) {
+        const near = around.cis[i]!;
+        const hops = around.hops[i]!;
         const entries = this.#recentByCi.get(near);
         if (entries === undefined) continue;
         let room = 0;

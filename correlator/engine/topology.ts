@@ -28,6 +28,13 @@ export type TopologyOptions = {
 /** A CI near another: hops and the path, first CI to last. */
 export type Nearby = { hops: number; path: readonly string[] };
 
+/**
+ * The CIs within maxHops of one, in the order the search found them (itself first), and the hops
+ * to each: two arrays rather than a Map, a quarter of the memory (a 10,000-CI estate holds
+ * millions of such entries once its CIs have alerted) and quicker to walk.
+ */
+export type Near = { readonly cis: readonly string[]; readonly hops: Uint8Array };
+
 /** Attributes whose values alerts use as a CI's name (a host's FQDN, IP, cloud instance id). */
 const aliasAttributes = ['fqdn', 'instanceId', 'ip'] as const;
 
@@ -39,7 +46,9 @@ export class Topology {
   readonly #adjacent = new Map<string, string[]>();
   /** What each CI needs directly (impact direction), sorted by name. */
   readonly #needs = new Map<string, string[]>();
-  readonly #near = new Map<string, Map<string, number>>();
+  readonly #near = new Map<string, Near>();
+  /** neighbourhood()'s Maps, for the look-ups of diagnostics; the engine walks near(). */
+  readonly #nearMaps = new Map<string, Map<string, number>>();
   /** Per CI, how many CIs lie within 0, 1, … maxHops of it (see within()). */
   readonly #ballSizes = new Map<string, number[]>();
   /** How many CIs the CMDB has (aliases not counted). */
@@ -117,13 +126,27 @@ export class Topology {
    * is ever shown (see path()).
    */
   neighbourhood(ci: string): ReadonlyMap<string, number> {
+    const known = this.#nearMaps.get(ci);
+    if (known) return known;
+    const { cis, hops } = this.near(ci);
+    const found = new Map(cis.map((x, i) => [x, hops[i]!]));
+    if (this.#adjacent.has(ci)) this.#nearMaps.set(ci, found);
+    return found;
+  }
+
+  /**
+   * neighbourhood() as two arrays in the search's order (see Near), cached: what the engine walks
+   * for every alert.
+   */
+  near(ci: string): Near {
     const known = this.#near.get(ci);
     if (known) return known;
     // A CI the CMDB lacks is near only itself; not cached, so unknown names cost no memory.
-    if (!this.#adjacent.has(ci)) return new Map([[ci, 0]]);
+    if (!this.#adjacent.has(ci)) return { cis: [ci], hops: new Uint8Array(1) };
     const found = this.#search(ci, null).hops;
-    this.#near.set(ci, found);
-    return found;
+    const near = { cis: [...found.keys()], hops: Uint8Array.from(found.values()) };
+    this.#near.set(ci, near);
+    return near;
   }
 
   /**
@@ -135,7 +158,7 @@ export class Topology {
     let sizes = this.#ballSizes.get(ci);
     if (sizes === undefined) {
       sizes = new Array<number>(this.options.maxHops + 1).fill(0);
-      for (const h of this.neighbourhood(ci).values()) sizes[h] = (sizes[h] ?? 0) + 1;
+      for (const h of this.near(ci).hops) sizes[h] = (sizes[h] ?? 0) + 1;
       for (let h = 1; h < sizes.length; h++) sizes[h] = sizes[h]! + sizes[h - 1]!;
       // Unknown CIs are near only themselves: not cached, as in neighbourhood().
       if (this.#adjacent.has(ci)) this.#ballSizes.set(ci, sizes);
