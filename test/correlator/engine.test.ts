@@ -544,6 +544,12 @@ describe('the chance correction', () => {
     expect(resolveEngineConfig({}).backgroundWindowMs).toBe(30 * 60_000);
   });
 
+  it('refuses a hop bound that is not a whole number of at most 16', () => {
+    for (const maxHops of [2.5, 17, 300])
+      expect(() => resolveEngineConfig({ maxHops })).toThrow(/maxHops must be a whole number/);
+    expect(resolveEngineConfig({ maxHops: 16 }).maxHops).toBe(16);
+  });
+
   // A storm on the database's corner: three alerts on db-ledger, two on host-db, one on
   // app-billing within twenty seconds (attaches at 0 and 1 hop); then host-app2, two hops from
   // db-ledger and host-db and three from app-billing, with unrelated text: the score (two hops, no
