@@ -519,9 +519,8 @@ export function recurringPatterns(
       const k = occurrences(cluster.incidents, quietMs);
       if (k < o.minIncidents) continue;
       const like = ciClass === null ? null : peers.like(ciClass, cluster.templates);
-      // P(a given CI has k or more of the class's N like occurrences), were they placed at random,
-      // or as unevenly as its other CIs' counts are spread (see countTail()).
-      const tail = like === null ? null : countTail(like, ci, k);
+      // P(a given CI has k or more of the class's N like occurrences), were they placed at random.
+      const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
       // Expected CIs of the class that would show as many by chance: placed on any CI of the
       // class, or (a template only some CIs can raise) at the rate its other CIs repeat it.
       const all =
@@ -536,7 +535,7 @@ export function recurringPatterns(
         likeC === null || kc < 2
           ? null
           : Math.max(
-              likeC.cis * countTail(likeC, ci, kc),
+              likeC.cis * binomialTail(likeC.total, 1 / likeC.cis, kc),
               repeatChance(likeC.counts, ci, kc),
             );
       // The same failure beginning at about the same time of day on several days: a scheduled
@@ -708,7 +707,7 @@ export function occurrenceStarts(
 }
 
 /** Like occurrences of a failure on the CIs of one class: how many, on how many CIs, of how many. */
-export type Like = {
+type Like = {
   total: number;
   distinct: number;
   cis: number;
@@ -1016,50 +1015,6 @@ export function jointChance(
     const p = Math.exp(logP);
     sum += p * poissonTail(loneMean, lo);
     below += p;
-  }
-  return Math.min(1, sum);
-}
-
-/**
- * P(a CI of the class has k or more of its like occurrences) under the null, for the count tests:
- * the class's occurrences placed at random, each CI as likely (a binomial), or, where the counts of
- * the class's other CIs vary more than so (their variance above their mean), a CI's rate drawn as
- * unevenly as theirs are: a gamma-mixed Poisson (negative binomial) with their mean and variance,
- * whichever is larger. CIs of one class raise a failure at different rates (another tool's
- * wording, a busier instance, a monitor only some of them have), and the busier the background,
- * the more CIs reach a count a uniform placement calls rare. The CI itself is left out of the
- * spread, so a CI that does recur does not hide behind its own count.
- */
-export function countTail(like: Like, ci: string, k: number): number {
-  const uniform = binomialTail(like.total, 1 / like.cis, k);
-  const others = like.cis - 1;
-  if (others < 2) return uniform;
-  const own = like.counts.get(ci) ?? 0;
-  const mean = (like.total - own) / others;
-  let squares = 0;
-  for (const [other, n] of like.counts) if (other !== ci) squares += n * n;
-  const variance = (squares - others * mean * mean) / (others - 1);
-  if (!(variance > mean)) return uniform;
-  return Math.max(uniform, negativeBinomialTail(mean, variance, k));
-}
-
-/**
- * P(X ≥ k) for X negative binomial with this mean and a variance above it: a Poisson count whose
- * rate is gamma-distributed, shape r = mean² / (variance − mean); summed from the tail.
- */
-export function negativeBinomialTail(mean: number, variance: number, k: number): number {
-  if (k <= 0) return 1;
-  if (!(mean > 0) || !(variance > mean)) return poissonTail(mean, k);
-  const r = (mean * mean) / (variance - mean);
-  const q = mean / (r + mean);
-  let log = r * Math.log1p(-q);
-  for (let j = 1; j <= k; j++) log += Math.log(j - 1 + r) - Math.log(j) + Math.log(q);
-  let sum = 0;
-  for (let j = k; ; j++) {
-    const term = Math.exp(log);
-    sum += term;
-    if (term < sum * 1e-12 || j > k + 100_000) break;
-    log += Math.log(j + r) - Math.log(j + 1) + Math.log(q);
   }
   return Math.min(1, sum);
 }
