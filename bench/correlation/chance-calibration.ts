@@ -21,21 +21,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EngineConfig } from '../../correlator/engine/config.ts';
 import { createCorrelationEngine } from '../../correlator/engine/engine.ts';
-import { stormArgs, tiersFromArgs } from './settings.ts';
+import { diagnosticArgs, engineConfigOf, runsOf, seedsOf } from './settings.ts';
 import { generateStorm, type StormEvent } from './storms.ts';
 
 const { values: args } = parseArgs({
   options: {
-    ...stormArgs,
-    tiers: { type: 'string', default: 'A,C' },
-    seeds: { type: 'string' },
-    'engine-config': { type: 'string', default: '{}' },
+    ...diagnosticArgs('A,C'),
   },
 });
-const engineConfig = JSON.parse(args['engine-config']) as Partial<EngineConfig>;
-const seeds = (args.seeds ?? args.seed).split(',').map((s) => s.trim());
+const engineConfig = engineConfigOf(args);
+const seeds = seedsOf(args);
 
 /** The stated-chance buckets: each takes a chance below its bound and at or above the last. */
 const CHANCE_BUCKETS = [
@@ -127,19 +123,18 @@ async function measure(
 const share = (n: number, of: number) => (of === 0 ? '-' : (n / of).toFixed(3));
 
 const tallies: Record<string, TierTally> = {};
-for (const seed of seeds)
-  for (const tier of tiersFromArgs({ ...args, seed }, args.tiers.split(','))) {
-    const tally = (tallies[tier.name] ??= {
-      byChance: CHANCE_BUCKETS.map(emptyTally),
-      bySize: SIZE_BUCKETS.map(emptyTally),
-      byHops: [],
-      noise: 0,
-      noiseAttached: 0,
-      noiseBy: {},
-      noiseInto: { storm: 0, noiseOnly: 0 },
-    });
-    await measure([...generateStorm(tier)], tier.cmdb, tally);
-  }
+for (const { tier } of runsOf(args)) {
+  const tally = (tallies[tier.name] ??= {
+    byChance: CHANCE_BUCKETS.map(emptyTally),
+    bySize: SIZE_BUCKETS.map(emptyTally),
+    byHops: [],
+    noise: 0,
+    noiseAttached: 0,
+    noiseBy: {},
+    noiseInto: { storm: 0, noiseOnly: 0 },
+  });
+  await measure([...generateStorm(tier)], tier.cmdb, tally);
+}
 
 console.log(`\nchance calibration: tiers ${args.tiers}, seeds ${seeds.join(', ')}`);
 for (const [name, t] of Object.entries(tallies)) {

@@ -16,24 +16,20 @@
  * similarity, stated chance of a coincidence and the size of the incident they joined.
  */
 import { parseArgs } from 'node:util';
-import type { EngineConfig } from '../../correlator/engine/config.ts';
 import type { Explanation } from '../../correlator/engine/engine.ts';
 import { createCorrelationEngine } from '../../correlator/engine/engine.ts';
-import { stormArgs, tiersFromArgs } from './settings.ts';
+import { diagnosticArgs, engineConfigOf, runsOf, seedsOf } from './settings.ts';
 import { generateStorm } from './storms.ts';
 
 const { values: args } = parseArgs({
   options: {
-    ...stormArgs,
-    tiers: { type: 'string', default: 'C' },
-    seeds: { type: 'string' },
-    'engine-config': { type: 'string', default: '{}' },
+    ...diagnosticArgs('C'),
     /** Also breaks down each background alert that joined others by hops, text, chance, size. */
     detail: { type: 'boolean', default: false },
   },
 });
-const engineConfig = JSON.parse(args['engine-config']) as Partial<EngineConfig>;
-const seeds = (args.seeds ?? args.seed).split(',').map((s) => s.trim());
+const engineConfig = engineConfigOf(args);
+const seeds = seedsOf(args);
 
 type Tally = { events: number; pairs: number; noisePairs: number; formed: number };
 const tallies = new Map<string, Map<string, Tally>>();
@@ -90,89 +86,88 @@ function mergeKinds(e: Explanation): Map<string, string> {
   return kinds;
 }
 
-for (const seed of seeds)
-  for (const tier of tiersFromArgs({ ...args, seed }, args.tiers.split(','))) {
-    const events = [...generateStorm(tier)];
-    const engine = await createCorrelationEngine(tier.cmdb, engineConfig);
-    // Each alert's truth: its true incident, or its own label for a background alert.
-    const truthOf = new Map<string, string>();
-    const incidentOf = new Map<string, string>();
-    const members = new Map<string, string[]>();
-    const truthSeen = new Map<string, string>();
-    const wrongPairs = (a: readonly string[], b: readonly string[]) => {
-      let wrong = 0;
-      let noise = 0;
-      const counts = new Map<string, number>();
-      for (const x of b) {
-        const t = truthOf.get(x)!;
-        counts.set(t, (counts.get(t) ?? 0) + 1);
-      }
-      const noiseInB = b.filter((x) => truthOf.get(x)!.startsWith('noise:')).length;
-      for (const x of a) {
-        const t = truthOf.get(x)!;
-        const isNoise = t.startsWith('noise:');
-        const same = isNoise ? 0 : (counts.get(t) ?? 0);
-        wrong += b.length - same;
-        noise += isNoise ? b.length : noiseInB;
-      }
-      return [wrong, noise] as const;
-    };
-    let total = 0;
-    for (const { delivery, truth } of events) {
-      engine.push(delivery);
-      const changes = engine.takeChanges();
-      const alertChanges = changes.alerts;
-      // The alert this delivery made or touched.
-      const own = alertChanges.find((c) => !incidentOf.has(c.alert.id));
-      for (const c of alertChanges)
-        if (!truthOf.has(c.alert.id)) {
-          const t = truth.incident ?? `noise:${truth.alert}`;
-          truthOf.set(c.alert.id, truthSeen.get(truth.alert) ?? t);
-          truthSeen.set(truth.alert, truthOf.get(c.alert.id)!);
-        }
-      const explanation = own?.alert.explanation;
-      const kinds = explanation ? mergeKinds(explanation) : new Map<string, string>();
-      for (const { from, into } of changes.merged) {
-        const a = members.get(from) ?? [];
-        const b = members.get(into) ?? [];
-        const [wrong, noise] = wrongPairs(a, b);
-        charge(tier.name, kinds.get(from) ?? 'merge: other', wrong, noise, a.length * b.length);
-        total += a.length * b.length;
-        members.set(into, [...b, ...a]);
-        members.delete(from);
-        for (const x of a) incidentOf.set(x, into);
-      }
-      for (const c of alertChanges) {
-        if (incidentOf.get(c.alert.id) === c.incident) continue;
-        const before = incidentOf.get(c.alert.id);
-        if (before !== undefined)
-          members.set(
-            before,
-            members.get(before)!.filter((x) => x !== c.alert.id),
-          );
-        const there = members.get(c.incident) ?? [];
-        const [wrong, noise] = wrongPairs([c.alert.id], there);
-        charge(tier.name, placedBy(c.alert.explanation), wrong, noise, there.length);
-        if (args.detail && truthOf.get(c.alert.id)!.startsWith('noise:') && wrong > 0) {
-          const e = c.alert.explanation;
-          const tb = e.text === 0 ? '0' : e.text < 0.3 ? '<.3' : e.text < 0.6 ? '<.6' : '≥.6';
-          const cb =
-            e.chance < 0.01 ? '<.01' : e.chance < 0.05 ? '<.05' : e.chance < 0.2 ? '<.2' : '≥.2';
-          const sz = there.length < 4 ? '<4' : there.length < 11 ? '4-10' : '>10';
-          const key = `  ${e.hops ?? '-'} hops, text ${tb}, chance ${cb}, size ${sz}`;
-          charge(tier.name, key, wrong, noise, there.length, details);
-        }
-        total += there.length;
-        members.set(c.incident, [...there, c.alert.id]);
-        incidentOf.set(c.alert.id, c.incident);
-      }
+for (const { tier } of runsOf(args)) {
+  const events = [...generateStorm(tier)];
+  const engine = await createCorrelationEngine(tier.cmdb, engineConfig);
+  // Each alert's truth: its true incident, or its own label for a background alert.
+  const truthOf = new Map<string, string>();
+  const incidentOf = new Map<string, string>();
+  const members = new Map<string, string[]>();
+  const truthSeen = new Map<string, string>();
+  const wrongPairs = (a: readonly string[], b: readonly string[]) => {
+    let wrong = 0;
+    let noise = 0;
+    const counts = new Map<string, number>();
+    for (const x of b) {
+      const t = truthOf.get(x)!;
+      counts.set(t, (counts.get(t) ?? 0) + 1);
     }
-    const t = totals.get(tier.name) ?? { right: 0, wrong: 0 };
-    const wrong = [...(tallies.get(tier.name)?.values() ?? [])].reduce((n, c) => n + c.pairs, 0);
-    t.wrong = wrong;
-    t.right += total;
-    totals.set(tier.name, t);
+    const noiseInB = b.filter((x) => truthOf.get(x)!.startsWith('noise:')).length;
+    for (const x of a) {
+      const t = truthOf.get(x)!;
+      const isNoise = t.startsWith('noise:');
+      const same = isNoise ? 0 : (counts.get(t) ?? 0);
+      wrong += b.length - same;
+      noise += isNoise ? b.length : noiseInB;
+    }
+    return [wrong, noise] as const;
+  };
+  let total = 0;
+  for (const { delivery, truth } of events) {
+    engine.push(delivery);
+    const changes = engine.takeChanges();
+    const alertChanges = changes.alerts;
+    // The alert this delivery made or touched.
+    const own = alertChanges.find((c) => !incidentOf.has(c.alert.id));
+    for (const c of alertChanges)
+      if (!truthOf.has(c.alert.id)) {
+        const t = truth.incident ?? `noise:${truth.alert}`;
+        truthOf.set(c.alert.id, truthSeen.get(truth.alert) ?? t);
+        truthSeen.set(truth.alert, truthOf.get(c.alert.id)!);
+      }
+    const explanation = own?.alert.explanation;
+    const kinds = explanation ? mergeKinds(explanation) : new Map<string, string>();
+    for (const { from, into } of changes.merged) {
+      const a = members.get(from) ?? [];
+      const b = members.get(into) ?? [];
+      const [wrong, noise] = wrongPairs(a, b);
+      charge(tier.name, kinds.get(from) ?? 'merge: other', wrong, noise, a.length * b.length);
+      total += a.length * b.length;
+      members.set(into, [...b, ...a]);
+      members.delete(from);
+      for (const x of a) incidentOf.set(x, into);
+    }
+    for (const c of alertChanges) {
+      if (incidentOf.get(c.alert.id) === c.incident) continue;
+      const before = incidentOf.get(c.alert.id);
+      if (before !== undefined)
+        members.set(
+          before,
+          members.get(before)!.filter((x) => x !== c.alert.id),
+        );
+      const there = members.get(c.incident) ?? [];
+      const [wrong, noise] = wrongPairs([c.alert.id], there);
+      charge(tier.name, placedBy(c.alert.explanation), wrong, noise, there.length);
+      if (args.detail && truthOf.get(c.alert.id)!.startsWith('noise:') && wrong > 0) {
+        const e = c.alert.explanation;
+        const tb = e.text === 0 ? '0' : e.text < 0.3 ? '<.3' : e.text < 0.6 ? '<.6' : '≥.6';
+        const cb =
+          e.chance < 0.01 ? '<.01' : e.chance < 0.05 ? '<.05' : e.chance < 0.2 ? '<.2' : '≥.2';
+        const sz = there.length < 4 ? '<4' : there.length < 11 ? '4-10' : '>10';
+        const key = `  ${e.hops ?? '-'} hops, text ${tb}, chance ${cb}, size ${sz}`;
+        charge(tier.name, key, wrong, noise, there.length, details);
+      }
+      total += there.length;
+      members.set(c.incident, [...there, c.alert.id]);
+      incidentOf.set(c.alert.id, c.incident);
+    }
   }
+  const t = totals.get(tier.name) ?? { right: 0, wrong: 0 };
+  const wrong = [...(tallies.get(tier.name)?.values() ?? [])].reduce((n, c) => n + c.pairs, 0);
+  t.wrong = wrong;
+  t.right += total;
+  totals.set(tier.name, t);
+}
 
 for (const [tier, t] of tallies) {
   const all = [...t.values()].reduce((n, c) => n + c.pairs, 0);

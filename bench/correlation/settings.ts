@@ -1,7 +1,8 @@
 /**
- * The command-line settings that `run.ts` and `write-storm.ts` share: which estate and which
- * storms to generate. Every default gives the stream the bench reports on.
+ * The command-line settings that `run.ts`, `write-storm.ts` and the diagnostics share: which
+ * estate and which storms to generate. Every default gives the stream the bench reports on.
  */
+import type { EngineConfig } from '../../correlator/engine/config.ts';
 import { defaultEstateOptions } from './estate.ts';
 import { createTiers, defaultStormOptions, type Tier } from './storms.ts';
 
@@ -46,4 +47,37 @@ export function tiersFromArgs(args: StormArgs, names: readonly string[]): Tier[]
     },
   );
   return tiers.filter((t) => wanted.has(t.name));
+}
+
+/**
+ * The `parseArgs` options of a diagnostic: the storms', the tiers it runs by default, the seeds
+ * (comma-separated; `--seed` when absent) and engine settings as JSON.
+ */
+export function diagnosticArgs(tiers: string) {
+  return {
+    ...stormArgs,
+    tiers: { type: 'string', default: tiers },
+    seeds: { type: 'string' },
+    'engine-config': { type: 'string', default: '{}' },
+  } as const;
+}
+
+/** Parsed values of `diagnosticArgs`. */
+export type DiagnosticArgs = StormArgs & { tiers: string; seeds?: string; 'engine-config': string };
+
+/** The engine settings a diagnostic was given. */
+export function engineConfigOf(args: DiagnosticArgs): Partial<EngineConfig> {
+  return JSON.parse(args['engine-config']) as Partial<EngineConfig>;
+}
+
+/** The seeds a diagnostic runs. */
+export function seedsOf(args: DiagnosticArgs): string[] {
+  return (args.seeds ?? args.seed).split(',').map((s) => s.trim());
+}
+
+/** Every tier a diagnostic runs, seed by seed. */
+export function* runsOf(args: DiagnosticArgs): Generator<{ seed: string; tier: Tier }> {
+  for (const seed of seedsOf(args))
+    for (const tier of tiersFromArgs({ ...args, seed }, args.tiers.split(',')))
+      yield { seed, tier };
 }

@@ -3,9 +3,16 @@
  * logical alert they carry; and a correlator's per-delivery answer turned into one per alert.
  * Shared by the bench (run.ts) and its diagnostics.
  */
+import type { EngineConfig } from '../../correlator/engine/config.ts';
+import {
+  createCorrelationEngine,
+  type CorrelationEngine,
+  type EngineResult,
+} from '../../correlator/engine/engine.ts';
+import { Topology } from '../../correlator/engine/topology.ts';
 import type { Delivery, Prediction } from './correlator.ts';
 import type { AlertPrediction, AlertTruth } from './score.ts';
-import { generateStorm, type Tier } from './storms.ts';
+import { generateStorm, type StormEvent, type Tier } from './storms.ts';
 
 /** A tier's stream in memory: deliveries, and the truth per logical alert. */
 export type Stream = {
@@ -69,4 +76,26 @@ export function perAlert(stream: Stream, prediction: Prediction): AlertPredictio
     rootCauses: prediction.rootCauses,
     problems: prediction.problems,
   };
+}
+
+/** The engine run over a tier's storm on arrival, with the events it was fed and its result. */
+export type EngineRun = { events: StormEvent[]; engine: CorrelationEngine; result: EngineResult };
+
+/** Runs the engine over a tier's storm on arrival, as the diagnostics look at it. */
+export async function engineRun(tier: Tier, config: Partial<EngineConfig>): Promise<EngineRun> {
+  const events = [...generateStorm(tier)];
+  const engine = await createCorrelationEngine(tier.cmdb, config);
+  for (const { delivery } of events) engine.push(delivery);
+  engine.flush();
+  return { events, engine, result: engine.result() };
+}
+
+/** The tier's CMDB as the engine sees it, searched `maxHops` far: how far apart alerts were. */
+export function topologyWithin(tier: Tier, engine: CorrelationEngine, maxHops: number): Topology {
+  const { hubDegree, dependencyDepth } = engine.config;
+  return new Topology(tier.cmdb.cis, tier.cmdb.relationships, {
+    maxHops,
+    hubDegree,
+    dependencyDepth,
+  });
 }
