@@ -821,8 +821,8 @@ export class CorrelationEngine {
       // A lone alert's stated chance is the least trusted: the CMDB must close the triangle.
       const lone = incident.alerts.length === 1;
       if (lone && !this.#nearIncident(other.near!, target)) continue;
-      const both = (1 - taken) * (1 - ringChance);
-      if (!(both > 0.5)) continue;
+      const bar = this.#companyOfBoth(taken, ringChance);
+      if (bar === null) continue;
       this.#absorb(
         incident,
         target,
@@ -830,8 +830,7 @@ export class CorrelationEngine {
         why,
         `a fragment of the same cascade: the alert is ${hops} hop${hops === 1 ? '' : 's'} from ` +
           `its CI ${other.near!} (score ${round(other.score)}, chance of a coincidence exactly ` +
-          `that far ${round(ringChance)}), likelier than not the company of both ` +
-          `(${round(1 - taken)} × ${round(1 - ringChance)} = ${round(both)} > 0.5)` +
+          `that far ${round(ringChance)}), ${bar}` +
           (lone
             ? `; its one alert's CI is within ${this.config.maxHops} hops of ${incidentName(target.id)}'s`
             : ''),
@@ -871,8 +870,8 @@ export class CorrelationEngine {
       // Its rate of this template: its alerts spread over the templates they came with.
       const share = (incident.templates.get(state.templateId) ?? 0) / incident.alerts.length;
       const chance = this.#chance(anywhere, incident, 1, gap, 1, share);
-      const both = (1 - taken) * (1 - chance);
-      if (!(both > 0.5)) continue;
+      const bar = this.#companyOfBoth(taken, chance);
+      if (bar === null) continue;
       this.#absorb(
         incident,
         target,
@@ -880,10 +879,21 @@ export class CorrelationEngine {
         why,
         `a fragment of the same cascade the CMDB does not join: it holds the alert's template, ` +
           `its alert with it ${Math.round(gap / SECOND)} s before (chance of a coincidence anywhere ` +
-          `in the estate ${round(chance)}), likelier than not the company of ` +
-          `both (${round(1 - taken)} × ${round(1 - chance)} = ${round(both)} > 0.5)`,
+          `in the estate ${round(chance)}), ${bar}`,
       );
     }
+  }
+
+  /**
+   * The bar both fragment merges hold a fragment to: the alert likelier than not the company of
+   * both incidents, (1 − the chance its own placement is a coincidence, `taken`) × (1 − the
+   * other's, `theirs`) > ½, the bar a lone alert's company is held to. The explanation's words for
+   * it when it is met; null when it is not.
+   */
+  #companyOfBoth(taken: number, theirs: number): string | null {
+    const both = (1 - taken) * (1 - theirs);
+    if (!(both > 0.5)) return null;
+    return `likelier than not the company of both (${round(1 - taken)} × ${round(1 - theirs)} = ${round(both)} > 0.5)`;
   }
 
   /**
