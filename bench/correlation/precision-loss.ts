@@ -33,7 +33,6 @@ const seeds = seedsOf(args);
 
 type Tally = { events: number; pairs: number; noisePairs: number; formed: number };
 const tallies = new Map<string, Map<string, Tally>>();
-const totals = new Map<string, { right: number; wrong: number }>();
 /** The --detail breakdown, kept apart: its pairs are already counted in `tallies`. */
 const details = new Map<string, Map<string, Tally>>();
 const charge = (
@@ -93,7 +92,6 @@ for (const { tier } of runsOf(args)) {
   const truthOf = new Map<string, string>();
   const incidentOf = new Map<string, string>();
   const members = new Map<string, string[]>();
-  const truthSeen = new Map<string, string>();
   const wrongPairs = (a: readonly string[], b: readonly string[]) => {
     let wrong = 0;
     let noise = 0;
@@ -112,7 +110,6 @@ for (const { tier } of runsOf(args)) {
     }
     return [wrong, noise] as const;
   };
-  let total = 0;
   for (const { delivery, truth } of events) {
     engine.push(delivery);
     const changes = engine.takeChanges();
@@ -120,11 +117,8 @@ for (const { tier } of runsOf(args)) {
     // The alert this delivery made or touched.
     const own = alertChanges.find((c) => !incidentOf.has(c.alert.id));
     for (const c of alertChanges)
-      if (!truthOf.has(c.alert.id)) {
-        const t = truth.incident ?? `noise:${truth.alert}`;
-        truthOf.set(c.alert.id, truthSeen.get(truth.alert) ?? t);
-        truthSeen.set(truth.alert, truthOf.get(c.alert.id)!);
-      }
+      if (!truthOf.has(c.alert.id))
+        truthOf.set(c.alert.id, truth.incident ?? `noise:${truth.alert}`);
     const explanation = own?.alert.explanation;
     const kinds = explanation ? mergeKinds(explanation) : new Map<string, string>();
     for (const { from, into } of changes.merged) {
@@ -132,7 +126,6 @@ for (const { tier } of runsOf(args)) {
       const b = members.get(into) ?? [];
       const [wrong, noise] = wrongPairs(a, b);
       charge(tier.name, kinds.get(from) ?? 'merge: other', wrong, noise, a.length * b.length);
-      total += a.length * b.length;
       members.set(into, [...b, ...a]);
       members.delete(from);
       for (const x of a) incidentOf.set(x, into);
@@ -157,22 +150,17 @@ for (const { tier } of runsOf(args)) {
         const key = `  ${e.hops ?? '-'} hops, text ${tb}, chance ${cb}, size ${sz}`;
         charge(tier.name, key, wrong, noise, there.length, details);
       }
-      total += there.length;
       members.set(c.incident, [...there, c.alert.id]);
       incidentOf.set(c.alert.id, c.incident);
     }
   }
-  const t = totals.get(tier.name) ?? { right: 0, wrong: 0 };
-  const wrong = [...(tallies.get(tier.name)?.values() ?? [])].reduce((n, c) => n + c.pairs, 0);
-  t.wrong = wrong;
-  t.right += total;
-  totals.set(tier.name, t);
 }
 
 for (const [tier, t] of tallies) {
   const all = [...t.values()].reduce((n, c) => n + c.pairs, 0);
+  const formed = [...t.values()].reduce((n, c) => n + c.formed, 0);
   console.log(
-    `\ntier ${tier}, seeds ${seeds.join(',')}: wrong pairs formed ${all} of ${totals.get(tier)!.right} pairs formed (events that formed wrong pairs, wrong pairs, their share of all wrong pairs, of them with a background alert, wrong share of the pairs this kind of decision formed)`,
+    `\ntier ${tier}, seeds ${seeds.join(',')}: wrong pairs formed ${all} of ${formed} pairs formed (events that formed wrong pairs, wrong pairs, their share of all wrong pairs, of them with a background alert, wrong share of the pairs this kind of decision formed)`,
   );
   for (const [key, c] of [...t.entries()].sort((x, y) => y[1].pairs - x[1].pairs))
     console.log(
