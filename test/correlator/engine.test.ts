@@ -241,6 +241,18 @@ describe('the correlation engine', () => {
     expect(engine.size.templateLookups).toBe(2);
   });
 
+  it('drops lookup entries the window has passed, keeping the incidents (no eviction)', async () => {
+    const stream = deliveries([0, 1, 2, 3]);
+    const engine = await createCorrelationEngine(cmdb);
+    for (const d of stream) engine.push(d);
+    expect(engine.size.ciLookups).toBeGreaterThan(0);
+    const incidents = engine.result().incidents.length;
+    // Past the window and the allowed lateness (and the next minute's scan).
+    engine.advanceTo(Date.parse(stream.at(-1)!.alert.startsAt!) + 60 * 60_000);
+    expect(engine.size).toMatchObject({ ciLookups: 0, templateLookups: 0 });
+    expect(engine.result().incidents).toHaveLength(incidents);
+  });
+
   it('does not glue unrelated alerts together through a hub', async () => {
     const stream: EngineDelivery[] = [
       alert('f-l1', 'leaf-01', 'Backup job failed on leaf-01', 0),
