@@ -22,20 +22,24 @@ export async function pendingInbox(
   return { pending: Number(rows[0]?.pending ?? 0), oldest: rows[0]?.oldest ?? null };
 }
 
-const STALE = `
--- Unprocessed inbox rows older than a grace period: their job was lost. Params: age ms, limit.
-SELECT id FROM alert_inbox
-WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1::double precision / 1000)
-ORDER BY id LIMIT $2`;
+/** Exported for the test that checks its plan reads one row. */
+export const OLDEST_PENDING = `
+-- The oldest accepted alert not yet correlated, and how long it has waited (by the database's
+-- clock, which stamped it). Params: none. Ordered by the column, not the output's text alias
+-- 'id', which would sort every pending row as text instead of reading the index's first.
+SELECT id::text AS id, (extract(epoch FROM now() - received_at) * 1000)::float8 AS waited_ms
+FROM alert_inbox WHERE processed_at IS NULL ORDER BY alert_inbox.id LIMIT 1`;
 
-/** Ids of accepted alerts still waiting after `olderThanMs`: their queue job was lost. */
-export async function staleInbox(
+/**
+ * The oldest accepted alert not yet correlated and how long it has waited, or null: one row of
+ * the pending index, however long the backlog (the inbox sweep asks every few seconds).
+ */
+export async function oldestPendingInbox(
   q: Queryable,
-  olderThanMs: number,
-  limit: number,
-): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>(STALE, [olderThanMs, limit]);
-  return rows.map((r) => r.id);
+): Promise<{ id: string; waitedMs: number } | null> {
+  const { rows } = await q.query<{ id: string; waited_ms: number }>(OLDEST_PENDING);
+  const row = rows[0];
+  return row === undefined ? null : { id: row.id, waitedMs: row.waited_ms };
 }
 
 const FIRST_PENDING = `

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../correlator/alert.ts';
+import { createPool, type Pool } from '../../services/store/db.ts';
+import { acceptDeliveries } from '../../services/store/deliveries.ts';
+import { OLDEST_PENDING, oldestPendingInbox } from '../../services/store/inbox.ts';
+import { createTestDatabase } from '../support/db.ts';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: Pool;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPool(db.url, 2);
+});
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
+
+const alert = (n: number): Alert => ({
+  title: `Disk full on host-${n}`,
+  description: null,
+  severity: 'major',
+  status: 'firing',
+  ci: `host-${n}`,
+  service: null,
+  source: 'generic',
+  fingerprint: `f-${n}`,
+  labels: {},
+  startsAt: new Date().toISOString(),
+  endsAt: null,
+});
+
+/** Accepts `n` alerts, `perDelivery` to a delivery, as ingest's group commit stores them. */
+async function accept(n: number, perDelivery: number): Promise<void> {
+  for (let i = 0; i < n; i += perDelivery)
+    await acceptDeliveries(pool, [
+      {
+        source: 'generic',
+        tokenId: null,
+        idempotencyKey: null,
+        contentType: 'application/json',
+        body: '[]',
+        alerts: Array.from({ length: Math.min(perDelivery, n - i) }, (_, k) => alert(i + k)),
+        notice: null,
+      },
+    ]);
+}
+
+describe('the oldest pending inbox row (what the inbox sweep asks)', () => {
+  it('is none for an empty inbox, then the first accepted, with how long it has waited', async () => {
+    expect(await oldestPendingInbox(pool)).toBeNull();
+    await accept(3, 3);
+    const { rows } = await pool.query<{ id: string }>(
+      'SELECT id::text AS id FROM alert_inbox ORDER BY id',
+    );
+    const oldest = await oldestPendingInbox(pool);
+    expect(oldest?.id).toBe(rows[0]!.id);
+    expect(oldest!.waitedMs).toBeGreaterThanOrEqual(0);
+    expect(oldest!.waitedMs).toBeLessThan(60_000);
+
+    await pool.query(
+      "UPDATE alert_inbox SET received_at = received_at - interval '10 minutes' WHERE id = $1",
+      [rows[0]!.id],
+    );
+    expect((await oldestPendingInbox(pool))!.waitedMs).toBeGreaterThanOrEqual(600_000);
+
+    await pool.query('UPDATE alert_inbox SET processed_at = now() WHERE id = $1', [rows[0]!.id]);
+    expect((await oldestPendingInbox(pool))?.id).toBe(rows[1]!.id);
+  });
+
+  it('reads one row of the pending index however long the backlog', async () => {
+    await accept(5_000, 100);
+    await pool.query('ANALYZE alert_inbox');
+    const { rows } = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${OLDEST_PENDING}`,
+    );
+    const scans = nodes(rows[0]!['QUERY PLAN'][0].Plan).filter((n) => n['Node Type'] !== 'Limit');
+    // An index scan stopped at its first row, not a scan and sort of the 5,000 pending.
+    expect(scans.map((n) => n['Node Type'])).toEqual(['Index Scan']);
+    expect(scans[0]!['Actual Rows']).toBe(1);
+  });
+});
+
+type PlanNode = { 'Node Type': string; 'Actual Rows': number; Plans?: PlanNode[] };
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
