@@ -74,7 +74,7 @@ export function startWorkers(
 
   /**
    * Wakes the correlator when the oldest pending alert has waited past the grace period: its job
-   * was lost. One job is enough, as for any delivery: the lease holder reads the inbox to its end
+   * was lost (or, with a backlog queued, the correlator is far behind). One job is enough, as for any delivery: the lease holder reads the inbox to its end
    * once awake. Asks for one row, never the whole backlog: with 100,000 alerts pending, listing
    * the stale ones scanned every pending row every few seconds (12% of PostgreSQL's busy time in
    * bench/pipeline, sampled) and queued a job per 500 of them.
@@ -87,7 +87,7 @@ export function startWorkers(
     await jobs.add('alert.correlate', { inboxIds: [oldest.id] });
     log.warn(
       { inboxId: oldest.id, waitedMs: Math.round(oldest.waitedMs) },
-      'woke the correlator: an accepted alert waited past the grace period (its correlate job was lost)',
+      'woke the correlator: an accepted alert waited past the grace period (its job was lost, or the correlator is far behind)',
     );
     return 1;
   }
