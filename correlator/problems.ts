@@ -59,11 +59,6 @@
  *   never the smaller: each extra test taken is one more chance for chance. A scheduled failure
  *   on a CI that also has it more often, or more often corroborated, than its peers passes.
  * - The pattern's chance is the smallest of these, and its evidence names the test that gave it.
- * - A CI pattern found takes in the incidents in no pattern that hold its failure under another
- *   root cause: the correlator ranked the pattern's CI among the incident's other root-cause
- *   candidates, and that CI alerted with one of the pattern's templates (or one alike) in it.
- *   The failure was seen again, whichever CI the correlator put first; the pattern was found, and
- *   weighed, without them.
  * - A class pattern needs a common cause, and the CMDB is where one can be seen: CIs of a class
  *   that share nothing (any 4 of 1,200 VMs) are separate problems, or noise, however alike
  *   their wording; CIs next to one CI (a relationship either way: the application they are
@@ -333,11 +328,8 @@ async function settle(
     const union = [...new Set([...oldIds, ...pattern.incidents.map((i) => i.id)])];
     const rows = await recurrenceIncidentsById(tx, union);
     const template = old.template ?? pattern.template;
-    // A CI pattern's wordings are its CI's: not those of an incident it took under another root
-    // cause (see attachNear).
-    const own = rows.filter((r) => pattern.kind === 'class' || r.rootCauseCi === pattern.value);
     const templates = [
-      ...new Set([...old.templates, ...pattern.templates, ...own.map((r) => r.template)]),
+      ...new Set([...old.templates, ...pattern.templates, ...rows.map((r) => r.template)]),
     ].sort();
     const proposal = candidateOf(
       {
@@ -671,52 +663,7 @@ export function recurringPatterns(
         });
       }
     }
-  attachNear(found, incidents, index, o.textThreshold, quietMs);
   return found;
-}
-
-/**
- * Adds to the CI patterns found the incidents that hold their failure under another root cause:
- * an incident in no pattern, one of whose other root-cause candidates (best first) is a pattern's
- * CI and alerted with one of the pattern's templates (or one alike), joins that pattern. The
- * correlator ranked a CI that failed this very way second; the failure was seen again all the
- * same. Only the evidence grows: the pattern was found, and weighed, without it.
- */
-function attachNear(
-  found: Pattern[],
-  incidents: readonly RecurrenceIncident[],
-  index: TemplateIndex,
-  threshold: number,
-  quietMs: number,
-): void {
-  const byCi = new Map<string, Pattern[]>();
-  for (const p of found) if (p.kind === 'ci') byCi.set(p.value, [...(byCi.get(p.value) ?? []), p]);
-  const taken = new Set(found.flatMap((p) => p.incidents.map((i) => i.id)));
-  const grown = new Set<Pattern>();
-  for (const incident of incidents) {
-    if (taken.has(incident.id)) continue;
-    const pattern = incident.near
-      .flatMap(({ ci, templates }) =>
-        (byCi.get(ci) ?? []).filter((p) =>
-          templates.some((t) => {
-            const id = index.add(t);
-            return p.templates.some((u) => {
-              const other = index.add(u);
-              return other === id || index.similarity(id, other) >= threshold;
-            });
-          }),
-        ),
-      )
-      .at(0);
-    if (pattern === undefined) continue;
-    pattern.incidents.push(incident);
-    grown.add(pattern);
-  }
-  for (const p of grown) {
-    p.incidents.sort((x, y) => x.openedAt.localeCompare(y.openedAt) || Number(x.id) - Number(y.id));
-    p.occurrences = occurrences(p.incidents, quietMs);
-    p.corroborated = occurrences(p.incidents.filter(corroborated), quietMs);
-  }
 }
 
 /** Whether more than one alert reported an incident: a second monitor, symptom or CI saw it. */

@@ -82,12 +82,6 @@ export function minerInput(
           ]),
         ],
         alertCount: incident.alerts.length,
-        near: incident.rootCause.slice(1).flatMap(({ ci }) => {
-          const said = incident.alerts.filter((a) => a.ci === ci);
-          if (ci === root || said.length === 0) return [];
-          const templates = [...new Set(said.map((a) => a.template))].filter((t) => t !== '');
-          return [{ ci, templates: templates.sort() }];
-        }),
       },
     ];
   });

@@ -22,13 +22,7 @@ export type RecurrenceIncident = {
   templates: string[];
   /** Alerts in it: more than one is a failure corroborated (a second monitor, symptom or CI). */
   alertCount: number;
-  /** Its other root-cause candidates that alerted, best first, each with its alerts' templates:
-   * a failure of one of them that the incident holds, were it not the root cause chosen. */
-  near: NearCause[];
 };
-
-/** A root-cause candidate of an incident other than the one chosen, and what it said. */
-export type NearCause = { ci: string; templates: string[] };
 
 type RecurrenceRow = {
   id: string;
@@ -40,7 +34,6 @@ type RecurrenceRow = {
   template: string;
   templates: string[];
   alert_count: number;
-  near: NearCause[] | null;
 };
 
 const toRecurrence = (r: RecurrenceRow): RecurrenceIncident => ({
@@ -53,19 +46,12 @@ const toRecurrence = (r: RecurrenceRow): RecurrenceIncident => ({
   template: r.template,
   templates: r.templates.includes(r.template) ? r.templates : [r.template, ...r.templates],
   alertCount: r.alert_count,
-  near: r.near ?? [],
 });
 
 const RECURRENCE_COLUMNS = `i.id, i.number, i.opened_at, i.last_alert_at, i.root_cause_ci,
   ci.class AS ci_class, i.template, i.alert_count,
   ARRAY(SELECT DISTINCT a.template FROM alerts a WHERE a.incident_id = i.id
-    AND a.ci = i.root_cause_ci AND a.template IS NOT NULL AND a.template <> '' ORDER BY a.template) AS templates,
-  (SELECT jsonb_agg(jsonb_build_object('ci', c.ci, 'templates', ARRAY(SELECT DISTINCT a.template
-      FROM alerts a WHERE a.incident_id = i.id AND a.ci = c.ci AND a.template IS NOT NULL
-      AND a.template <> '' ORDER BY a.template)) ORDER BY c.n)
-   FROM jsonb_array_elements(CASE jsonb_typeof(i.root_cause) WHEN 'array' THEN i.root_cause
-       ELSE '[]'::jsonb END) WITH ORDINALITY AS c0(x, n), LATERAL (SELECT c0.x->>'ci' AS ci, c0.n) c
-   WHERE c.ci IS NOT NULL AND c.ci <> i.root_cause_ci AND c.ci = ANY (i.cis)) AS near`;
+    AND a.ci = i.root_cause_ci AND a.template IS NOT NULL AND a.template <> '' ORDER BY a.template) AS templates`;
 
 // Merged incidents are canceled and counted in the incident they went into; canceled ones were
 // raised in error; linked ones already belong to a problem. The root-cause CI must have alerted

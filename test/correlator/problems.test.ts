@@ -74,7 +74,7 @@ async function alerts(incidentId: string, ci: string, templates: string[]): Prom
   await pool.query(
     `INSERT INTO alerts (fingerprint, incident_id, ci, title, template, severity, status, source,
        starts_at, first_received_at, last_received_at)
-     SELECT 'fp-' || $1 || '-' || $2 || '-' || n, $1::bigint, $2, t, t, 'major', 'resolved', 'test', now(), now(), now()
+     SELECT 'fp-' || $1 || '-' || n, $1::bigint, $2, t, t, 'major', 'resolved', 'test', now(), now(), now()
      FROM unnest($3::text[]) WITH ORDINALITY AS x(t, n)`,
     [incidentId, ci, templates],
   );
@@ -602,47 +602,6 @@ describe('mining recurring incidents', () => {
     expect(result.patterns.map((p) => [p.outcome, p.count])).toEqual([['proposed', 5]]);
     const [problem] = await problemsLike('ci:db-split|%');
     expect(problem!.evidence).toMatchObject({ count: 5, occurrences: 3 });
-  });
-
-  it('takes in an incident that holds its failure under another root cause, ranked next', async () => {
-    const now = sliceClock();
-    const lag = 'consumer lag on <ci> growing';
-    const down = 'host <ci> not responding';
-    const ids = [];
-    for (const d of [24, 17, 10])
-      ids.push((await incident('mq-orders', lag, daysBefore(now, d))).id);
-    /** An incident the correlator put down to `root`, the others ranked after it. */
-    const under = async (root: string, ranked: string[], at: Date) => {
-      const { id } = await incident(root, down, at, { alerts: 3 });
-      await pool.query(`UPDATE incidents SET cis = $2, root_cause = $3::jsonb WHERE id = $1`, [
-        id,
-        [root, ...ranked],
-        JSON.stringify([root, ...ranked].map((ci) => ({ ci, score: 1 }))),
-      ]);
-      await alerts(id, root, [down]);
-      return id;
-    };
-    // mq-orders ranked second, and said its failure: the same failure seen again.
-    const near = await under('vm-7', ['mq-orders'], daysBefore(now, 3));
-    await alerts(near, 'mq-orders', [lag]);
-    // Ranked second, saying something else; or saying it, not ranked at all: neither.
-    const other = await under('vm-8', ['mq-orders'], daysBefore(now, 2));
-    await alerts(other, 'mq-orders', ['disk <pct> full on <ci>']);
-    const unranked = await under('vm-9', [], daysBefore(now, 1));
-    await alerts(unranked, 'mq-orders', [lag]);
-    await pool.query(`UPDATE incidents SET cis = cis || ARRAY['mq-orders'] WHERE id = $1`, [
-      unranked,
-    ]);
-
-    const result = await mineProblems(pool, settings, now);
-
-    expect(result.patterns.map((p) => [p.signature, p.count])).toEqual([
-      [`ci:mq-orders|${lag}`, 4],
-    ]);
-    const [problem] = await problemsLike('ci:mq-orders|%');
-    expect(problem!.evidence.incidents.map((i) => i.id)).toEqual([...ids, near]);
-    // Its wordings stay its CI's own.
-    expect(problem!.evidence.templates).toEqual([lag]);
   });
 
   it('does not mine an incident whose root-cause CI did not alert itself', async () => {
