@@ -35,8 +35,10 @@
  *   batch job, a backup, a report), however common the failure is on its class. The null is that
  *   the CI's occurrences fall at the times of day the class's other occurrences of it fall at;
  *   the chance is that of so many days lining up (summed over which occurrence the others line
- *   up with), times the CIs of the class with at least as many like occurrences, which could
- *   have lined up as well. The evidence names the time of day and the days.
+ *   up with), plus the chance of each other CI of the class with at least as many like
+ *   occurrences lining up as many days by its own (no more than this CI's): the expected number
+ *   of CIs with a schedule as long and as unlikely. The evidence names the time of day and the
+ *   days.
  * - And over the lone and the corroborated occurrences together: the first two tests each look
  *   at one count, so a CI with somewhat more lone alerts of a failure than its peers and somewhat
  *   more corroborated ones, neither enough alone, passes neither. Under the null its lone and
@@ -545,9 +547,8 @@ export function recurringPatterns(
           ? null
           : scheduleChance(
               occurrenceStarts(cluster.incidents, quietMs),
-              [...like.starts].flatMap(([other, starts]) => (other === ci ? [] : starts)),
+              [...like.starts].flatMap(([other, starts]) => (other === ci ? [] : [starts])),
               o.scheduleMinutes * 60_000,
-              [...like.counts.values()],
             );
       const weighed = schedule !== null && schedule.days >= o.minIncidents;
       const timed = weighed ? schedule.chance : null;
@@ -925,15 +926,19 @@ function timeOfDayApart(a: number, b: number): number {
  * (`others`; busier hours weigh more, and never less than the window's share of a day): for each
  * occurrence, P(Binomial(its other days' occurrences, the share of the class's others within the
  * window of its time of day) ≥ days − 1), summed over the occurrences (any one of them may be the
- * one the others line up with), times the CIs of the class that had at least as many occurrences
- * (`peers`: each one's count), which could have lined up as well. Null when no two days line up.
- * Time of day is UTC: a scheduled job keeps it, except across a daylight-saving change.
+ * one the others line up with). Each other CI of the class with at least as many occurrences
+ * (`others`: each one's starts) could have lined up as well, each by its own occurrences: n of
+ * them line up as many days with about n·P(Binomial(n − 1, s) ≥ days − 1), s the chance that an
+ * occurrence of one CI begins within the window of one of another's (never less than the window's
+ * share of a day); and no CI's alignment is as unlikely as this one's with more than this one's
+ * chance. The chance is the expected number of CIs lining up as many days, as unlikely: this
+ * CI's own, plus each other's, the smaller of the two. Null when no two days line up. Time of day
+ * is UTC: a scheduled job keeps it, except across a daylight-saving change.
  */
 export function scheduleChance(
   own: readonly number[],
-  others: readonly number[],
+  others: readonly (readonly number[])[],
   windowMs: number,
-  peers: readonly number[],
 ): Schedule | null {
   const lined = own.map((a) => {
     const days = new Set([dayOf(a)]);
@@ -943,23 +948,65 @@ export function scheduleChance(
   const days = Math.max(0, ...lined);
   if (days < 2) return null;
   const uniform = Math.min(1, (2 * windowMs) / DAY_MS);
+  const all = others.flat();
+  const near = nearCounter(all, windowMs);
   let tail = 0;
   for (const a of own) {
-    let near = 0;
-    for (const t of others) if (timeOfDayApart(a, t) <= windowMs) near++;
-    const share = Math.max(uniform, others.length === 0 ? 0 : near / others.length);
+    const share = Math.max(uniform, all.length === 0 ? 0 : near(a) / all.length);
     const rest = own.filter((t) => dayOf(t) !== dayOf(a)).length;
     tail += binomialTail(rest, share, days - 1);
   }
+  // How often an occurrence of one CI begins within the window of another CI's, on average.
+  let pairs = 0;
+  let close = 0;
+  for (const starts of others) {
+    pairs += starts.length * (all.length - starts.length);
+    for (const t of starts) {
+      close += near(t);
+      for (const u of starts) if (timeOfDayApart(t, u) <= windowMs) close--;
+    }
+  }
+  const typical = Math.max(uniform, pairs === 0 ? 0 : close / pairs);
+  let chance = Math.min(1, tail);
+  for (const { length: n } of others)
+    if (n >= days) chance += Math.min(1, tail, n * binomialTail(n - 1, typical, days - 1));
   const anchor = timeOfDay(own[lined.indexOf(days)]!);
-  const tested = peers.filter((n) => n >= days).length;
   return {
     at: new Date(anchor).toISOString().slice(11, 16),
     days,
     windowMinutes: windowMs / 60_000,
-    chance: Math.max(1, tested) * Math.min(1, tail),
+    chance,
     own: Math.min(1, tail),
     withCount: null,
+  };
+}
+
+/**
+ * How many of `times` begin within `windowMs` of a time of day, across midnight: their times of
+ * day sorted once, each question two or four binary searches.
+ */
+function nearCounter(times: readonly number[], windowMs: number): (at: number) => number {
+  const sorted = times.map(timeOfDay).sort((a, b) => a - b);
+  // How many sorted times of day are below x.
+  const below = (x: number) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  // Those in [from, to], both within one day.
+  const within = (from: number, to: number) => below(to + 0.5) - below(from);
+  return (at) => {
+    if (2 * windowMs >= DAY_MS) return sorted.length;
+    const t = timeOfDay(at);
+    let n = within(Math.max(0, t - windowMs), Math.min(DAY_MS - 1, t + windowMs));
+    if (t - windowMs < 0) n += within(t - windowMs + DAY_MS, DAY_MS - 1);
+    if (t + windowMs >= DAY_MS) n += within(0, t + windowMs - DAY_MS);
+    return n;
   };
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  binomialTail,
   combinedChance,
   jointChance,
   mineProblems,
@@ -750,28 +751,59 @@ describe('the time of day a failure keeps beginning at', () => {
 
   it('lines up occurrences within the window on different days, across midnight too', () => {
     const own = [at(1, '23:50'), at(2, '00:15'), at(4, '23:40'), at(5, '12:00')];
-    expect(scheduleChance(own, [], 30 * 60_000, [own.length])).toMatchObject({
+    expect(scheduleChance(own, [], 30 * 60_000)).toMatchObject({
       at: '23:50',
       days: 3,
       windowMinutes: 30,
     });
     // Two on one day are one day; nothing else lines up.
     const sameDay = [at(1, '02:00'), at(1, '02:20'), at(3, '09:00')];
-    expect(scheduleChance(sameDay, [], 30 * 60_000, [3])).toBe(null);
+    expect(scheduleChance(sameDay, [], 30 * 60_000)).toBe(null);
   });
 
   it('weighs the alignment against the hours the class has the failure at, and the CIs that could line up as well', () => {
     const own = [at(1, '02:00'), at(2, '02:10'), at(3, '01:55')];
-    const spread = Array.from({ length: 48 }, (_, i) => at(6, '00:00') + i * 30 * 60_000);
-    const atNight = spread.map((t) => t - (t % DAY) + 2 * 60 * 60_000);
-    const rare = scheduleChance(own, spread, 30 * 60_000, [3, 2, 2, 1])!;
+    const spread = Array.from({ length: 48 }, (_, i) => [at(6, '00:00') + i * 30 * 60_000]);
+    const atNight = spread.map(([t]) => [t! - (t! % DAY) + 2 * 60 * 60_000]);
+    const rare = scheduleChance(own, spread, 30 * 60_000)!;
     // Three 1-hour windows lining up, each about 1/24 of the day: about 3 (1/24)^2.
     expect(rare.chance).toBeGreaterThan(0.003);
     expect(rare.chance).toBeLessThan(0.02);
-    // Ten CIs of the class had three occurrences or more: any of them could have lined up.
-    const busy = [...Array<number>(9).fill(4), 3, 2, 1];
-    expect(scheduleChance(own, spread, 30 * 60_000, busy)!.chance).toBeCloseTo(10 * rare.chance);
-    expect(scheduleChance(own, atNight, 30 * 60_000, [3])!.chance).toBe(1);
+    expect(scheduleChance(own, atNight, 30 * 60_000)!.chance).toBe(1);
+  });
+
+  it('expects each CI of the class to line up as many days by its own occurrences, or be as unlikely', () => {
+    const own = [at(1, '02:00'), at(2, '02:10'), at(3, '01:55')];
+    const window = 30 * 60_000;
+    // Nine CIs with three occurrences each, 40 minutes apart in time of day: none within the
+    // window of another CI's, so an hour of the day is its window's share, 1/24. A tenth with two
+    // occurrences cannot line up three days.
+    const times = Array.from({ length: 27 }, (_, i) => at(1 + (i % 3), '00:00') + i * 40 * 60_000);
+    const few = Array.from({ length: 9 }, (_, c) => times.filter((_, i) => i % 9 === c));
+    const alone = scheduleChance(own, few, window)!;
+    const withPair = scheduleChance(own, [...few, [at(1, '05:00'), at(2, '05:00')]], window)!;
+    // Each lines up its three days with 3 (1/24)^2, less than this CI's own chance (its hours are
+    // a little busier): any of them lining up is less likely than this CI's alignment.
+    const each = 3 * binomialTail(2, 1 / 24, 2);
+    expect(each).toBeLessThan(alone.own);
+    expect(alone.chance).toBeCloseTo(alone.own + 9 * each, 6);
+    expect(withPair.chance).toBeCloseTo(withPair.own + 9 * each, 6);
+    // CIs with more occurrences line up three days more easily; each counts as likely as this
+    // CI's own alignment at most.
+    const many = Array.from({ length: 9 }, (_, c) => [
+      ...few[c]!,
+      at(4, '00:00') + c * 40 * 60_000,
+    ]);
+    const busy = scheduleChance(own, many, window)!;
+    expect(4 * binomialTail(3, 1 / 24, 2)).toBeGreaterThan(busy.own);
+    expect(busy.chance).toBeCloseTo(10 * busy.own, 6);
+    // Nine CIs that each keep their own time of day (06:00 to 22:00) line up with themselves, not
+    // with one another: the class's hours stay the window's share.
+    const scheduled = Array.from({ length: 9 }, (_, c) =>
+      [1, 2, 3].map((d) => at(d, '00:00') + (c + 3) * 2 * 60 * 60_000),
+    );
+    const apart = scheduleChance(own, scheduled, window)!;
+    expect(apart.chance).toBeCloseTo(apart.own + 9 * Math.min(apart.own, each), 6);
   });
 });
 
