@@ -2,9 +2,8 @@
  * The background alert rate, for the engine's chance correction (see its `#chance`): how often
  * alerts arrive that belong to nothing live, counted as the alerts that opened their own incident
  * within a sliding window of event time; and, of those openers old enough to have been joined,
- * the share whose incident took another alert, each counted by how surely that company is real:
- * how often a lone alert turns out to be the first of an incident rather than a lone background
- * alert.
+ * the share whose incident took another alert: how often a lone alert turns out to be the first
+ * of an incident rather than a lone background alert.
  *
  * Both are functions of the openers' event times and of the incidents they ended up in, never of
  * the clock or of when they were processed: an engine restored from its stored alerts (whose
@@ -14,10 +13,8 @@
  */
 
 /**
- * The openers within the last `windowMs` of event time, each with what identifies it and how
- * surely its incident has company (has taken another alert that is not a coincidence), from 0 to
- * 1 in thousandths: kept as whole numbers, the counts kept as openers come and go are exact, so
- * that counting afresh gives the very same share.
+ * The openers within the last `windowMs` of event time, each with what identifies it and whether
+ * its incident has company (has taken another alert).
  *
  * growthShare() is asked once for nearly every alert, and the settled openers are a quarter of an
  * hour of them (tens of thousands at a thousand alerts a second), so their counts are kept as
@@ -31,12 +28,12 @@ export class BackgroundRate<T> {
   /** Ascending by time; those before #head have left the window. */
   #times: number[] = [];
   #values: T[] = [];
-  /** How surely each opener's incident has company, in thousandths, as counted. */
-  #grown: number[] = [];
+  /** Whether each opener's incident has company, as counted. */
+  #grown: boolean[] = [];
   #head = 0;
   /** The event time of each opener in #times (to find it when its company changes). */
   readonly #timeOf = new Map<T, number>();
-  /** Openers [#head, #settledEnd) are the settled ones counted; #grownSettled (in thousandths) grew. */
+  /** Openers [#head, #settledEnd) are the settled ones counted; #grownSettled of them grew. */
   #settledEnd = 0;
   #grownSettled = 0;
   /** Whether the counts and flags must be taken afresh at the next ask. */
@@ -62,24 +59,20 @@ export class BackgroundRate<T> {
       times.length === this.#head || times.at(-1)! <= at ? times.length : this.#bound(at, true);
     times.splice(lo, 0, at);
     this.#values.splice(lo, 0, opener);
-    this.#grown.splice(lo, 0, 0);
+    this.#grown.splice(lo, 0, false);
     this.#timeOf.set(opener, at);
     // A late one among the settled is settled at once.
     if (lo < this.#settledEnd) this.#settledEnd++;
   }
 
-  /**
-   * Says how surely an opener's incident now has company, from 0 (none) to 1, counted to the
-   * thousandth (nothing if it is not a counted opener).
-   */
-  regrew(opener: T, grown: number): void {
+  /** Says whether an opener's incident now has company (nothing if it is not a counted opener). */
+  regrew(opener: T, grown: boolean): void {
     const at = this.#timeOf.get(opener);
     if (at === undefined || this.#stale) return;
     const i = this.#indexOf(opener, at);
-    const weight = thousandths(grown);
-    if (i < 0 || this.#grown[i] === weight) return;
-    if (i < this.#settledEnd) this.#grownSettled += weight - this.#grown[i]!;
-    this.#grown[i] = weight;
+    if (i < 0 || this.#grown[i] === grown) return;
+    this.#grown[i] = grown;
+    if (i < this.#settledEnd) this.#grownSettled += grown ? 1 : -1;
   }
 
   /** Openers' company changed in ways not reported: the next ask counts afresh. */
@@ -100,13 +93,12 @@ export class BackgroundRate<T> {
   /**
    * The chance that a lone alert is the first of an incident that goes on to take another: of the
    * openers in the window at least `settledMs` old (old enough that a second alert would have come
-   * within an incident's window), the share whose incident has company, each counted by how
-   * surely (see regrew), by Laplace's rule of succession ((grown + 1) / (settled + 2)), so that a
-   * few openers, or none, say little: ½ with none. `grew` says how surely an opener's incident
-   * has company, as regrew() is told; it is asked only after invalidate(), of every opener in the
-   * window. `latest` never moves back, nor `settledMs`.
+   * within an incident's window), the share whose incident has company, by Laplace's rule of
+   * succession ((grown + 1) / (settled + 2)), so that a few openers, or none, say little: ½ with
+   * none. `grew` says whether an opener's incident has company; it is asked only after
+   * invalidate(), of every opener in the window. `latest` never moves back, nor `settledMs`.
    */
-  growthShare(latest: number, settledMs: number, grew: (opener: T) => number): number {
+  growthShare(latest: number, settledMs: number, grew: (opener: T) => boolean): number {
     if (this.windowMs <= 0) return 0.5;
     this.#drop(latest - this.windowMs);
     const times = this.#times;
@@ -115,14 +107,13 @@ export class BackgroundRate<T> {
       this.#stale = false;
       this.#settledEnd = this.#head;
       this.#grownSettled = 0;
-      for (let i = this.#head; i < times.length; i++)
-        this.#grown[i] = thousandths(grew(this.#values[i]!));
+      for (let i = this.#head; i < times.length; i++) this.#grown[i] = grew(this.#values[i]!);
     }
     while (this.#settledEnd < times.length && times[this.#settledEnd]! <= to) {
-      this.#grownSettled += this.#grown[this.#settledEnd]!;
+      if (this.#grown[this.#settledEnd]) this.#grownSettled++;
       this.#settledEnd++;
     }
-    return (this.#grownSettled / 1000 + 1) / (this.#settledEnd - this.#head + 2);
+    return (this.#grownSettled + 1) / (this.#settledEnd - this.#head + 2);
   }
 
   #indexOf(opener: T, at: number): number {
@@ -149,8 +140,9 @@ export class BackgroundRate<T> {
   #drop(from: number): void {
     const times = this.#times;
     while (this.#head < times.length && times[this.#head]! < from) {
-      if (this.#head < this.#settledEnd) this.#grownSettled -= this.#grown[this.#head]!;
-      else this.#settledEnd++;
+      if (this.#head < this.#settledEnd) {
+        if (this.#grown[this.#head]) this.#grownSettled--;
+      } else this.#settledEnd++;
       this.#timeOf.delete(this.#values[this.#head]!);
       this.#head++;
     }
@@ -162,9 +154,4 @@ export class BackgroundRate<T> {
       this.#head = 0;
     }
   }
-}
-
-/** A share from 0 to 1 in whole thousandths (clamped). */
-function thousandths(x: number): number {
-  return Math.round(Math.min(1, Math.max(0, x)) * 1000);
 }

@@ -49,14 +49,6 @@ export type Explanation = {
    * closeness counted for 1 − this.
    */
   chance: number;
-  /**
-   * The chance of a coincidence its placement was decided on (attach and merge): for an incident
-   * of one alert the one counting how often lone alerts have had company, the hop-aware one when
-   * the score refused, 0 for text alone. How surely it is its incident's company: the engine
-   * counts its incident's first alert as grown by 1 − this (see #companyOf). Absent for a new
-   * incident (and in explanations stored before: `chance` is read for it).
-   */
-  placedChance?: number;
   /** Event-time seconds since the incident's first alert. */
   secondsSinceFirst: number;
   /** Incidents merged into this one by this alert. */
@@ -796,52 +788,8 @@ export class CorrelationEngine {
       merged: merged.length > 0 ? merged : none,
       late,
       basis: best.basis,
-      placedChance: round(this.#decidedChance(best)),
       message: clauses.join('; '),
     };
-    this.#regrow(best.incident);
-  }
-
-  /**
-   * The chance of a coincidence an attach was decided on (see Explanation.placedChance): the
-   * lone one for an incident of one alert, the hop-aware one when the score refused, none for
-   * text alone.
-   */
-  #decidedChance(best: Scored): number {
-    if (best.basis === 'text') return 0;
-    if (best.basis === 'topology' && best.score < this.config.attachThreshold)
-      return best.ringChance ?? best.chance;
-    return best.lone ?? best.chance;
-  }
-
-  /**
-   * Tells the background rate how surely the openers among an incident's first two alerts have
-   * company (see #companyOf), after an alert joined it: only an incident of two or three alerts
-   * changes it (one merged into it was told at the merge).
-   */
-  #regrow(incident: Incident): void {
-    const n = incident.alerts.length;
-    if (n !== 2 && n !== 3) return;
-    for (const opener of incident.alerts.slice(0, 2))
-      this.#background.regrew(opener, this.#companyOf(incident, opener));
-  }
-
-  /**
-   * How surely an opener's incident has company, as the background rate counts its growth: not at
-   * all alone; with one other alert, as surely as that alert is not a coincidence (1 − the chance
-   * its placement was decided on; 1 if it opened an incident too, put there by a person); with two
-   * or more, surely (three alerts close in the CMDB and in time are each other's company, as
-   * #loneCompany has it). Counting a lone alert's noise neighbour as its company, as the same
-   * share allowed, would let the share feed itself. A function of the incident's alerts and their
-   * explanations, as a restore rebuilds them.
-   */
-  #companyOf(incident: Incident, opener: AlertState): number {
-    const n = incident.alerts.length;
-    if (n < 2) return 0;
-    if (n > 2) return 1;
-    const other = incident.alerts[0] === opener ? incident.alerts[1]! : incident.alerts[0]!;
-    const e = other.view.explanation;
-    return e.decision === 'new' ? 1 : 1 - (e.placedChance ?? e.chance);
   }
 
   /**
@@ -1271,7 +1219,7 @@ export class CorrelationEngine {
   #growthShare(): number {
     return this.#background.growthShare(this.#maxAt, this.config.windowMs, (opener) => {
       const incident = this.#incidents.get(this.#find(opener.incident));
-      return incident === undefined ? 0 : this.#companyOf(incident, opener);
+      return incident !== undefined && incident.alerts.length > 1;
     });
   }
 
@@ -1325,6 +1273,8 @@ export class CorrelationEngine {
   #join(incident: Incident, state: AlertState, at: number): void {
     state.incident = incident.id;
     incident.alerts.push(state);
+    // Its first alert, which may have opened it, now has company.
+    if (incident.alerts.length === 2) this.#background.regrew(incident.alerts[0]!, true);
     incident.firstAt = Math.min(incident.firstAt, at);
     incident.lastAt = Math.max(incident.lastAt, at);
     this.#dirtyIncidents.add(incident.id);
@@ -1372,11 +1322,9 @@ export class CorrelationEngine {
 
   /** Moves every alert of `from` into `into`; `from`'s id then resolves to `into`. */
   #merge(from: Incident, into: Incident): void {
-    // An opener of either side now has company surely: a merge is made by an alert joining the
-    // merged incident, which has three alerts at least then (see #companyOf).
-    for (const side of [from, into])
-      if (side.alerts.length <= 2)
-        for (const state of side.alerts) this.#background.regrew(state, 1);
+    // A lone alert on either side now has company.
+    for (const lone of [from, into])
+      if (lone.alerts.length === 1) this.#background.regrew(lone.alerts[0]!, true);
     for (const state of from.alerts) {
       state.incident = into.id;
       into.alerts.push(state);
@@ -1543,7 +1491,7 @@ export class CorrelationEngine {
       for (const id of incident.absorbed) this.#mergedInto.delete(id);
       for (const state of incident.alerts) {
         // An opener still in the background window no longer has an incident, nor company.
-        this.#background.regrew(state, 0);
+        this.#background.regrew(state, false);
         this.#forget(state);
       }
     }

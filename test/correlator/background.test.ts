@@ -14,7 +14,7 @@ function random(seed: number): () => number {
   };
 }
 
-type Opener = { at: number; grown: number; counted: boolean };
+type Opener = { at: number; grown: boolean; counted: boolean };
 
 describe('the background rate', () => {
   it('counts lone alerts that had company as a count at every ask would, as openers come, grow and leave', () => {
@@ -32,20 +32,20 @@ describe('the background rate', () => {
           // Mostly in order, sometimes late (up to the window).
           const at = roll < 0.45 ? latest : latest - Math.floor(next() * windowMs * 1.2);
           // One older than the window when it comes is never counted.
-          const opener = { at, grown: 0, counted: at >= latest - windowMs };
+          const opener = { at, grown: false, counted: at >= latest - windowMs };
           openers.push(opener);
           rate.record(at, latest, opener);
         } else if (roll < 0.8 && openers.length > 0) {
           // An opener's incident takes company, or (a person moved an alert) loses it.
           const opener = openers[Math.floor(next() * openers.length)]!;
-          opener.grown = roll < 0.75 ? Math.round(next() * 1000) / 1000 : 0;
+          opener.grown = roll < 0.75;
           if (roll < 0.75) rate.regrew(opener, opener.grown);
           else rate.invalidate();
         }
         const settled = openers.filter(
           (o) => o.counted && o.at >= latest - windowMs && o.at <= latest - settledMs,
         );
-        const grown = settled.reduce((sum, o) => sum + o.grown, 0);
+        const grown = settled.filter((o) => o.grown).length;
         const expected = (grown + 1) / (settled.length + 2);
         expect(rate.growthShare(latest, settledMs, (o) => o.grown)).toBeCloseTo(expected, 12);
       }
