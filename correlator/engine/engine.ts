@@ -52,9 +52,9 @@ export type Explanation = {
   chance: number;
   /**
    * For an attach to an incident of one alert: its chance of a coincidence counting how often
-   * lone alerts have had company (see #loneCompany). Its presence says the incident had one
-   * alert, whose company it was `secondsSinceFirst` after (see CompanyTimes). Absent otherwise
-   * (and in explanations stored before).
+   * lone alerts have had company (see #loneCompany). Its presence on an attach (not a merge, nor
+   * a late one) says the incident had one alert, whose company it was `secondsSinceFirst` after
+   * (see CompanyTimes). Absent otherwise (and in explanations stored before).
    */
   lone?: number;
   /** Event-time seconds since the incident's first alert. */
@@ -802,9 +802,10 @@ export class CorrelationEngine {
     };
     if (best.lone !== null) explanation.lone = round(best.lone);
     state.view.explanation = explanation;
-    // How soon a lone alert's company came: as the explanation states it (a late one, whose
-    // incident's first alert is then itself, states none).
-    if (best.lone !== null && !late)
+    // How soon a lone alert's company came: as the explanation states it, when it states the
+    // gap to that alert (not a late one, whose incident's first alert is then itself, nor one
+    // that merged others in, whose first alert may be theirs).
+    if (best.lone !== null && !late && merged.length === 0)
       this.#company.record(at, this.#maxAt, secondsSinceFirst * SECOND);
   }
 
@@ -1661,7 +1662,7 @@ export class CorrelationEngine {
           if (e.basis === 'topology' && e.hops !== null)
             this.#landing.record(a.startsAt, this.#maxAt, e.hops);
           // And the lone alerts' company, by when the explanation says it came.
-          if (e.lone !== undefined && !e.late)
+          if (e.lone !== undefined && !e.late && e.decision === 'attach')
             this.#company.record(a.startsAt, this.#maxAt, e.secondsSinceFirst * SECOND);
         }
       }
