@@ -334,8 +334,6 @@ export class CorrelationEngine {
   /** How far from their incidents' CIs the alerts placed by topology landed (see #chance). */
   readonly #landing: HopShares;
   readonly #company: CompanyTimes;
-  /** EXPERIMENT: how far lone alerts' company landed. */
-  readonly #companyLanding: HopShares;
   #nextIncident = 1;
   #episodes = 0;
   readonly #mode: EngineMode;
@@ -369,7 +367,6 @@ export class CorrelationEngine {
     this.#background = new BackgroundRate<AlertState>(config.backgroundWindowMs);
     this.#landing = new HopShares(config.backgroundWindowMs, config.maxHops);
     this.#company = new CompanyTimes(config.backgroundWindowMs);
-    this.#companyLanding = new HopShares(config.backgroundWindowMs, config.maxHops);
   }
 
   /**
@@ -808,11 +805,8 @@ export class CorrelationEngine {
     // How soon a lone alert's company came: as the explanation states it, when it states the
     // gap to that alert (not a late one, whose incident's first alert is then itself, nor one
     // that merged others in, whose first alert may be theirs).
-    if (best.lone !== null && !late && merged.length === 0) {
+    if (best.lone !== null && !late && merged.length === 0)
       this.#company.record(at, this.#maxAt, secondsSinceFirst * SECOND);
-      if (best.basis === 'topology' && best.hops !== null)
-        this.#companyLanding.record(at, this.#maxAt, best.hops);
-    }
   }
 
   /**
@@ -1020,19 +1014,9 @@ export class CorrelationEngine {
           // the alert has alerts on many CIs around it).
           const seen = found.get(incident.id);
           if (seen !== undefined && seen.score >= score) continue;
-          // EXPERIMENT: the lone chance at exactly that many hops, weighed by the landing share.
-          if (weighLone && incident.alerts.length === 1) ring ??= this.#ring(near, hops);
           const lone =
             weighLone && incident.alerts.length === 1
-              ? this.#chance(
-                  perCi,
-                  incident,
-                  ring![0],
-                  gap,
-                  growthShare(),
-                  this.#companyLanding.share(this.#maxAt, hops),
-                  companyPace(),
-                )
+              ? this.#chance(perCi, incident, room, gap, growthShare(), 1, companyPace())
               : null;
           // Asked only where the score refuses: a score at the threshold takes the alert anyway.
           let ringChance: number | null = null;
@@ -1678,11 +1662,8 @@ export class CorrelationEngine {
           if (e.basis === 'topology' && e.hops !== null)
             this.#landing.record(a.startsAt, this.#maxAt, e.hops);
           // And the lone alerts' company, by when the explanation says it came.
-          if (e.lone !== undefined && !e.late && e.decision === 'attach') {
+          if (e.lone !== undefined && !e.late && e.decision === 'attach')
             this.#company.record(a.startsAt, this.#maxAt, e.secondsSinceFirst * SECOND);
-            if (e.basis === 'topology' && e.hops !== null)
-              this.#companyLanding.record(a.startsAt, this.#maxAt, e.hops);
-          }
         }
       }
       names.push(incidentName(incident.id));
