@@ -1190,9 +1190,10 @@ export class CorrelationEngine {
    * yet an incident that raises alerts: most in a busy estate are background alerts that never
    * have company, so crediting it with the rate of a cascade's first alert (one more alert per
    * decay time) under-states the chance of a coincidence. Its rate counts only as often as a lone
-   * alert turns out to be the first of an incident (see #growthShare), and the alert may not join
-   * it when that makes a coincidence the likelier (a chance above ½): it opens its own incident,
-   * which a third alert near both may merge with it. Unless two or more lone alerts near it would
+   * alert turns out to be the first of an incident (see #growthShare), at the pace at which lone
+   * alerts' company has lately come (see CompanyTimes), and the alert may not join it when that
+   * makes a coincidence the likelier (a chance above ½): it opens its own incident, which a third
+   * alert near both may merge with it. Unless two or more lone alerts near it would
    * take it (each scores the attach threshold): then they are each other's company (three alerts
    * close in the CMDB and in time), and the alert joins the best and merges the others, as the
    * attach rule says.
