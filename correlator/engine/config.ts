@@ -97,9 +97,11 @@ export type EngineConfig = {
    * chance that an alert landing near it is a coincidence. On: that incident's rate is weighted
    * by how often a lone alert turns out to be the first of an incident (of the background
    * window's openers at least windowMs old, the share whose incident took another alert, by
-   * Laplace's rule: (grown + 1) / (openers + 2)), and an alert for which that chance is above ½
-   * opens its own incident, unless two or more lone alerts near it would take it (each other's
-   * company: they are merged). Only with chanceCorrection.
+   * Laplace's rule: (grown + 1) / (openers + 2)) and paced as lone alerts' company has come (of
+   * the alerts that joined an incident of one alert over the background window, the mean time
+   * after it, with one prior observation at timeDecayMs), and an alert for which that chance is
+   * above ½ opens its own incident, unless two or more lone alerts near it would take it (each
+   * other's company: they are merged). Only with chanceCorrection.
    */
   loneIncidentChance: boolean;
   /**

@@ -20,6 +20,7 @@
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { BackgroundRate } from './background.ts';
+import { CompanyTimes } from './company-times.ts';
 import { HopShares } from './hop-shares.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
@@ -49,6 +50,13 @@ export type Explanation = {
    * closeness counted for 1 − this.
    */
   chance: number;
+  /**
+   * For an attach to an incident of one alert: its chance of a coincidence counting how often
+   * lone alerts have had company (see #loneCompany). Its presence on an attach (not a merge, nor
+   * a late one) says the incident had one alert, whose company it was `secondsSinceFirst` after
+   * (see CompanyTimes). Absent otherwise (and in explanations stored before).
+   */
+  lone?: number;
   /** Event-time seconds since the incident's first alert. */
   secondsSinceFirst: number;
   /** Incidents merged into this one by this alert. */
@@ -325,6 +333,7 @@ export class CorrelationEngine {
   readonly #background: BackgroundRate<AlertState>;
   /** How far from their incidents' CIs the alerts placed by topology landed (see #chance). */
   readonly #landing: HopShares;
+  readonly #company: CompanyTimes;
   #nextIncident = 1;
   #episodes = 0;
   readonly #mode: EngineMode;
@@ -357,6 +366,7 @@ export class CorrelationEngine {
     this.#topology = topologyOf(cmdb, config);
     this.#background = new BackgroundRate<AlertState>(config.backgroundWindowMs);
     this.#landing = new HopShares(config.backgroundWindowMs, config.maxHops);
+    this.#company = new CompanyTimes(config.backgroundWindowMs);
   }
 
   /**
@@ -777,7 +787,7 @@ export class CorrelationEngine {
     const bridged = merged.filter((name) => !fragments.has(name));
     if (bridged.length > 0) clauses.push(`merged ${bridged.join(', ')}`);
     for (const [name, why] of fragments) clauses.push(`merged ${name}, ${why}`);
-    state.view.explanation = {
+    const explanation: Explanation = {
       decision: merged.length > 0 ? 'merge' : 'attach',
       score: round(best.score),
       hops: best.hops,
@@ -790,6 +800,13 @@ export class CorrelationEngine {
       basis: best.basis,
       message: clauses.join('; '),
     };
+    if (best.lone !== null) explanation.lone = round(best.lone);
+    state.view.explanation = explanation;
+    // How soon a lone alert's company came: as the explanation states it, when it states the
+    // gap to that alert (not a late one, whose incident's first alert is then itself, nor one
+    // that merged others in, whose first alert may be theirs).
+    if (best.lone !== null && !late && merged.length === 0)
+      this.#company.record(at, this.#maxAt, secondsSinceFirst * SECOND);
   }
 
   /**
@@ -969,6 +986,9 @@ export class CorrelationEngine {
     // Asked only of a candidate with one alert, at most once per alert.
     let growth: number | undefined;
     const growthShare = () => (growth ??= this.#growthShare());
+    let paced: number | undefined;
+    const companyPace = () =>
+      (paced ??= this.#company.meanGap(this.#maxAt, this.config.timeDecayMs));
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
     const around = ci === null ? null : this.#topology.near(ci);
     if (around !== null)
@@ -996,7 +1016,7 @@ export class CorrelationEngine {
           if (seen !== undefined && seen.score >= score) continue;
           const lone =
             weighLone && incident.alerts.length === 1
-              ? this.#chance(perCi, incident, room, gap, growthShare())
+              ? this.#chance(perCi, incident, room, gap, growthShare(), 1, companyPace())
               : null;
           // Asked only where the score refuses: a score at the threshold takes the alert anyway.
           let ringChance: number | null = null;
@@ -1006,10 +1026,12 @@ export class CorrelationEngine {
             perCi > 0
           ) {
             ring ??= this.#ring(near, hops);
-            const live = weighLone && incident.alerts.length === 1 ? growthShare() : 1;
+            const alone = weighLone && incident.alerts.length === 1;
             // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
             const spread = ring[1] / Math.max(1, incident.cis.size);
-            ringChance = this.#chance(perCi, incident, ring[0], gap, live, spread);
+            ringChance = alone
+              ? this.#chance(perCi, incident, ring[0], gap, growthShare(), spread, companyPace())
+              : this.#chance(perCi, incident, ring[0], gap, 1, spread);
           }
           found.set(incident.id, {
             incident,
@@ -1064,7 +1086,7 @@ export class CorrelationEngine {
         // alert only when that is likelier its company than a coincidence.
         const lone =
           weighLone && incident.alerts.length === 1
-            ? this.#chance(anywhere, incident, 1, gap, growthShare())
+            ? this.#chance(anywhere, incident, 1, gap, growthShare(), 1, companyPace())
             : null;
         if (lone !== null && lone > 0.5)
           keep({ ...scored, chance, lone, ringChance: null, score: 0, vetoed: true });
@@ -1141,8 +1163,9 @@ export class CorrelationEngine {
    * background rate per CI (`perCi`) times the room. The incident raises alerts at its own rate,
    * its alerts over its span plus one decay time (a lone alert: one per decay time), faded by the
    * gap as the time proximity is, and weighted by the chance that it is an incident that raises
-   * alerts at all (`live`; 1 but for a lone alert's, see #loneCompany). O(1): ball sizes are
-   * cached, the rate is taken once per alert.
+   * alerts at all (`live`; 1 but for a lone alert's, see #loneCompany). A lone alert's pace is
+   * how soon lone alerts' company has come lately (`timeDecayMs`, see CompanyTimes). O(1): ball
+   * sizes are cached, the rate is taken once per alert.
    */
   #chance(
     perCi: number,
@@ -1151,9 +1174,9 @@ export class CorrelationEngine {
     gap: number,
     live = 1,
     share = 1,
+    timeDecayMs = this.config.timeDecayMs,
   ): number {
     if (perCi <= 0) return 0;
-    const { timeDecayMs } = this.config;
     const unrelated = perCi * room;
     const own =
       ((live * share * incident.alerts.length) /
@@ -1167,9 +1190,10 @@ export class CorrelationEngine {
    * yet an incident that raises alerts: most in a busy estate are background alerts that never
    * have company, so crediting it with the rate of a cascade's first alert (one more alert per
    * decay time) under-states the chance of a coincidence. Its rate counts only as often as a lone
-   * alert turns out to be the first of an incident (see #growthShare), and the alert may not join
-   * it when that makes a coincidence the likelier (a chance above ½): it opens its own incident,
-   * which a third alert near both may merge with it. Unless two or more lone alerts near it would
+   * alert turns out to be the first of an incident (see #growthShare), at the pace at which lone
+   * alerts' company has lately come (see CompanyTimes), and the alert may not join it when that
+   * makes a coincidence the likelier (a chance above ½): it opens its own incident, which a third
+   * alert near both may merge with it. Unless two or more lone alerts near it would
    * take it (each scores the attach threshold): then they are each other's company (three alerts
    * close in the CMDB and in time), and the alert joins the best and merges the others, as the
    * attach rule says.
@@ -1633,9 +1657,15 @@ export class CorrelationEngine {
         // The openers it counted, as it counted them: by the explanation it gave them.
         if (a.explanation?.decision === 'new')
           this.#background.record(a.startsAt, this.#maxAt, state);
-        // The attaches it counted, as it counted them: by the hops the explanation states.
-        else if (a.explanation?.basis === 'topology' && a.explanation.hops !== null)
-          this.#landing.record(a.startsAt, this.#maxAt, a.explanation.hops);
+        else if (a.explanation != null) {
+          const e = a.explanation;
+          // The attaches it counted, as it counted them: by the hops the explanation states.
+          if (e.basis === 'topology' && e.hops !== null)
+            this.#landing.record(a.startsAt, this.#maxAt, e.hops);
+          // And the lone alerts' company, by when the explanation says it came.
+          if (e.lone !== undefined && !e.late && e.decision === 'attach')
+            this.#company.record(a.startsAt, this.#maxAt, e.secondsSinceFirst * SECOND);
+        }
       }
       names.push(incidentName(incident.id));
     }

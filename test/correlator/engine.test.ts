@@ -507,6 +507,33 @@ describe('the chance correction', () => {
     );
   });
 
+  it("paces a lone alert's company as lone alerts' company has lately come", async () => {
+    // The busy half hour where each one-off alert had its second ten seconds later: a lone alert's
+    // company comes within seconds, so a lookalike a minute after the database's alert is its
+    // company, and one four minutes after it a coincidence (credited with one more alert per
+    // five minutes, timeDecayMs, it was taken: chance about 0.4).
+    const pairs = leaves
+      .slice(0, 30)
+      .flatMap((leaf, i) => [
+        alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 58),
+        alert(`f-noise2-${leaf}`, leaf, `Backup volume full on ${leaf}`, i * 58 + 10),
+      ]);
+    const after = (seconds: number) => [
+      alert('f-db', 'db-ledger', 'Connection pool exhausted on db-ledger', 1740),
+      alert('f-billing', 'app-billing', 'Connection pool exhausted on app-billing', 1740 + seconds),
+    ];
+    // Each pair an incident of its own (the leaves' lookalike pairs would merge on text).
+    const apart = { textFragmentMerges: false };
+    const soon = await run([...pairs, ...after(60)], apart);
+    expect(soon.together).toBe(true);
+    expect(soon.last.explanation.lone).toBeLessThan(0.5);
+    const late = await run([...pairs, ...after(240)], apart);
+    expect(late.together).toBe(false);
+    expect(late.last.explanation.message).toMatch(
+      /best candidate E\d+ is one alert, more likely a coincidence than its company \(chance of a coincidence (1|0\.9\d+),/,
+    );
+  });
+
   it('puts three lookalikes close in the CMDB and in time together though each pair is likelier a coincidence', async () => {
     // The database, then half a minute later the payments application one hop from it (alone: a
     // lone alert's likelier coincidence), then billing one hop from the database and two from
