@@ -42,6 +42,14 @@ export const alert = z
         hops: z.number().int().nullable(),
         path: z.array(z.string()),
         text: z.number(),
+        chance: z.number().optional().meta({
+          description:
+            'The chance that its placement is a coincidence (an unrelated alert landing this near, this soon); its topology closeness counted for 1 − this.',
+        }),
+        lone: z.number().optional().meta({
+          description:
+            'For an attach to an incident of one alert: the chance of a coincidence weighing how often, and how soon, lone alerts have lately had company.',
+        }),
         secondsSinceFirst: z.number(),
         merged: z.array(z.string()),
         late: z.boolean(),
