@@ -1,3 +1,5 @@
+import { EventWindow } from './event-window.ts';
+
 /**
  * How soon a lone alert's company comes, for the engine's chance that an alert near a lone
  * alert's incident is its company rather than a coincidence (see its `#chance`): of the alerts
@@ -16,15 +18,14 @@
  */
 export class CompanyTimes {
   readonly windowMs: number;
-  /** Ascending by time; those before #head have left the window. */
-  #times: number[] = [];
-  #gaps: number[] = [];
-  #head = 0;
   /** The gaps in the window, summed (whole seconds' worth of ms: the sum is exact). */
   #sum = 0;
+  /** The joins' gaps over the window. */
+  readonly #window: EventWindow<number>;
 
   constructor(windowMs: number) {
     this.windowMs = windowMs;
+    this.#window = new EventWindow<number>(windowMs, (gapMs) => (this.#sum -= gapMs));
   }
 
   /**
@@ -32,23 +33,8 @@ export class CompanyTimes {
    * alert, the latest event time being `latest`. One older than the window is not counted.
    */
   record(at: number, latest: number, gapMs: number): void {
-    if (this.windowMs <= 0 || at < latest - this.windowMs || !(gapMs >= 0)) return;
-    this.#drop(latest - this.windowMs);
-    const times = this.#times;
-    let lo = times.length;
-    // Nearly always an append: alerts come about in event-time order.
-    if (lo > this.#head && times[lo - 1]! > at) {
-      lo = this.#head;
-      let hi = times.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (times[mid]! <= at) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    times.splice(lo, 0, at);
-    this.#gaps.splice(lo, 0, gapMs);
-    this.#sum += gapMs;
+    if (!(gapMs >= 0)) return;
+    if (this.#window.add(at, latest, gapMs)) this.#sum += gapMs;
   }
 
   /**
@@ -57,21 +43,7 @@ export class CompanyTimes {
    */
   meanGap(latest: number, priorMs: number): number {
     if (this.windowMs <= 0) return priorMs;
-    this.#drop(latest - this.windowMs);
-    return (this.#sum + priorMs) / (this.#times.length - this.#head + 1);
-  }
-
-  /** Drops the joins before `from` (which never moves back). */
-  #drop(from: number): void {
-    const times = this.#times;
-    while (this.#head < times.length && times[this.#head]! < from) {
-      this.#sum -= this.#gaps[this.#head]!;
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > times.length) {
-      this.#times = times.slice(this.#head);
-      this.#gaps = this.#gaps.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#window.drop(latest - this.windowMs);
+    return (this.#sum + priorMs) / (this.#window.size + 1);
   }
 }

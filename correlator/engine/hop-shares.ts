@@ -1,3 +1,5 @@
+import { EventWindow } from './event-window.ts';
+
 /**
  * How far from an incident's CIs its own alerts land, for the engine's hop-aware chance of a
  * coincidence (see its `#chance`): of the alerts the engine placed in an incident by topology
@@ -18,17 +20,16 @@
 export class HopShares {
   readonly windowMs: number;
   readonly maxHops: number;
-  /** Ascending by time; those before #head have left the window. */
-  #times: number[] = [];
-  #hops: number[] = [];
-  #head = 0;
   /** Attaches in the window, per hop count. */
   readonly #counts: number[];
+  /** The attaches' hop counts over the window. */
+  readonly #window: EventWindow<number>;
 
   constructor(windowMs: number, maxHops: number) {
     this.windowMs = windowMs;
     this.maxHops = maxHops;
     this.#counts = new Array<number>(maxHops + 1).fill(0);
+    this.#window = new EventWindow<number>(windowMs, (hops) => this.#counts[hops]!--);
   }
 
   /**
@@ -37,24 +38,8 @@ export class HopShares {
    * not counted.
    */
   record(at: number, latest: number, hops: number): void {
-    if (this.windowMs <= 0 || at < latest - this.windowMs) return;
     if (!(hops >= 0 && hops <= this.maxHops)) return;
-    this.#drop(latest - this.windowMs);
-    const times = this.#times;
-    let lo = times.length;
-    // Nearly always an append: alerts come about in event-time order.
-    if (lo > this.#head && times[lo - 1]! > at) {
-      lo = this.#head;
-      let hi = times.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (times[mid]! <= at) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    times.splice(lo, 0, at);
-    this.#hops.splice(lo, 0, hops);
-    this.#counts[hops]!++;
+    if (this.#window.add(at, latest, hops)) this.#counts[hops]!++;
   }
 
   /**
@@ -64,28 +49,14 @@ export class HopShares {
   share(latest: number, hops: number): number {
     const rings = this.maxHops + 1;
     if (this.windowMs <= 0) return 1 / rings;
-    this.#drop(latest - this.windowMs);
+    this.#window.drop(latest - this.windowMs);
     const h = Math.min(Math.max(0, hops), this.maxHops);
-    return (this.#counts[h]! + 1) / (this.#times.length - this.#head + rings);
+    return (this.#counts[h]! + 1) / (this.#window.size + rings);
   }
 
   /** Attaches counted in the window, per hop count (for explanations and tests). */
   counts(latest: number): readonly number[] {
-    this.#drop(latest - this.windowMs);
+    this.#window.drop(latest - this.windowMs);
     return [...this.#counts];
-  }
-
-  /** Drops the attaches before `from` (which never moves back). */
-  #drop(from: number): void {
-    const times = this.#times;
-    while (this.#head < times.length && times[this.#head]! < from) {
-      this.#counts[this.#hops[this.#head]!]!--;
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > times.length) {
-      this.#times = times.slice(this.#head);
-      this.#hops = this.#hops.slice(this.#head);
-      this.#head = 0;
-    }
   }
 }
