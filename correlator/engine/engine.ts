@@ -328,12 +328,6 @@ export class CorrelationEngine {
   readonly #mergedInto = new Map<number, number>();
   /** Per CI and per template: the incidents with alerts there, with the latest event time. */
   readonly #recentByCi = new Map<string, Map<number, CiEntry>>();
-  /**
-   * #recentByCi's maps again by the CI's ordinal in the topology (see Topology.ordinal), for the
-   * walk of an alert's neighbourhood: an array read for each of its hundreds of CIs rather than a
-   * look-up by name. Set and cleared with #recentByCi's keys; rebuilt with the topology.
-   */
-  #ciSlots: (Map<number, CiEntry> | undefined)[];
   readonly #recentByTemplate = new Map<number, Map<number, number>>();
   /** Alerts that opened their own incident, for the background rate (see #chance). */
   readonly #background: BackgroundRate<AlertState>;
@@ -370,10 +364,6 @@ export class CorrelationEngine {
     this.#mode = mode;
     this.#texts = texts;
     this.#topology = topologyOf(cmdb, config);
-    // Filled, not holey: an array written far past its end may fall back to a dictionary.
-    this.#ciSlots = new Array<Map<number, CiEntry> | undefined>(this.#topology.numbered).fill(
-      undefined,
-    );
     this.#background = new BackgroundRate<AlertState>(config.backgroundWindowMs);
     this.#landing = new HopShares(config.backgroundWindowMs, config.maxHops);
     this.#company = new CompanyTimes(config.backgroundWindowMs);
@@ -387,10 +377,6 @@ export class CorrelationEngine {
    */
   replaceCmdb(cmdb: EngineCmdb): void {
     this.#topology = topologyOf(cmdb, this.config);
-    this.#ciSlots = new Array<Map<number, CiEntry> | undefined>(this.#topology.numbered).fill(
-      undefined,
-    );
-    for (const [ci, byIncident] of this.#recentByCi) this.#slot(ci, byIncident);
   }
 
   /**
@@ -1009,8 +995,7 @@ export class CorrelationEngine {
       for (let i = 0; i < around.cis.length; i++) {
         const near = around.cis[i]!;
         const hops = around.hops[i]!;
-        const ordinal = around.ordinals[i]!;
-        const entries = ordinal >= 0 ? this.#ciSlots[ordinal] : this.#recentByCi.get(near);
+        const entries = this.#recentByCi.get(near);
         if (entries === undefined) continue;
         let room = 0;
         let ring: [room: number, share: number] | undefined;
@@ -1335,12 +1320,8 @@ export class CorrelationEngine {
       return;
     }
     if (ci !== null) {
-      let byIncident = this.#recentByCi.get(ci);
-      if (byIncident === undefined) {
-        byIncident = new Map<number, CiEntry>();
-        this.#recentByCi.set(ci, byIncident);
-        this.#slot(ci, byIncident);
-      }
+      const byIncident = this.#recentByCi.get(ci) ?? new Map<number, CiEntry>();
+      this.#recentByCi.set(ci, byIncident);
       const entry = byIncident.get(incident.id);
       if (entry === undefined)
         byIncident.set(incident.id, {
@@ -1359,15 +1340,8 @@ export class CorrelationEngine {
 
   /** Drops an incident's entries from the per-CI and per-template lookups. */
   #unindex(incident: Incident): void {
-    for (const ci of incident.cis.keys())
-      if (drop(this.#recentByCi, ci, incident.id)) this.#slot(ci, undefined);
+    for (const ci of incident.cis.keys()) drop(this.#recentByCi, ci, incident.id);
     for (const t of incident.templates.keys()) drop(this.#recentByTemplate, t, incident.id);
-  }
-
-  /** Sets (or clears) a CI's map in #ciSlots, for a CI the topology numbers. */
-  #slot(ci: string, byIncident: Map<number, CiEntry> | undefined): void {
-    const ordinal = this.#topology.ordinal(ci);
-    if (ordinal >= 0) this.#ciSlots[ordinal] = byIncident;
   }
 
   /** Moves every alert of `from` into `into`; `from`'s id then resolves to `into`. */
@@ -1557,9 +1531,7 @@ export class CorrelationEngine {
     const horizon = watermark - this.config.windowMs - this.config.allowedLatenessMs;
     for (const [ci, byIncident] of this.#recentByCi) {
       for (const [id, entry] of byIncident) if (entry.lastAt < horizon) byIncident.delete(id);
-      if (byIncident.size > 0) continue;
-      this.#recentByCi.delete(ci);
-      this.#slot(ci, undefined);
+      if (byIncident.size === 0) this.#recentByCi.delete(ci);
     }
     for (const [templateId, byIncident] of this.#recentByTemplate) {
       for (const [id, lastAt] of byIncident) if (lastAt < horizon) byIncident.delete(id);
@@ -1988,13 +1960,13 @@ function touch<K>(map: Map<K, Map<number, number>>, key: K, incident: number, at
 }
 
 /**
- * Drops an incident's entry under `key`, and the key once it has none (then true): a lookup
- * holding an empty map would cost every alert near it a look-up and an empty walk.
+ * Drops an incident's entry under `key`, and the key once it has none: a lookup holding an empty
+ * map would cost every alert near it a look-up and an empty walk.
  */
-function drop<K>(map: Map<K, Map<number, unknown>>, key: K, incident: number): boolean {
+function drop<K>(map: Map<K, Map<number, unknown>>, key: K, incident: number): void {
   const byIncident = map.get(key);
-  if (byIncident === undefined || !byIncident.delete(incident) || byIncident.size > 0) return false;
-  return map.delete(key);
+  if (byIncident === undefined || !byIncident.delete(incident) || byIncident.size > 0) return;
+  map.delete(key);
 }
 
 /** How far an event time is from a span of event times (0 inside it). */

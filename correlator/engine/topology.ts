@@ -30,16 +30,10 @@ export type Nearby = { hops: number; path: readonly string[] };
 
 /**
  * The CIs within maxHops of one, in the order the search found them (itself first), and the hops
- * to each, and their ordinals: arrays rather than a Map, a quarter of the memory (a 10,000-CI
- * estate holds millions of such entries once its CIs have alerted: 31 MB against 128 MB at 4
- * hops, before the ordinals' 4 bytes an entry).
+ * to each: two arrays rather than a Map, a quarter of the memory (a 10,000-CI estate holds
+ * millions of such entries once its CIs have alerted: 31 MB against 128 MB at 4 hops).
  */
-export type Near = {
-  readonly cis: readonly string[];
-  readonly hops: Uint8Array;
-  /** Each CI's ordinal (see ordinal()); −1 for a name the CMDB does not know. */
-  readonly ordinals: Int32Array;
-};
+export type Near = { readonly cis: readonly string[]; readonly hops: Uint8Array };
 
 /** Attributes whose values alerts use as a CI's name (a host's FQDN, IP, cloud instance id). */
 const aliasAttributes = ['fqdn', 'instanceId', 'ip'] as const;
@@ -48,8 +42,6 @@ const aliasAttributes = ['fqdn', 'instanceId', 'ip'] as const;
 export class Topology {
   readonly options: Readonly<TopologyOptions>;
   readonly #names = new Map<string, string>();
-  /** A number per CI of the CMDB (and per name a relationship gives), 0, 1, … (see ordinal()). */
-  readonly #ordinals = new Map<string, number>();
   /** Undirected neighbours, sorted by name so that searches do not depend on input order. */
   readonly #adjacent = new Map<string, string[]>();
   /** What each CI needs directly (impact direction), sorted by name. */
@@ -61,8 +53,6 @@ export class Topology {
   readonly #ballSizes = new Map<string, number[]>();
   /** How many CIs the CMDB has (aliases not counted). */
   readonly size: number;
-  /** How many names ordinal() numbers: the CMDB's CIs and any other name a relationship gives. */
-  readonly numbered: number;
   readonly #dependencies = new Map<string, Map<string, number>>();
   /** What needs each CI directly (the impact direction reversed), sorted by name. */
   readonly #neededBy = new Map<string, string[]>();
@@ -81,15 +71,6 @@ export class Topology {
   ) {
     this.options = Object.freeze({ ...options });
     this.size = new Set(cis.map((ci) => ci.name)).size;
-    const number = (name: string) => {
-      if (!this.#ordinals.has(name)) this.#ordinals.set(name, this.#ordinals.size);
-    };
-    for (const ci of cis) number(ci.name);
-    for (const r of relationships) {
-      number(r.source);
-      number(r.target);
-    }
-    this.numbered = this.#ordinals.size;
     for (const ci of cis) {
       this.#names.set(ci.name.toLowerCase(), ci.name);
       for (const key of aliasAttributes) {
@@ -126,15 +107,6 @@ export class Topology {
   }
 
   /**
-   * A CI's number in this snapshot, 0 to the CIs it knows − 1; −1 for a name it does not know.
-   * Lets the engine keep per-CI state in arrays it reads for every CI near every alert, rather
-   * than in maps keyed by name.
-   */
-  ordinal(ci: string): number {
-    return this.#ordinals.get(ci) ?? -1;
-  }
-
-  /**
    * Whether the CMDB relates a CI to anything. One it does not know, or knows with no
    * relationship (an orphan: its edges are missing), it cannot place: its distance to any other
    * CI says nothing either way.
@@ -163,22 +135,16 @@ export class Topology {
   }
 
   /**
-   * neighbourhood() as arrays in the search's order (see Near), cached: what the engine walks
+   * neighbourhood() as two arrays in the search's order (see Near), cached: what the engine walks
    * for every alert.
    */
   near(ci: string): Near {
     const known = this.#near.get(ci);
     if (known) return known;
     // A CI the CMDB lacks is near only itself; not cached, so unknown names cost no memory.
-    if (!this.#adjacent.has(ci))
-      return { cis: [ci], hops: new Uint8Array(1), ordinals: Int32Array.of(this.ordinal(ci)) };
+    if (!this.#adjacent.has(ci)) return { cis: [ci], hops: new Uint8Array(1) };
     const found = this.#search(ci, null).hops;
-    const cis = [...found.keys()];
-    const near = {
-      cis,
-      hops: Uint8Array.from(found.values()),
-      ordinals: Int32Array.from(cis, (x) => this.ordinal(x)),
-    };
+    const near = { cis: [...found.keys()], hops: Uint8Array.from(found.values()) };
     this.#near.set(ci, near);
     return near;
   }

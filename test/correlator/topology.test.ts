@@ -32,28 +32,6 @@ describe('the topology', () => {
     }
   });
 
-  it('numbers every CI it knows once, and gives each CI near another its number', () => {
-    const topology = new Topology(
-      ['web', 'app', 'db', 'orphan'].map((name) => ({ name })),
-      [
-        { source: 'web', target: 'app', type: 'depends_on' },
-        { source: 'app', target: 'db', type: 'depends_on' },
-        // A name only a relationship gives is numbered too.
-        { source: 'db', target: 'san', type: 'depends_on' },
-      ],
-      { maxHops: 3, hubDegree: 50, dependencyDepth: 8 },
-    );
-    const names = ['web', 'app', 'db', 'orphan', 'san'];
-    expect(topology.numbered).toBe(5);
-    expect(new Set(names.map((n) => topology.ordinal(n)))).toEqual(new Set([0, 1, 2, 3, 4]));
-    expect(topology.ordinal('unknown-host')).toBe(-1);
-    for (const ci of [...names, 'unknown-host']) {
-      const near = topology.near(ci);
-      expect([...near.ordinals]).toEqual(near.cis.map((x) => topology.ordinal(x)));
-    }
-    expect(topology.near('web').cis).toEqual(['web', 'app', 'db', 'san']);
-  });
-
   it("counts a whole's parts in its impact set once, one level down, and names its wholes", () => {
     const topology = new Topology(
       ['app', 'i-1', 'i-2', 'db', 'cluster'].map((name) => ({ name })),
