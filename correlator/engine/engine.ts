@@ -802,11 +802,9 @@ export class CorrelationEngine {
     };
     if (best.lone !== null) explanation.lone = round(best.lone);
     state.view.explanation = explanation;
-    // How soon a lone alert's company came: as the explanation states it, when it states the
-    // gap to that alert (not a late one, whose incident's first alert is then itself, nor one
-    // that merged others in, whose first alert may be theirs).
-    if (best.lone !== null && !late && merged.length === 0)
-      this.#company.record(at, this.#maxAt, secondsSinceFirst * SECOND);
+    // From the explanation, as a restore counts it.
+    const company = loneCompanyGap(explanation);
+    if (company !== null) this.#company.record(at, this.#maxAt, company);
   }
 
   /**
@@ -1029,9 +1027,9 @@ export class CorrelationEngine {
             const alone = weighLone && incident.alerts.length === 1;
             // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
             const spread = ring[1] / Math.max(1, incident.cis.size);
-            ringChance = alone
-              ? this.#chance(perCi, incident, ring[0], gap, growthShare(), spread, companyPace())
-              : this.#chance(perCi, incident, ring[0], gap, 1, spread);
+            const live = alone ? growthShare() : 1;
+            const pace = alone ? companyPace() : this.config.timeDecayMs;
+            ringChance = this.#chance(perCi, incident, ring[0], gap, live, spread, pace);
           }
           found.set(incident.id, {
             incident,
@@ -1663,8 +1661,8 @@ export class CorrelationEngine {
           if (e.basis === 'topology' && e.hops !== null)
             this.#landing.record(a.startsAt, this.#maxAt, e.hops);
           // And the lone alerts' company, by when the explanation says it came.
-          if (e.lone !== undefined && !e.late && e.decision === 'attach')
-            this.#company.record(a.startsAt, this.#maxAt, e.secondsSinceFirst * SECOND);
+          const company = loneCompanyGap(e);
+          if (company !== null) this.#company.record(a.startsAt, this.#maxAt, company);
         }
       }
       names.push(incidentName(incident.id));
@@ -1967,6 +1965,18 @@ function drop<K>(map: Map<K, Map<number, unknown>>, key: K, incident: number): v
   const byIncident = map.get(key);
   if (byIncident === undefined || !byIncident.delete(incident) || byIncident.size > 0) return;
   map.delete(key);
+}
+
+/**
+ * How long after a lone alert the alert an explanation explains came as its company (see
+ * CompanyTimes), or null when it was not: an attach (not a merge, whose incident's first alert
+ * may be another's) to an incident of one alert (it states a `lone` chance), not a late one
+ * (whose incident's first alert is then itself). One rule for the engine and its restore.
+ */
+function loneCompanyGap(e: Explanation): number | null {
+  return e.lone !== undefined && !e.late && e.decision === 'attach'
+    ? e.secondsSinceFirst * SECOND
+    : null;
 }
 
 /** How far an event time is from a span of event times (0 inside it). */
