@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../bench/random.ts';
 import { BackgroundRate } from '../../correlator/engine/background.ts';
 
 const MINUTE = 60_000;
-
-/** A small deterministic generator (mulberry32), so that a failure is repeatable. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Opener = { at: number; grown: boolean; counted: boolean };
 
@@ -21,7 +11,7 @@ describe('the background rate', () => {
     const windowMs = 30 * MINUTE;
     const settledMs = 15 * MINUTE;
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = createRandom(seed).next;
       const rate = new BackgroundRate<Opener>(windowMs);
       const openers: Opener[] = [];
       let latest = 0;

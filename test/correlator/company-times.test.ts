@@ -1,26 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../bench/random.ts';
 import { CompanyTimes } from '../../correlator/engine/company-times.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
-
-/** A small deterministic generator (mulberry32), so that a failure is repeatable. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("how soon a lone alert's company comes", () => {
   it('is the mean gap of the joins in the window with one prior observation, as joins come late and leave', () => {
     const windowMs = 30 * MINUTE;
     const priorMs = 5 * MINUTE;
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = createRandom(seed).next;
       const times = new CompanyTimes(windowMs);
       const joins: { at: number; gapMs: number }[] = [];
       let latest = 0;
