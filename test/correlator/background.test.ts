@@ -11,7 +11,8 @@ describe('the background rate', () => {
     const windowMs = 30 * MINUTE;
     const settledMs = 15 * MINUTE;
     for (const seed of [1, 2, 3]) {
-      const next = createRandom(seed).next;
+      const random = createRandom(seed);
+      const next = () => random.next();
       const rate = new BackgroundRate<Opener>(windowMs);
       const openers: Opener[] = [];
       let latest = 0;

@@ -10,7 +10,8 @@ describe("how soon a lone alert's company comes", () => {
     const windowMs = 30 * MINUTE;
     const priorMs = 5 * MINUTE;
     for (const seed of [1, 2, 3]) {
-      const next = createRandom(seed).next;
+      const random = createRandom(seed);
+      const next = () => random.next();
       const times = new CompanyTimes(windowMs);
       const joins: { at: number; gapMs: number }[] = [];
       let latest = 0;
