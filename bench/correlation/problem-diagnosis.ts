@@ -13,6 +13,8 @@
  * in different clusters of templates on the right CI; or their cluster was not proposed (too few
  * occurrences, or likely chance: the smallest chance of the miner's tests is shown). Each false
  * pair (predicted together, not one true problem) is put down to what its candidate is made of.
+ * With `--list`, each candidate holding no alert of a true problem (one a problem manager would
+ * reject) is listed too, with its test, its chance and what its incidents' alerts truly were.
  * The engine's answer per tier and seed can be kept in `--cache` (it takes most of the time), so
  * the miner can be changed and the diagnosis rerun at once.
  */
@@ -212,6 +214,30 @@ for (const seed of seeds)
                 : ''),
           );
         }
+      }
+    }
+    if (args.list) {
+      // Candidates with no alert of a true problem: what a problem manager would reject.
+      const composition = new Map<string, Map<string, number>>();
+      for (const [k, t] of a.truth.entries()) {
+        const p = a.incidents[k];
+        if (p == null) continue;
+        const c = composition.get(p) ?? new Map<string, number>();
+        composition.set(p, c);
+        const key = t.incident === null ? 'noise' : t.problem !== null ? 'P' : 'one-off';
+        c.set(key, (c.get(key) ?? 0) + 1);
+      }
+      for (const p of patterns) {
+        const parts = p.incidents.map(
+          (i) => composition.get(i.number) ?? new Map<string, number>(),
+        );
+        if (parts.some((c) => c.has('P'))) continue;
+        console.log(
+          `  ${tier.name}${seed} FALSE ${p.scope}|${p.template.slice(0, 60)} k=${p.occurrences} kc=${p.corroborated} ${p.test} ${p.chance?.toPrecision(2)} peers ${p.peers}: ` +
+            p.incidents
+              .map((i, n) => `${i.number}[${[...parts[n]!].map(([k, v]) => `${k}${v}`).join(' ')}]`)
+              .join(' '),
+        );
       }
     }
     // False pairs: true incidents predicted in one problem, not of one true problem.
