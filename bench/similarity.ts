@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TemplateIndex, loadTextTools, type TextTools } from '../correlator/similarity.ts';
 import { toTemplate } from '../correlator/templates.ts';
+import { createRandom } from './random.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,16 +33,10 @@ const templateTarget = Number(args.templates);
 const queryCount = Number(args.queries);
 const baselineQueryCount = Number(args['baseline-queries']);
 
-/** mulberry32: a small seeded generator, so every run sees the same texts. */
+/** A seeded stream of uniform numbers (bench/random.ts), so every run sees the same texts. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRandom(seed);
+  return () => r.next();
 }
 
 const subjects = [
