@@ -10,6 +10,7 @@ export const placeholders = [
   'ci',
   'url',
   'email',
+  'mention',
   'uuid',
   'time',
   'ip',
@@ -79,6 +80,9 @@ const rules: readonly Rule[] = [
   rule('email', String.raw`(?<![\w.%+-])[\w.%+-]+@(?:<ci>|[a-z0-9-]+(?:\.[a-z0-9-]+)*)`, (t) =>
     t.includes('@'),
   ),
+  // A notification handle (`@slack-team-payments`, `@pagerduty-dba`): where the alert is sent, not
+  // what failed. Kept as a word, a monitor's team handle made two of its different failures alike.
+  rule('mention', String.raw`(?<![\w.%+-])@[a-z0-9][\w.-]*(?<![.-])`, (t) => t.includes('@')),
   rule(
     'uuid',
     String.raw`(?<![a-z0-9])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![a-z0-9])`,

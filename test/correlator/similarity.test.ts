@@ -80,6 +80,12 @@ const templateCases: { tool: string; text: string; ci: string | null; template: 
   },
   {
     tool: 'datadog',
+    text: '[P2] [Triggered] Elevated errors on checkout-02: 5.1% of requests failed. @slack-team-checkout @pagerduty-Checkout-Oncall',
+    ci: 'checkout-02',
+    template: '[p2] [triggered] elevated errors on <ci>: <pct> of requests failed. <mention>',
+  },
+  {
+    tool: 'datadog',
     text: 'Request f47ac10b-58cc-4372-a567-0e02b2c3d479 to https://billing.internal:8443/api/v2/invoices/99812?expand=lines failed: HTTP 503 after 30012ms',
     ci: 'billing',
     template: 'request <uuid> to <url>/api/v2/invoices/<id> failed: http <num> after <duration>',
