@@ -73,3 +73,21 @@ describe('a tool’s own delivery id', () => {
     for (const i of ids.keys()) expect(await alertsWith(`id-distinct-${i}`)).toHaveLength(1);
   });
 });
+
+describe('what a sender wrote, quoted in an alert’s explanation', () => {
+  it('never breaks reading the alert or the list', async () => {
+    // A CI not in the CMDB is quoted ("<ci> not in the CMDB") when a second alert with the same
+    // text joins the first's incident; the message's "incident <id>" names are read as ids.
+    const ci = 'incident 99999999999999999999';
+    const title = 'Replication lag above threshold on the ledger replica';
+    for (const fingerprint of ['quoted-1', 'quoted-2'])
+      expect((await post('generic', { title, ci, fingerprint })).status).toBe(202);
+    await drained();
+    const [second] = await alertsWith('quoted-2');
+    expect(JSON.stringify(second!.explanation)).toContain(ci);
+    const one = await tocsin.request(`/api/v1/alerts/${second!.id}`);
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as StoredAlert).ci).toBe(ci);
+    expect((await tocsin.request('/api/v1/alerts?limit=100')).status).toBe(200);
+  });
+});
