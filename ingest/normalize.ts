@@ -209,17 +209,22 @@ const clip = (value: string | null | undefined, max: number): string | null => {
 // past 9999 it is neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent.
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(9999, 0, 1);
+// A time more than a minute after receipt is a sender's clock running ahead or a misread unit,
+// read as absent too. The correlator orders every sender's alerts by these times and holds them
+// to the latest it has seen (less its allowed lateness, 5 minutes): one alert dated next year
+// made every later alert of every sender late, opening incidents of its own instead of joining.
+const MAX_AHEAD_MS = 60_000;
 
-const inRange = (at: string | null | undefined): string | null => {
+const inRange = (at: string | null | undefined, receivedAt: Date): string | null => {
   const ms = at ? Date.parse(at) : NaN;
-  return ms >= EARLIEST && ms < LATEST ? at! : null;
+  return ms >= EARLIEST && ms < LATEST && ms <= receivedAt.getTime() + MAX_AHEAD_MS ? at! : null;
 };
 
 /**
  * Builds a canonical alert from what a tool sent: trims and bounds the text fields, names an
  * untitled alert after its source, defaults startsAt to receipt and derives a missing fingerprint
  * from source, CI, title and labels. A resolved alert without an end time ends at receipt; a time
- * out of range counts as none.
+ * out of range (before 1970, from 9999, or more than a minute after receipt) counts as none.
  */
 export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
   const title = clip(fields.title, 1024) ?? `${fields.source} alert`;
@@ -238,8 +243,10 @@ export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
       clip(fields.fingerprint, 512) ??
       deriveFingerprint({ source: fields.source, ci, title, labels }),
     labels,
-    startsAt: inRange(fields.startsAt) ?? receivedAt.toISOString(),
-    endsAt: inRange(fields.endsAt) ?? (status === 'resolved' ? receivedAt.toISOString() : null),
+    startsAt: inRange(fields.startsAt, receivedAt) ?? receivedAt.toISOString(),
+    endsAt:
+      inRange(fields.endsAt, receivedAt) ??
+      (status === 'resolved' ? receivedAt.toISOString() : null),
   };
   if (fields.partial) alert.partial = true;
   return alert;

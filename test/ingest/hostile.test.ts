@@ -32,7 +32,15 @@ async function drained(): Promise<void> {
   );
 }
 
-type StoredAlert = { id: string; fingerprint: string; ci: string | null; explanation: unknown };
+type StoredAlert = {
+  id: string;
+  fingerprint: string;
+  ci: string | null;
+  incidentId: string | null;
+  startsAt: string;
+  endsAt: string | null;
+  explanation: { late: boolean; message: string };
+};
 
 async function alertsWith(fingerprint: string): Promise<StoredAlert[]> {
   const res = await tocsin.request(`/api/v1/alerts?fingerprint=${encodeURIComponent(fingerprint)}`);
@@ -89,5 +97,45 @@ describe('what a sender wrote, quoted in an alert’s explanation', () => {
     expect(one.status).toBe(200);
     expect(((await one.json()) as StoredAlert).ci).toBe(ci);
     expect((await tocsin.request('/api/v1/alerts?limit=100')).status).toBe(200);
+  });
+});
+
+describe('a sender’s time ahead of receipt', () => {
+  it('is read as receipt, and leaves the correlator’s event time where the others’ are', async () => {
+    const title = 'Checkout latency above its objective on the payment gateway';
+    expect((await post('generic', { title, ci: 'pay-1', fingerprint: 'ahead-first' })).status).toBe(
+      202,
+    );
+    await drained();
+    // A sender whose clock is a year fast, and one that sends a placeholder far ahead.
+    const ahead = [
+      { title: 'clock fast', fingerprint: 'ahead-year', startsAt: '2027-11-30T00:00:00Z' },
+      { title: 'placeholder', fingerprint: 'ahead-9998', startsAt: '9998-06-01T00:00:00Z' },
+      {
+        title: 'resolved ahead',
+        fingerprint: 'ahead-resolved',
+        status: 'resolved',
+        startsAt: '2026-01-01T00:00:00Z',
+        endsAt: '9998-06-01T00:00:00Z',
+      },
+    ];
+    const sentAt = Date.now();
+    for (const alert of ahead) expect((await post('generic', alert)).status).toBe(202);
+    expect((await post('generic', { title, ci: 'pay-1', fingerprint: 'ahead-next' })).status).toBe(
+      202,
+    );
+    await drained();
+    const nearSend = (at: string | null | undefined) =>
+      Math.abs(Date.parse(at ?? '') - sentAt) < 60_000;
+    for (const fingerprint of ['ahead-year', 'ahead-9998'])
+      expect(nearSend((await alertsWith(fingerprint))[0]?.startsAt)).toBe(true);
+    const [resolved] = await alertsWith('ahead-resolved');
+    expect(resolved!.startsAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(nearSend(resolved!.endsAt)).toBe(true);
+    // The next alert of the first one's text and CI is on time, and joins its incident.
+    const [first] = await alertsWith('ahead-first');
+    const [next] = await alertsWith('ahead-next');
+    expect(next!.explanation.late).toBe(false);
+    expect(next!.incidentId).toBe(first!.incidentId);
   });
 });
