@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import {
   severities,
@@ -205,6 +206,21 @@ const clip = (value: string | null | undefined, max: number): string | null => {
   return text ? text.slice(0, max) : null;
 };
 
+const MAX_FINGERPRINT = 512;
+
+/**
+ * A fingerprint within 512 characters (its unique index holds about 2.7 kB). A longer one, built
+ * from a tool's key (a Datadog monitor and its group scope, a Splunk search and host), keeps its
+ * start and ends in a digest of the whole: cut alone, keys that differ only past the cut (two
+ * groups of one monitor, a "/test" suffix) were one alert.
+ */
+function boundFingerprint(value: string | null | undefined): string | null {
+  const text = value?.trim();
+  if (!text || text.length <= MAX_FINGERPRINT) return text || null;
+  const digest = createHash('sha256').update(Buffer.from(text, 'utf16le')).digest('hex');
+  return `${text.slice(0, MAX_FINGERPRINT - 18).toWellFormed()}…#${digest.slice(0, 16)}`;
+}
+
 // A time before the Unix epoch or within a year of 9999 is a placeholder or a misread unit, and
 // past 9999 it is neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent.
 const EARLIEST = Date.UTC(1970, 0, 1);
@@ -240,7 +256,7 @@ export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
     service: clip(fields.service, 255),
     source: fields.source,
     fingerprint:
-      clip(fields.fingerprint, 512) ??
+      boundFingerprint(fields.fingerprint) ??
       deriveFingerprint({ source: fields.source, ci, title, labels }),
     labels,
     startsAt: inRange(fields.startsAt, receivedAt) ?? receivedAt.toISOString(),
