@@ -1,5 +1,6 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
+import { ADMIN_TOKEN, eventually, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
 // Inputs the fuzz test does not reach by chance: each once broke ingest or a reader of what
 // ingest stored.
@@ -137,5 +138,32 @@ describe('a sender’s time ahead of receipt', () => {
     const [next] = await alertsWith('ahead-next');
     expect(next!.explanation.late).toBe(false);
     expect(next!.incidentId).toBe(first!.incidentId);
+  });
+});
+
+describe('a client that closes its connection before its body arrived', () => {
+  it('is counted as a 400, not as an error of ours', async () => {
+    const url = new URL(await tocsin.listen());
+    // Headers, then less body than the Content-Length promised, then the end of the stream.
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.end(
+          'POST /api/v1/ingest/generic HTTP/1.1\r\nHost: tocsin\r\n' +
+            `Authorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\n` +
+            'Content-Length: 1000\r\n\r\n{"title":"never finished"',
+        );
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      socket.resume();
+    });
+    const counted = (status: number) =>
+      new RegExp(`tocsin_ingest_requests_total\\{source="generic",status="${status}"\\} (\\d+)`);
+    const metrics = await eventually(async () => {
+      const text = await (await tocsin.request('/metrics')).text();
+      return counted(400).test(text) || counted(500).test(text) ? text : undefined;
+    });
+    expect(metrics).toMatch(counted(400));
+    expect(metrics).not.toMatch(counted(500));
   });
 });
