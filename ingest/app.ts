@@ -73,6 +73,10 @@ export const ingestRoutes = {
       [403, 'The token lacks the role `ingest`, or is bound to another source.'],
       [404, 'No such source.'],
       413,
+      [
+        415,
+        'A `Content-Type` the source does not read, or a compressed body (`Content-Encoding`).',
+      ],
       [422, 'The payload is well-formed but cannot be used as sent (an old schema, say).'],
       429,
       [
@@ -179,6 +183,16 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
     async (c) => {
       const principal = c.get('principal');
       const source = c.req.param('source');
+      // A compressed body read as text is bytes of noise, refused as "not JSON" with them quoted.
+      const encoding = c.req.header('Content-Encoding')?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        throw new ProblemError(
+          415,
+          'unsupported-content-encoding',
+          'Unsupported content encoding',
+          `Content-Encoding "${encoding.slice(0, 64)}" is not read here; send the body uncompressed.`,
+        );
+      }
       const body = await c.req.text();
       if (principal.hmacSecret !== null) {
         const check = verifySignature(

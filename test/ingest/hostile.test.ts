@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
@@ -165,5 +166,24 @@ describe('a client that closes its connection before its body arrived', () => {
     });
     expect(metrics).toMatch(counted(400));
     expect(metrics).not.toMatch(counted(500));
+  });
+});
+
+describe('a compressed body', () => {
+  it('is refused with a 415 that names Content-Encoding, not read as JSON noise', async () => {
+    const body = JSON.stringify({ title: 'compressed', fingerprint: 'gzip-1' });
+    const send = (encoding: string, payload: Uint8Array<ArrayBuffer> | string) =>
+      tocsin.request('/api/v1/ingest/generic', {
+        method: 'POST',
+        body: payload,
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+      });
+    for (const encoding of ['gzip', 'br', 'x-gzip, identity']) {
+      const res = await send(encoding, new Uint8Array(gzipSync(body)));
+      expect(res.status).toBe(415);
+      expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+      expect(((await res.json()) as { detail: string }).detail).toContain('Content-Encoding');
+    }
+    expect((await send('identity', body)).status).toBe(202);
   });
 });
