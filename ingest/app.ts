@@ -130,6 +130,8 @@ function toResponse(outcome: IngestOutcome): Answer {
   }
 }
 
+const utf8 = new TextDecoder();
+
 const signatureProblems = {
   missing: `This token signs its deliveries: send ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">.`,
   malformed: `${SIGNATURE_HEADER} must read t=<unix seconds>,v1=<64 hex digits>.`,
@@ -193,12 +195,17 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
           `Content-Encoding "${encoding.slice(0, 64)}" is not read here; send the body uncompressed.`,
         );
       }
-      const body = await c.req.text();
-      if (principal.hmacSecret !== null) {
+      let body: string;
+      if (principal.hmacSecret === null) body = await c.req.text();
+      else {
+        // Checked as the bytes the sender signed: decoding first drops a byte order mark and
+        // turns bytes that are not UTF-8 into U+FFFD, and the signature no longer matched.
+        const bytes = new Uint8Array(await c.req.arrayBuffer());
+        body = utf8.decode(bytes);
         const check = verifySignature(
           c.req.header(SIGNATURE_HEADER),
           principal.hmacSecret,
-          body,
+          bytes,
           deps.now(),
           deps.signatureToleranceSeconds,
         );
