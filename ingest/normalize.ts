@@ -221,9 +221,12 @@ function boundFingerprint(value: string | null | undefined): string | null {
   return `${text.slice(0, MAX_FINGERPRINT - 18).toWellFormed()}…#${digest.slice(0, 16)}`;
 }
 
-// A time before the Unix epoch or within a year of 9999 is a placeholder or a misread unit, and
-// past 9999 it is neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent.
-const EARLIEST = Date.UTC(1970, 0, 1);
+// A time before 2000 (the Unix epoch itself, 0, is the common placeholder; a unit misread lands
+// in 1970) or within a year of 9999 is a placeholder or a misread unit, and past 9999 it is
+// neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent. An alert that
+// started at the epoch was decades behind the correlator's event time: late, it opened an
+// incident of its own instead of joining the one its text and CI belong to.
+const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST = Date.UTC(9999, 0, 1);
 // A time more than a minute after receipt is a sender's clock running ahead or a misread unit,
 // read as absent too. The correlator orders every sender's alerts by these times and holds them
@@ -240,7 +243,7 @@ const inRange = (at: string | null | undefined, receivedAt: Date): string | null
  * Builds a canonical alert from what a tool sent: trims and bounds the text fields, names an
  * untitled alert after its source, defaults startsAt to receipt and derives a missing fingerprint
  * from source, CI, title and labels. A resolved alert without an end time ends at receipt; a time
- * out of range (before 1970, from 9999, or more than a minute after receipt) counts as none.
+ * out of range (before 2000, from 9999, or more than a minute after receipt) counts as none.
  */
 export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
   const title = clip(fields.title, 1024) ?? `${fields.source} alert`;

@@ -142,6 +142,25 @@ describe('a sender’s time ahead of receipt', () => {
   });
 });
 
+describe('a sender’s placeholder time, the Unix epoch', () => {
+  it('is read as receipt, so that the alert joins the incident its text and CI belong to', async () => {
+    const title = 'Certificate expires within 7 days on the login endpoint';
+    expect((await post('generic', { title, ci: 'sso-1', fingerprint: 'epoch-first' })).status).toBe(
+      202,
+    );
+    await drained();
+    const sentAt = Date.now();
+    const epoch = { title, ci: 'sso-1', fingerprint: 'epoch', startsAt: '1970-01-01T00:00:00Z' };
+    expect((await post('generic', epoch)).status).toBe(202);
+    await drained();
+    const [first] = await alertsWith('epoch-first');
+    const [stored] = await alertsWith('epoch');
+    expect(Math.abs(Date.parse(stored!.startsAt) - sentAt)).toBeLessThan(60_000);
+    expect(stored!.explanation.late).toBe(false);
+    expect(stored!.incidentId).toBe(first!.incidentId);
+  });
+});
+
 describe('a client that closes its connection before its body arrived', () => {
   it('is counted as a 400, not as an error of ours', async () => {
     const url = new URL(await tocsin.listen());
