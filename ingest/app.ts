@@ -73,6 +73,10 @@ export const ingestRoutes = {
       [403, 'The token lacks the role `ingest`, or is bound to another source.'],
       [404, 'No such source.'],
       413,
+      [
+        415,
+        'A `Content-Type` the source does not read, or a compressed body (`Content-Encoding`).',
+      ],
       [422, 'The payload is well-formed but cannot be used as sent (an old schema, say).'],
       429,
       [
@@ -125,6 +129,8 @@ function toResponse(outcome: IngestOutcome): Answer {
       throw unavailable('Tocsin is accepting more alerts than it can store right now.', 1);
   }
 }
+
+const utf8 = new TextDecoder();
 
 const signatureProblems = {
   missing: `This token signs its deliveries: send ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">.`,
@@ -179,12 +185,27 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
     async (c) => {
       const principal = c.get('principal');
       const source = c.req.param('source');
-      const body = await c.req.text();
-      if (principal.hmacSecret !== null) {
+      // A compressed body read as text is bytes of noise, refused as "not JSON" with them quoted.
+      const encoding = c.req.header('Content-Encoding')?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        throw new ProblemError(
+          415,
+          'unsupported-content-encoding',
+          'Unsupported content encoding',
+          `Content-Encoding "${encoding.slice(0, 64)}" is not read here; send the body uncompressed.`,
+        );
+      }
+      let body: string;
+      if (principal.hmacSecret === null) body = await c.req.text();
+      else {
+        // Checked as the bytes the sender signed: decoding first drops a byte order mark and
+        // turns bytes that are not UTF-8 into U+FFFD, and the signature no longer matched.
+        const bytes = new Uint8Array(await c.req.arrayBuffer());
+        body = utf8.decode(bytes);
         const check = verifySignature(
           c.req.header(SIGNATURE_HEADER),
           principal.hmacSecret,
-          body,
+          bytes,
           deps.now(),
           deps.signatureToleranceSeconds,
         );

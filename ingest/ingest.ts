@@ -82,9 +82,16 @@ function parseNdjson(
 // UTF-16 units are at most 1.5 kB of UTF-8, and an Idempotency-Key header (255) always fits.
 const MAX_KEY_LENGTH = 512;
 
-/** The stored idempotency key: scoped to the sender's token, a long one by its digest. */
+/**
+ * The stored idempotency key: scoped to the sender's token, a long one by its digest. An id with
+ * U+0000 or a lone surrogate (a JSON escape in a tool's id field) is kept by the digest of its
+ * UTF-16 code units: stored as text, each would become U+FFFD, and ids that differ only there
+ * would be one key, the second delivery answered as a duplicate and its alerts never stored.
+ */
 function scopedKey(tokenId: string | null, key: string): string {
   const scoped = `${tokenId ?? 'admin'}:${key}`;
+  if (scoped.includes('\u0000') || !scoped.isWellFormed())
+    return `sha256-utf16:${createHash('sha256').update(Buffer.from(scoped, 'utf16le')).digest('hex')}`;
   if (scoped.length <= MAX_KEY_LENGTH) return scoped;
   return `sha256:${createHash('sha256').update(scoped).digest('hex')}`;
 }

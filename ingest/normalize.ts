@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import {
   severities,
@@ -205,21 +206,44 @@ const clip = (value: string | null | undefined, max: number): string | null => {
   return text ? text.slice(0, max) : null;
 };
 
-// A time before the Unix epoch or within a year of 9999 is a placeholder or a misread unit, and
-// past 9999 it is neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent.
-const EARLIEST = Date.UTC(1970, 0, 1);
-const LATEST = Date.UTC(9999, 0, 1);
+const MAX_FINGERPRINT = 512;
 
-const inRange = (at: string | null | undefined): string | null => {
+/**
+ * A fingerprint within 512 characters (its unique index holds about 2.7 kB). A longer one, built
+ * from a tool's key (a Datadog monitor and its group scope, a Splunk search and host), keeps its
+ * start and ends in a digest of the whole: cut alone, keys that differ only past the cut (two
+ * groups of one monitor, a "/test" suffix) were one alert.
+ */
+function boundFingerprint(value: string | null | undefined): string | null {
+  const text = value?.trim();
+  if (!text || text.length <= MAX_FINGERPRINT) return text || null;
+  const digest = createHash('sha256').update(Buffer.from(text, 'utf16le')).digest('hex');
+  return `${text.slice(0, MAX_FINGERPRINT - 18).toWellFormed()}…#${digest.slice(0, 16)}`;
+}
+
+// A time before 2000 (the Unix epoch itself, 0, is the common placeholder; a unit misread lands
+// in 1970) or within a year of 9999 is a placeholder or a misread unit, and past 9999 it is
+// neither RFC 3339 nor a PostgreSQL timestamp (nor is year 0): read it as absent. An alert that
+// started at the epoch was decades behind the correlator's event time: late, it opened an
+// incident of its own instead of joining the one its text and CI belong to.
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(9999, 0, 1);
+// A time more than a minute after receipt is a sender's clock running ahead or a misread unit,
+// read as absent too. The correlator orders every sender's alerts by these times and holds them
+// to the latest it has seen (less its allowed lateness, 5 minutes): one alert dated next year
+// made every later alert of every sender late, opening incidents of its own instead of joining.
+const MAX_AHEAD_MS = 60_000;
+
+const inRange = (at: string | null | undefined, receivedAt: Date): string | null => {
   const ms = at ? Date.parse(at) : NaN;
-  return ms >= EARLIEST && ms < LATEST ? at! : null;
+  return ms >= EARLIEST && ms < LATEST && ms <= receivedAt.getTime() + MAX_AHEAD_MS ? at! : null;
 };
 
 /**
  * Builds a canonical alert from what a tool sent: trims and bounds the text fields, names an
  * untitled alert after its source, defaults startsAt to receipt and derives a missing fingerprint
  * from source, CI, title and labels. A resolved alert without an end time ends at receipt; a time
- * out of range counts as none.
+ * out of range (before 2000, from 9999, or more than a minute after receipt) counts as none.
  */
 export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
   const title = clip(fields.title, 1024) ?? `${fields.source} alert`;
@@ -235,11 +259,13 @@ export function toAlert(fields: AlertFields, receivedAt: Date): Alert {
     service: clip(fields.service, 255),
     source: fields.source,
     fingerprint:
-      clip(fields.fingerprint, 512) ??
+      boundFingerprint(fields.fingerprint) ??
       deriveFingerprint({ source: fields.source, ci, title, labels }),
     labels,
-    startsAt: inRange(fields.startsAt) ?? receivedAt.toISOString(),
-    endsAt: inRange(fields.endsAt) ?? (status === 'resolved' ? receivedAt.toISOString() : null),
+    startsAt: inRange(fields.startsAt, receivedAt) ?? receivedAt.toISOString(),
+    endsAt:
+      inRange(fields.endsAt, receivedAt) ??
+      (status === 'resolved' ? receivedAt.toISOString() : null),
   };
   if (fields.partial) alert.partial = true;
   return alert;

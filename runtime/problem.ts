@@ -78,7 +78,16 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
 }
 
 /**
- * The one onError of every Tocsin app: known problems as themselves, errors `classify` recognizes
+ * Whether err is Node's report that the client closed its connection before its request body
+ * arrived (a Content-Length it never sent, an upload given up): nothing of ours failed.
+ */
+function isClientAbort(err: Error): boolean {
+  return err.message === 'aborted' && (err as NodeJS.ErrnoException).code === 'ECONNRESET';
+}
+
+/**
+ * The one onError of every Tocsin app: known problems as themselves, a client gone before its
+ * body arrived as a 400 (nobody reads it, but metrics and logs do), errors `classify` recognizes
  * (a database outage, say) as what it makes of them, anything else as a logged 500.
  */
 export function renderError(
@@ -87,6 +96,18 @@ export function renderError(
 ) {
   return (err: Error, c: Context): Response => {
     if (err instanceof ProblemError) return problemResponse(c, err);
+    if (isClientAbort(err)) {
+      log.debug({ path: c.req.path }, 'client closed the connection before its body arrived');
+      return problemResponse(
+        c,
+        new ProblemError(
+          400,
+          'request-aborted',
+          'Request aborted',
+          'The connection closed before the whole body arrived.',
+        ),
+      );
+    }
     const known = classify(err);
     if (known) return problemResponse(c, known);
     if (err instanceof HTTPException) {

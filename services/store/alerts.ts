@@ -62,12 +62,16 @@ const COLUMNS = `id, fingerprint, incident_id, ci, title, description, severity,
  * The columns as read for people: beside them, the numbers of the incidents the explanation
  * names. The correlator writes an explanation before the incidents it names have numbers (a new
  * incident's is drawn when its row is inserted, in the same transaction), so it names them by id
- * ("incident 3: same CI db-ledger-2"); people know them by number (INC0001003).
+ * ("incident 3: same CI db-ledger-2"); people know them by number (INC0001003). The message also
+ * quotes what a sender wrote (a CI "incident 99999999999999999999" not in the CMDB): at most 18
+ * digits are read as an id, which always fit a bigint; a longer number failed every read of the
+ * alert, and every page of the list that held it.
  */
 const READ_COLUMNS = `${COLUMNS},
   (SELECT jsonb_object_agg(i.id, i.number) FROM incidents i
    WHERE explanation ? 'message' AND i.id = ANY (ARRAY(
-     SELECT m[1]::bigint FROM regexp_matches(explanation ->> 'message', 'incident (\\d+)', 'g') AS m
+     SELECT m[1]::bigint
+     FROM regexp_matches(explanation ->> 'message', 'incident (\\d{1,18})\\M', 'g') AS m
    ))) AS named_incidents`;
 
 function toAlert(r: AlertRow): AlertRecord {

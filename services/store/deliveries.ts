@@ -79,10 +79,15 @@ export async function acceptDeliveries(
   q: Queryable,
   deliveries: readonly DeliveryInput[],
 ): Promise<DeliveryResult[]> {
-  const batch = deliveries.map((d) => ({
+  // Each key as jsonb stores it (U+0000 and lone surrogates as U+FFFD), for the insert and the
+  // lookup alike: a raw key with U+0000 in the lookup's text[] failed it with a 500.
+  const keys = deliveries.map((d) =>
+    d.idempotencyKey === null ? null : stripNul(d.idempotencyKey).toWellFormed(),
+  );
+  const batch = deliveries.map((d, i) => ({
     source: d.source,
     tokenId: d.tokenId,
-    idempotencyKey: d.idempotencyKey,
+    idempotencyKey: keys[i],
     contentType: d.contentType,
     // The raw body is text decoded from UTF-8 (no lone surrogates); only NUL needs replacing.
     body: stripNul(d.body),
@@ -99,7 +104,12 @@ export async function acceptDeliveries(
     stored: r.stored,
     alertCount: r.alert_count,
   }));
-  const repeated = deliveries.filter((d, i) => !results[i]!.stored && d.idempotencyKey !== null);
+  const repeated = deliveries.flatMap((d, i) => {
+    const key = keys[i];
+    return results[i]!.stored || key === null || key === undefined
+      ? []
+      : [{ source: d.source, key }];
+  });
   if (repeated.length === 0) return results;
   // Seen before: answer with the first delivery (written by an earlier, committed statement or
   // by a concurrent one this statement waited for).
@@ -108,12 +118,12 @@ export async function acceptDeliveries(
     idempotency_key: string;
     id: string;
     alert_count: number;
-  }>(PRIOR, [repeated.map((d) => d.source), repeated.map((d) => d.idempotencyKey)]);
+  }>(PRIOR, [repeated.map((d) => d.source), repeated.map((d) => d.key)]);
   const first = new Map(prior.rows.map((r) => [`${r.source}\n${r.idempotency_key}`, r]));
   return results.map((r, i) => {
-    const d = deliveries[i]!;
-    if (r.stored || d.idempotencyKey === null) return r;
-    const seen = first.get(`${d.source}\n${d.idempotencyKey}`);
+    const key = keys[i];
+    if (r.stored || key === null || key === undefined) return r;
+    const seen = first.get(`${deliveries[i]!.source}\n${key}`);
     return seen === undefined
       ? r
       : { deliveryId: seen.id, stored: false, alertCount: seen.alert_count };

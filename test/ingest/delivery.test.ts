@@ -245,3 +245,28 @@ describe('rate limit', () => {
     );
   });
 });
+
+describe('signed deliveries that are not plain UTF-8 text', () => {
+  it('are verified over the bytes the sender signed', async () => {
+    const created = await createToken({ name: 'bytes-signer', source: 'generic', signed: true });
+    const now = Math.floor(Date.now() / 1000);
+    const json = (title: string) => new TextEncoder().encode(JSON.stringify({ title }));
+    // A byte order mark before the JSON (PowerShell's UTF-8), and a Latin-1 "é" that is no UTF-8.
+    const bodies = [
+      new Uint8Array([0xef, 0xbb, 0xbf, ...json('with a byte order mark')]),
+      new Uint8Array([...json('caf').slice(0, -2), 0xe9, ...json('').slice(-2)]),
+    ];
+    for (const body of bodies) {
+      const res = await tocsin.request('/api/v1/ingest/generic', {
+        method: 'POST',
+        body,
+        token: created.token,
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Tocsin-Signature': signBody(created.hmacSecret!, body, now),
+        },
+      });
+      expect(res.status).toBe(202);
+    }
+  });
+});

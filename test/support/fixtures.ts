@@ -7,7 +7,7 @@ import { parsePayload } from '../../ingest/payload.ts';
 const fixturesDir = new URL('../fixtures/', import.meta.url);
 
 /** The receipt time every normalizer test uses, so expected alerts are exact. */
-export const RECEIVED_AT = new Date('2026-01-01T00:00:00.000Z');
+export const RECEIVED_AT = new Date('2026-06-01T00:00:00.000Z');
 
 /** The raw text of a captured webhook body, `test/fixtures/<dir>/<file>`. */
 export function readFixture(dir: string, file: string): string {

@@ -8,6 +8,7 @@ import {
   normalizeBody,
   normalizeFixture,
   readFixture,
+  RECEIVED_AT,
 } from '../../support/fixtures.ts';
 
 const DIR = 'alertmanager';
@@ -352,7 +353,7 @@ describe('alertmanager normalizer', () => {
     );
     expect(alerts.map((a) => a.status)).toEqual(['resolved', 'firing']);
     // A resolved alert without an end time ends at receipt.
-    expect(alerts[0]!.endsAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(alerts[0]!.endsAt).toBe(RECEIVED_AT.toISOString());
   });
 
   it.each([

@@ -7,6 +7,7 @@ import {
   normalizeBody,
   normalizeFixture,
   readFixture,
+  RECEIVED_AT,
 } from '../../support/fixtures.ts';
 
 const DIR = 'dynatrace';
@@ -48,7 +49,7 @@ const cases: Record<string, Normalized> = {
           impacted_entities: EASYTRAVEL_IDS,
         },
         // No start time in the body: receipt.
-        startsAt: '2026-01-01T00:00:00.000Z',
+        startsAt: RECEIVED_AT.toISOString(),
         endsAt: null,
       },
     ],
@@ -73,8 +74,8 @@ const cases: Record<string, Normalized> = {
           pid: '5928653535240633324',
           impacted_entities: EASYTRAVEL_IDS,
         },
-        startsAt: '2026-01-01T00:00:00.000Z',
-        endsAt: '2026-01-01T00:00:00.000Z',
+        startsAt: RECEIVED_AT.toISOString(),
+        endsAt: RECEIVED_AT.toISOString(),
       },
     ],
   },
@@ -96,7 +97,7 @@ const cases: Record<string, Normalized> = {
           problem_id: 'TESTID',
           impacted_entities: 'HOST-XXXXXXXXXXXXX,SERVICE-XXXXXXXXXXXXX',
         },
-        startsAt: '2026-01-01T00:00:00.000Z',
+        startsAt: RECEIVED_AT.toISOString(),
         endsAt: null,
       },
     ],
@@ -219,7 +220,7 @@ describe('dynatrace', () => {
           source: 'dynatrace',
           fingerprint: 'dynatrace:P-1',
           labels: { problem_id: 'P-1' },
-          startsAt: '2026-01-01T00:00:00.000Z',
+          startsAt: RECEIVED_AT.toISOString(),
           endsAt: null,
         },
       ],

@@ -9,6 +9,7 @@ import {
   normalizeBody,
   normalizeFixture,
   readFixture,
+  RECEIVED_AT,
 } from '../../support/fixtures.ts';
 
 const DIR = 'gcp-monitoring';
@@ -189,7 +190,7 @@ describe('gcp-monitoring normalizer', () => {
   it('resolves at receipt when a closed incident has no ended_at', () => {
     const body = withIncident('stackdriver-v1.1-closed.json', { ended_at: null });
     const [alert] = alertsOf(normalizeBody(gcpMonitoring, body));
-    expect(alert?.endsAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(alert?.endsAt).toBe(RECEIVED_AT.toISOString());
   });
 
   it.each([
