@@ -23,6 +23,8 @@ export type IngestDeps = {
   authenticate: Authenticate;
   accept: Accept;
   maxBodyBytes: number;
+  /** Alerts one delivery may carry. */
+  maxAlertsPerDelivery: number;
   /** Per-token rate limit. */
   limit: (tokenKey: string) => RateDecision;
   signatureToleranceSeconds: number;
@@ -72,7 +74,10 @@ export const ingestRoutes = {
       [401, 'No valid token, or a signing token’s delivery without a valid `X-Tocsin-Signature`.'],
       [403, 'The token lacks the role `ingest`, or is bound to another source.'],
       [404, 'No such source.'],
-      413,
+      [
+        413,
+        'The body is over the size limit, or carries more alerts than one delivery may (`TOCSIN_MAX_ALERTS_PER_DELIVERY`).',
+      ],
       [
         415,
         'A `Content-Type` the source does not read, or a compressed body (`Content-Encoding`).',
@@ -98,6 +103,13 @@ function toResponse(outcome: IngestOutcome): Answer {
           ? { accepted: outcome.accepted, duplicate: true }
           : { accepted: outcome.accepted },
       };
+    case 'too-many-alerts':
+      throw new ProblemError(
+        413,
+        'too-many-alerts',
+        'Too many alerts in one delivery',
+        `This delivery carries ${outcome.count} alerts; one delivery may carry at most ${outcome.max}. Send them in several.`,
+      );
     case 'unknown-source':
       throw new ProblemError(
         404,
@@ -235,6 +247,7 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
           header: (name) => c.req.header(name),
         },
         deps.accept,
+        deps.maxAlertsPerDelivery,
       );
       const { status, body: answer } = toResponse(outcome);
       if (!answer.duplicate) deps.metrics.alertsAccepted.inc({ source }, answer.accepted);

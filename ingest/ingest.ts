@@ -35,7 +35,8 @@ export type IngestOutcome =
   | { kind: 'invalid'; errors: FieldError[] }
   | { kind: 'unprocessable'; detail: string; pointer?: string }
   | { kind: 'unavailable'; detail: string }
-  | { kind: 'overloaded' };
+  | { kind: 'overloaded' }
+  | { kind: 'too-many-alerts'; count: number; max: number };
 
 /** A delivery as the route hands it over: the raw body, its media type and headers. */
 export type Delivery = {
@@ -57,9 +58,15 @@ function mediaTypeOf(contentType: string): string {
 
 function parseNdjson(
   body: string,
-): { ok: true; value: unknown } | { ok: false; error: FieldError } {
+  maxValues: number,
+):
+  { ok: true; value: unknown } | { ok: false; error: FieldError } | { ok: false; tooMany: number } {
   const values: unknown[] = [];
   const lines = body.split('\n');
+  // Counted before any is parsed: a 5 MiB body of short lines is hundreds of thousands of alerts.
+  let count = 0;
+  for (const line of lines) if (line.trim()) count++;
+  if (count > maxValues) return { ok: false, tooMany: count };
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
     if (!line) continue;
@@ -96,8 +103,17 @@ function scopedKey(tokenId: string | null, key: string): string {
   return `sha256:${createHash('sha256').update(scoped).digest('hex')}`;
 }
 
-/** Parses, normalizes and durably accepts one delivery. */
-export async function ingest(delivery: Delivery, accept: Accept): Promise<IngestOutcome> {
+/**
+ * Parses, normalizes and durably accepts one delivery. One delivery carries at most `maxAlerts`
+ * alerts (an NDJSON body counted by its lines, an array by its items, before either is read
+ * further): a delivery is committed in one transaction and normalized in one go, so its size is
+ * what one request costs in memory and in time the event loop is held.
+ */
+export async function ingest(
+  delivery: Delivery,
+  accept: Accept,
+  maxAlerts = Number.POSITIVE_INFINITY,
+): Promise<IngestOutcome> {
   if (!isSourceName(delivery.source)) return { kind: 'unknown-source', source: delivery.source };
   const source = sources[delivery.source];
   const mediaType = mediaTypeOf(delivery.contentType);
@@ -116,8 +132,11 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
   }
   let body: unknown;
   if (NDJSON_TYPES.includes(mediaType)) {
-    const parsed = parseNdjson(delivery.body);
-    if (!parsed.ok) return { kind: 'malformed', errors: [parsed.error] };
+    const parsed = parseNdjson(delivery.body, maxAlerts);
+    if (!parsed.ok)
+      return 'tooMany' in parsed
+        ? { kind: 'too-many-alerts', count: parsed.tooMany, max: maxAlerts }
+        : { kind: 'malformed', errors: [parsed.error] };
     body = parsed.value;
   } else {
     try {
@@ -129,6 +148,8 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
       };
     }
   }
+  if (Array.isArray(body) && body.length > maxAlerts)
+    return { kind: 'too-many-alerts', count: body.length, max: maxAlerts };
   const normalized = source.normalize({
     body,
     receivedAt: delivery.receivedAt,
@@ -142,6 +163,8 @@ export async function ingest(delivery: Delivery, accept: Accept): Promise<Ingest
     case 'alerts':
     case 'notice': {
       const alerts = normalized.kind === 'alerts' ? normalized.alerts : [];
+      if (alerts.length > maxAlerts)
+        return { kind: 'too-many-alerts', count: alerts.length, max: maxAlerts };
       // A well-formed delivery with nothing to act on (a tool's ping, say) is answered, not kept.
       if (normalized.kind === 'alerts' && alerts.length === 0)
         return { kind: 'accepted', accepted: 0, duplicate: false };

@@ -44,6 +44,7 @@ const schema = z.object({
     .optional(),
   TOCSIN_ADMIN_TOKEN_FILE: z.string().min(1).default('.tocsin/admin-token'),
   TOCSIN_MAX_BODY_BYTES: integer(1024, 512 * 1024 * 1024).default(5 * 1024 * 1024),
+  TOCSIN_MAX_ALERTS_PER_DELIVERY: integer(1, 1_000_000).default(10_000),
   TOCSIN_INGEST_RATE_LIMIT: integer(0, 10_000_000).default(1000),
   TOCSIN_INGEST_MAX_BACKLOG: integer(1, 10_000_000).default(100_000),
   TOCSIN_SIGNATURE_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
@@ -112,6 +113,8 @@ export type Config = Readonly<{
   adminToken: string | undefined;
   adminTokenFile: string;
   maxBodyBytes: number;
+  /** Alerts one delivery may carry; more is a 413 (TOCSIN_MAX_ALERTS_PER_DELIVERY). */
+  maxAlertsPerDelivery: number;
   ingestRateLimit: number;
   ingestMaxBacklog: number;
   signatureToleranceSeconds: number;
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminToken: v.TOCSIN_ADMIN_TOKEN,
     adminTokenFile: v.TOCSIN_ADMIN_TOKEN_FILE,
     maxBodyBytes: v.TOCSIN_MAX_BODY_BYTES,
+    maxAlertsPerDelivery: v.TOCSIN_MAX_ALERTS_PER_DELIVERY,
     ingestRateLimit: v.TOCSIN_INGEST_RATE_LIMIT,
     ingestMaxBacklog: v.TOCSIN_INGEST_MAX_BACKLOG,
     signatureToleranceSeconds: v.TOCSIN_SIGNATURE_TOLERANCE_SECONDS,

@@ -251,6 +251,7 @@ export async function startTocsin(
         authenticate,
         accept,
         maxBodyBytes: config.maxBodyBytes,
+        maxAlertsPerDelivery: config.maxAlertsPerDelivery,
         limit: createRateLimiter(config.ingestRateLimit),
         signatureToleranceSeconds: config.signatureToleranceSeconds,
         now: Date.now,

@@ -6,7 +6,7 @@ beforeAll(async () => {
   // Ingest only: nothing consumes the inbox, so what the tests accept stays there to inspect.
   tocsin = await startTestTocsin({
     roles: ['ingest', 'services'],
-    env: { TOCSIN_MAX_BODY_BYTES: '4096' },
+    env: { TOCSIN_MAX_BODY_BYTES: '4096', TOCSIN_MAX_ALERTS_PER_DELIVERY: '5' },
   });
 });
 afterAll(() => tocsin.destroy());
@@ -110,6 +110,44 @@ describe('POST /api/v1/ingest/generic', () => {
     expect(await pending()).toBe(before);
   });
 
+  it('answers 413 for more alerts in one delivery than allowed, as an array, NDJSON or a group', async () => {
+    const before = await pending();
+    const alerts = (n: number) => Array.from({ length: n }, (_, i) => ({ title: `many ${i}` }));
+    const asArray = await post(JSON.stringify(alerts(6)));
+    expect(asArray.status).toBe(413);
+    const body = await problem(asArray);
+    expect(body.title).toBe('Too many alerts in one delivery');
+    expect(body.detail).toBe(
+      'This delivery carries 6 alerts; one delivery may carry at most 5. Send them in several.',
+    );
+    // NDJSON is counted by its lines before any is read: the sixth need not even be JSON.
+    const lines = [...alerts(5).map((a) => JSON.stringify(a)), 'not json', ''].join('\n');
+    const asNdjson = await post(lines, { contentType: 'application/x-ndjson' });
+    expect(asNdjson.status).toBe(413);
+    expect((await problem(asNdjson)).detail).toContain('carries 6 alerts');
+    // A tool's own grouping counts as what it yields: six alerts in one Alertmanager group.
+    const group = {
+      version: '4',
+      status: 'firing',
+      receiver: 'tocsin',
+      groupKey: '{}:{}',
+      alerts: Array.from({ length: 6 }, (_, i) => ({
+        status: 'firing',
+        labels: { alertname: `Many${i}`, instance: 'web-1' },
+        annotations: {},
+        startsAt: new Date().toISOString(),
+        fingerprint: `many${i}`,
+      })),
+    };
+    const asGroup = await post(JSON.stringify(group), { source: 'alertmanager' });
+    expect(asGroup.status).toBe(413);
+    expect((await problem(asGroup)).detail).toContain('carries 6 alerts');
+    expect(await pending()).toBe(before);
+    // As many as allowed are taken.
+    expect((await post(JSON.stringify(alerts(5)))).status).toBe(202);
+    expect(await pending()).toBe(before + 5);
+  });
+
   it('answers 415 for a content type it does not read, and 404 for an unknown source', async () => {
     const xml = await post('<alert/>', { contentType: 'application/xml' });
     expect(xml.status).toBe(415);
@@ -123,6 +161,8 @@ describe('POST /api/v1/ingest/generic', () => {
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="generic",status="202"\} [1-9]/);
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="generic",status="401"\} [1-9]/);
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="unknown",status="404"\} 1/);
-    expect(text).toMatch(/tocsin_alerts_accepted_total\{source="generic"\} 5/);
+    // Five in the first test, five in the per-delivery limit's; none of the refused ones.
+    expect(text).toMatch(/tocsin_alerts_accepted_total\{source="generic"\} 10\n/);
+    expect(text).toMatch(/tocsin_ingest_requests_total\{source="alertmanager",status="413"\} 1/);
   });
 });

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       port: 8080,
       adminToken: undefined,
       maxBodyBytes: 5 * 1024 * 1024,
+      maxAlertsPerDelivery: 10_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
