@@ -425,6 +425,57 @@ describe('changes', () => {
     ]);
     expect((c.warnings as { change: { id: string } }[]).map((w) => w.change.id)).toEqual([b.id]);
   });
+
+  it('implement after the planned end: still under way, and every change on its CIs still reads', async () => {
+    // Its actual start came after its planned end: the window [actual start, planned end] ran
+    // backwards, PostgreSQL's tstzrange refused it, and the committed transition, every read of
+    // the change and of any other change on its CIs answered 400.
+    const past = {
+      plannedStart: new Date(Date.now() - 2 * 3600_000).toISOString(),
+      plannedEnd: new Date(Date.now() - 3600_000).toISOString(),
+    };
+    const late = await create(
+      'change',
+      { type: 'standard', title: 'Late reboot of mq-1', cis: ['mq-1'], ...past },
+      tokens.cm1!,
+    );
+    // Planned over the present, on the same CI: the late change, under way, overlaps it.
+    const next = await create(
+      'change',
+      {
+        type: 'standard',
+        title: 'Patch mq-1',
+        cis: ['mq-1'],
+        plannedStart: new Date(Date.now() - 1800_000).toISOString(),
+        plannedEnd: new Date(Date.now() + 3600_000).toISOString(),
+      },
+      tokens.cm1!,
+    );
+    expect((await act('change', late.id, 'submit', tokens.cm1!)).status).toBe(200);
+    const implemented = await act('change', late.id, 'implement', tokens.cm1!);
+    expect(implemented.status, await implemented.clone().text()).toBe(200);
+    const started = (await implemented.json()) as Ticket & {
+      actualStart: string;
+      warnings: { change: { id: string } }[];
+    };
+    expect(started.state).toBe('implement');
+    expect(started.warnings).toEqual([
+      expect.objectContaining({ change: expect.objectContaining({ id: next.id }) as unknown }),
+    ]);
+    const read = await tocsin.request(`/api/v1/changes/${late.id}`);
+    expect(read.status, await read.clone().text()).toBe(200);
+    const other = await tocsin.request(`/api/v1/changes/${next.id}`);
+    expect(other.status, await other.clone().text()).toBe(200);
+    const warned = (await other.json()) as Ticket & {
+      warnings: { change: { id: string; start: string; end: string } }[];
+    };
+    expect(warned.warnings.map((w) => w.change.id)).toEqual([late.id]);
+    const window = warned.warnings[0]!.change;
+    expect(window.start).toBe(started.actualStart);
+    expect(Date.parse(window.end)).toBeGreaterThanOrEqual(Date.parse(window.start));
+    const list = await tocsin.request('/api/v1/changes?filter=state=implement');
+    expect(list.status).toBe(200);
+  });
 });
 
 // Every route of the services and ingest apps, the role it needs, and a request for it. A
