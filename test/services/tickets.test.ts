@@ -238,6 +238,43 @@ describe('incidents', () => {
     }
   });
 
+  it('filter on times given as RFC 3339 timestamps or calendar days, and nothing else', async () => {
+    const incident = await create(
+      'incident',
+      { title: 'Filter me by time', category: 'time-filter' },
+      tokens.noc!,
+    );
+    const titles = async (filter: string) => {
+      const res = await tocsin.request(
+        `/api/v1/incidents?fields=title&filter=${encodeURIComponent(`category=time-filter;${filter}`)}`,
+      );
+      expect(res.status, `${filter}: ${await res.clone().text()}`).toBe(200);
+      return ((await res.json()) as { items: { title: string }[] }).items.map((i) => i.title);
+    };
+    const openedAt = Date.parse(incident.openedAt as string);
+    expect(await titles(`openedAt>=${new Date(openedAt).toISOString()}`)).toEqual([incident.title]);
+    expect(await titles(`openedAt<${new Date(openedAt).toISOString()}`)).toEqual([]);
+    expect(await titles('openedAt>2026-01-01')).toEqual([incident.title]);
+    expect(await titles('openedAt<2100-01-01T00:00:00+02:00')).toEqual([incident.title]);
+    // Date.parse took each of these: "-1" and "1" as 2001 (so the filter matched), "2026-02-30"
+    // as 2 March, "12/31/1999" in the server's time zone; the year 10000 reached PostgreSQL,
+    // whose refusal named no filter.
+    for (const value of ['-1', '1', '2026-02-30', '12/31/1999', 'x 2026', 'Tue, 1 Jan 10000']) {
+      for (const path of ['/api/v1/incidents', '/api/v1/search']) {
+        const res = await tocsin.request(
+          `${path}?filter=${encodeURIComponent(`openedAt>${value}`)}`,
+        );
+        expect(res.status, `${path} ${value}`).toBe(400);
+        expect(await res.json()).toMatchObject({
+          pointer: '/query/filter',
+          detail: expect.stringContaining(
+            `"${value}" is not a valid time for "openedAt"`,
+          ) as string,
+        });
+      }
+    }
+  });
+
   it('refuse a body over the limit with 413, before reading it all', async () => {
     const res = await tocsin.request('/api/v1/incidents', {
       ...json({ title: 'x'.repeat(6 * 1024 * 1024) }, tokens.noc),
