@@ -294,6 +294,32 @@ describe('incidents', () => {
       type: expect.stringMatching(/missing-reference$/) as string,
     });
   });
+
+  it('refuse a parent that makes an incident its own ancestor, and change nothing', async () => {
+    // Both were taken: an incident its own parent, and two incidents each other's.
+    const a = await create('incident', { title: 'Parent' }, tokens.noc!);
+    const b = await create('incident', { title: 'Child', parentId: a.id }, tokens.noc!);
+    const c = await create('incident', { title: 'Grandchild', parentId: b.id }, tokens.noc!);
+    const patch = (id: string, parentId: string | null) =>
+      tocsin.request(`/api/v1/incidents/${id}`, {
+        ...json({ parentId }, tokens.noc),
+        method: 'PATCH',
+      });
+    for (const parent of [a.id, b.id, c.id]) {
+      const res = await patch(a.id, parent);
+      expect(res.status, parent).toBe(400);
+      expect(await res.json()).toMatchObject({
+        pointer: '/parentId',
+        detail: expect.stringContaining('cannot be its own ancestor') as string,
+      });
+    }
+    const stored = (await (await tocsin.request(`/api/v1/incidents/${a.id}`)).json()) as Ticket;
+    expect(stored).toMatchObject({ parentId: null, version: a.version });
+    // A parent elsewhere, and none, are taken; so are other writes to an incident with a parent.
+    expect((await patch(c.id, a.id)).status).toBe(200);
+    expect((await patch(c.id, null)).status).toBe(200);
+    expect((await act('incident', b.id, 'acknowledge', tokens.noc!)).status).toBe(200);
+  });
 });
 
 describe('problems', () => {
