@@ -455,6 +455,21 @@ describe('changes', () => {
       { type: 'emergency', title: 'No window' },
       tokens.cm1!,
     );
+    // A window that ends before it starts, on create or by an edit: named by field.
+    const backwards = await tocsin.request(
+      '/api/v1/changes',
+      json({ type: 'normal', title: 'Backwards', ...window(9, 8) }, tokens.cm1),
+    );
+    expect(backwards.status).toBe(400);
+    expect(await backwards.json()).toMatchObject({
+      errors: [{ pointer: '/plannedEnd', detail: 'must be after plannedStart' }],
+    });
+    const shortened = await tocsin.request(`/api/v1/changes/${emergency.id}`, {
+      ...json({ plannedEnd: window(0, 6).plannedEnd }, tokens.cm1),
+      method: 'PATCH',
+    });
+    expect(shortened.status).toBe(400);
+    expect(await shortened.json()).toMatchObject({ pointer: '/plannedEnd' });
     const refused = await act('change', unplanned.id, 'submit', tokens.cm1!);
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ pointer: '/plannedStart' });
