@@ -127,7 +127,9 @@ export function startWorkers(
       case 'inbox.sweep':
         return sweep();
       case 'search.index':
-        return drainOutbox(pool, es, deps.indexPrefix);
+        return drainOutbox(pool, es, deps.indexPrefix, undefined, (refused) =>
+          log.warn(refused, 'search: Elasticsearch refused a record; it is not searchable'),
+        );
       case 'alert.retention':
         return retain();
       case 'sla.check':

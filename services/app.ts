@@ -4,7 +4,14 @@ import type { Logger } from 'pino';
 import type { Authenticate } from '../runtime/auth.ts';
 import { limitBody } from '../runtime/body-limit.ts';
 import type { RouteDoc } from '../runtime/openapi.ts';
-import { ProblemError, renderError, renderNotFound, unavailable } from '../runtime/problem.ts';
+import {
+  invalid,
+  ProblemError,
+  renderError,
+  renderNotFound,
+  unavailable,
+  type FieldError,
+} from '../runtime/problem.ts';
 import { alertRoutes, alertsApi } from './api/alerts.ts';
 import { assetSpec } from './api/assets.ts';
 import { knownErrorSpec } from './api/known-errors.ts';
@@ -33,6 +40,20 @@ import {
 } from './store/db.ts';
 import type { SearchClient } from './store/search.ts';
 import type { PriorityMatrix } from './store/workflows.ts';
+
+/**
+ * The table CHECKs a request can break with fields that are each valid alone (an end before its
+ * start), as the field and rule to name: PostgreSQL's own message ("new row for relation
+ * "changes" violates check constraint "changes_check"") named neither.
+ */
+const CHECK_CONSTRAINTS: Record<string, FieldError> = {
+  changes_check: { pointer: '/plannedEnd', detail: 'must be after plannedStart' },
+  assets_warranty_after_purchase: {
+    pointer: '/warrantyEnd',
+    detail: 'must not be before purchasedAt',
+  },
+  assets_cost_currency: { pointer: '/currency', detail: 'a cost needs its currency' },
+};
 
 /** What the services API needs, injected by the process that serves it. */
 export type ServicesDeps = {
@@ -98,13 +119,18 @@ export function createServicesApp(deps: ServicesDeps): Hono {
           return new ProblemError(409, 'conflict', 'Conflict', violation.detail);
         case 'missing-reference':
           return new ProblemError(400, 'missing-reference', 'Unknown reference', violation.detail);
-        case 'check':
+        case 'check': {
+          const known = Object.hasOwn(CHECK_CONSTRAINTS, violation.constraint)
+            ? CHECK_CONSTRAINTS[violation.constraint]
+            : undefined;
+          if (known) return invalid([known]);
           return new ProblemError(
             400,
             'invalid-request',
             'The request is invalid',
             violation.detail,
           );
+        }
       }
     }),
   );

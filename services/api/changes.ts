@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { listApprovals, overlappingChanges, recordApproval } from '../store/changes.ts';
+import {
+  changeWindow,
+  listApprovals,
+  overlappingChanges,
+  recordApproval,
+  type ChangeTimes,
+} from '../store/changes.ts';
 import type { Queryable } from '../store/db.ts';
 import type { Ticket } from '../store/tickets.ts';
 import { changeTypes, changeWorkflows, type ChangeType } from '../store/workflows.ts';
@@ -88,12 +94,12 @@ async function changeTransition(input: TransitionInput): Promise<TransitionEffec
 
 /** Approvals and the changes that overlap this one on a CI: a warning, not a refusal. */
 async function decorateChange(q: Queryable, ticket: Ticket): Promise<Record<string, unknown>> {
-  const start = (ticket.actualStart ?? ticket.plannedStart) as string | null;
-  const end = (ticket.actualEnd ?? ticket.plannedEnd) as string | null;
+  const now = new Date();
+  const window = changeWindow(ticket as Ticket & ChangeTimes, now);
   const cis = ticket.cis as string[];
   const conflicts =
-    start && end && cis.length > 0 && !['closed', 'canceled'].includes(ticket.state)
-      ? await overlappingChanges(q, { id: ticket.id, cis, start, end })
+    window && cis.length > 0 && !['closed', 'canceled'].includes(ticket.state)
+      ? await overlappingChanges(q, { id: ticket.id, cis, ...window }, now)
       : [];
   return {
     approvals: await listApprovals(q, ticket.id),

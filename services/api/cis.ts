@@ -53,11 +53,45 @@ export const className = z
   .trim()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a class name: lower case letters, digits and _');
 
+// Search indexes attributes as one flattened field, which takes at most 20 levels of nesting and
+// keys whose path fits one index term; PostgreSQL's jsonb runs out of stack a few thousand levels
+// down. Refused here, by name: stored, they answered 500 (too deep for jsonb), or were stored and
+// then refused by Elasticsearch at every try, which stalled the whole search projection.
+const ATTRIBUTE_DEPTH = 20;
+const ATTRIBUTE_KEY = 255;
+
+/** Where a CI's attributes go beyond what the stores take, if anywhere: a path and why. */
+function attributeProblem(attributes: Record<string, unknown>): {
+  path: (string | number)[];
+  message: string;
+} | null {
+  // Breadth first over (value, path, depth): no recursion, whatever the depth sent.
+  const queue: [unknown, (string | number)[], number][] = [[attributes, [], 1]];
+  for (let i = 0; i < queue.length; i++) {
+    const [value, path, depth] = queue[i]!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > ATTRIBUTE_DEPTH)
+      return { path, message: `attributes nest at most ${ATTRIBUTE_DEPTH} levels deep` };
+    for (const [key, child] of Object.entries(value)) {
+      if (!Array.isArray(value) && key.length > ATTRIBUTE_KEY)
+        return { path, message: `an attribute key has at most ${ATTRIBUTE_KEY} characters` };
+      queue.push([child, [...path, Array.isArray(value) ? Number(key) : key], depth + 1]);
+    }
+  }
+  return null;
+}
+
+/** A CI's attributes: free JSON, within the nesting and key length the stores take. */
+const attributes = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const problem = attributeProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+});
+
 /** The fields of a CI that an import or a PATCH may set, each optional (absent: kept). */
 export const ciValueShape = {
   class: className.optional(),
   description: z.string().max(65536).nullable().optional(),
-  attributes: z.record(z.string(), z.unknown()).optional(),
+  attributes: attributes.optional(),
   lifecycleStatus: z.enum(lifecycleStatuses).optional(),
   operationalStatus: z.enum(operationalStatuses).optional(),
   environment: z.enum(environments).nullable().optional(),

@@ -1,5 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { invalid, type FieldError } from '../../runtime/problem.ts';
+import { unstorable } from './validate.ts';
 
 /** The two kinds of CMDB CSV files: one CI per row, or one relationship per row. */
 export const csvKinds = ['cis', 'relationships'] as const;
@@ -93,6 +94,15 @@ function readRecords(text: string): { cells: string[]; row: number }[] {
 export function readCmdbCsv(text: string, kind?: CsvKind): CmdbCsv {
   const [header, ...records] = readRecords(text);
   if (!header) throw invalid([cellError(1, null, 'the file is empty; it needs a header row')]);
+  // PostgreSQL stores no U+0000: named here by row and column, not by the database for the file.
+  const unstorableCells = [header, ...records].flatMap(({ cells, row }) =>
+    cells.flatMap((cell, i) => {
+      const detail = unstorable(cell);
+      const column = row === header.row ? `#${i + 1}` : (header.cells[i] ?? `#${i + 1}`);
+      return detail ? [cellError(row, column, detail)] : [];
+    }),
+  );
+  if (unstorableCells.length > 0) throw invalid(unstorableCells.slice(0, 50));
   const normalized = header.cells.map(normalize);
   const detected =
     kind ??

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { invalid } from '../../runtime/problem.ts';
+import type { Queryable } from '../store/db.ts';
 import { syncSlaTimers, type SlaSubject } from '../store/slas.ts';
 import { incidentWorkflow } from '../store/workflows.ts';
 import type { TicketSpec, TransitionEffect, TransitionInput } from './tickets.ts';
@@ -57,6 +59,33 @@ function incidentTransition({ ticket, action, body, now }: TransitionInput): Tra
   }
 }
 
+const ANCESTRY = `
+-- Whether an incident is among its own ancestors (a parent chain that comes back to it), walking
+-- at most 1,000 parents up (the bound also ends a cycle stored before this check). Params: id.
+WITH RECURSIVE up (id, depth) AS (
+  SELECT parent_id, 1 FROM incidents WHERE id = $1
+  UNION ALL
+  SELECT i.parent_id, up.depth + 1 FROM incidents i JOIN up ON i.id = up.id
+  WHERE up.id <> $1 AND up.depth < 1000
+)
+SELECT EXISTS (SELECT 1 FROM up WHERE id = $1) AS cycle`;
+
+/**
+ * Refuses a parent that makes an incident its own parent or ancestor: written as given, an
+ * incident could be its own parent, or two each other's.
+ */
+async function checkParent(q: Queryable, ticket: { id: string; parentId?: unknown }) {
+  if (typeof ticket.parentId !== 'string') return;
+  const { rows } = await q.query<{ cycle: boolean }>(ANCESTRY, [ticket.id]);
+  if (rows[0]?.cycle)
+    throw invalid([
+      {
+        pointer: '/parentId',
+        detail: `incident ${ticket.parentId} is this incident or one of its children; an incident cannot be its own ancestor`,
+      },
+    ]);
+}
+
 /** Incidents: NOC operators open, edit and move them; the correlator opens most of them. */
 export const incidentSpec: TicketSpec = {
   kind: 'incident',
@@ -84,6 +113,7 @@ export const incidentSpec: TicketSpec = {
   },
   onTransition: (input) => Promise.resolve(incidentTransition(input)),
   afterWrite: async (q, ticket, now) => {
+    await checkParent(q, ticket);
     await syncSlaTimers(q, ticket as unknown as SlaSubject, now);
   },
 };

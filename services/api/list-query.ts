@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalid, pointer } from '../../runtime/problem.ts';
 import type { Field, Predicate } from '../store/list.ts';
 import { decodeCursor } from '../store/page.ts';
-import { pageQuery } from './validate.ts';
+import { pageQuery, time } from './validate.ts';
 
 /** The query parameters of every sorted record list: page, `filter`, `q`, `sort` and `fields`. */
 export const listQueryShape = {
@@ -35,6 +35,14 @@ export const listQueryShape = {
 
 const FILTER_CLAUSE = /^([A-Za-z]+)(<=|>=|!=|=|<|>)(.*)$/s;
 
+/** A real calendar day `YYYY-MM-DD` from 0001 on (2026-02-30 is refused, not rolled over), or null. */
+function calendarDay(raw: string): string | null {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? Date.parse(`${raw}T00:00:00Z`) : NaN;
+  return !Number.isNaN(ms) && !raw.startsWith('0000') && new Date(ms).toISOString().startsWith(raw)
+    ? raw
+    : null;
+}
+
 function parseValue(field: Field, raw: string): string | number | boolean | null {
   switch (field.type) {
     case 'id':
@@ -46,14 +54,16 @@ function parseValue(field: Field, raw: string): string | number | boolean | null
     case 'bool':
       return raw === 'true' ? true : raw === 'false' ? false : null;
     case 'time': {
-      const ms = Date.parse(raw);
-      return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+      // An RFC 3339 timestamp or a calendar day (its midnight, UTC), nothing else: Date.parse
+      // read "1" and "-1" as 2001, "2026-02-30" as 2 March, "12/31/1999" in the server's own
+      // time zone, and a year past 9999 that PostgreSQL then refused without naming the filter.
+      const instant = time.safeParse(raw);
+      if (instant.success) return instant.data;
+      const day = calendarDay(raw);
+      return day === null ? null : `${day}T00:00:00.000Z`;
     }
-    case 'date': {
-      // A real calendar day: 2026-02-30 is refused, not rolled over to March.
-      const ms = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? Date.parse(`${raw}T00:00:00Z`) : NaN;
-      return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(raw) ? raw : null;
-    }
+    case 'date':
+      return calendarDay(raw);
     case 'text':
     case 'texts':
       return raw.length <= 1024 ? raw : null;

@@ -36,6 +36,24 @@ const hit = z
   })
   .meta({ title: 'SearchHit' });
 
+/**
+ * Whether a cursor is one a search returns: the sort values of its last hit, score, time (epoch
+ * ms, or null without one), record type and id. Anything else went on to Elasticsearch, whose
+ * refusal came back as a 400 blaming `q`.
+ */
+function isSearchCursor(cursor: string): boolean {
+  const position = decodeCursor(cursor);
+  if (!Array.isArray(position) || position.length !== 4) return false;
+  const [score, at, type, id] = position as unknown[];
+  return (
+    typeof score === 'number' &&
+    (at === null || typeof at === 'number') &&
+    (recordTypes as readonly unknown[]).includes(type) &&
+    typeof id === 'string' &&
+    /^[1-9]\d{0,18}$/.test(id)
+  );
+}
+
 /** The search route as the API document describes it; the handler validates with these. */
 export const searchRoutes = {
   search: {
@@ -60,7 +78,7 @@ export const searchRoutes = {
       cursor: z
         .string()
         .max(4096)
-        .refine((s) => Array.isArray(decodeCursor(s)), 'not a cursor this search returned')
+        .refine(isSearchCursor, 'not a cursor this search returned')
         .optional()
         .meta({ description: 'The `nextCursor` of the previous page.' }),
     },

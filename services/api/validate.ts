@@ -56,10 +56,12 @@ export function parseQuery<S extends z.ZodRawShape>(
 ): z.output<z.ZodObject<S>> {
   const url = new URL(c.req.url);
   const seen = new Set<string>();
-  for (const key of url.searchParams.keys()) {
+  for (const [key, value] of url.searchParams) {
     if (seen.has(key))
       throw invalid([{ pointer: pointer(['query', key]), detail: 'given more than once' }]);
     seen.add(key);
+    const detail = unstorable(value);
+    if (detail) throw invalid([{ pointer: pointer(['query', key]), detail }]);
   }
   let schema = querySchemas.get(shape) as z.ZodObject<S> | undefined;
   if (schema === undefined) {
@@ -84,7 +86,54 @@ export function parseQuery<S extends z.ZodRawShape>(
   return parsed.data;
 }
 
-/** Reads a JSON body and validates it, pointing at each wrong field. */
+/** Why a string cannot be stored as given, or null: PostgreSQL's text and jsonb refuse U+0000. */
+export function unstorable(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain U+0000 (NUL)';
+  // jsonb refuses a lone UTF-16 surrogate; text would silently store U+FFFD in its place.
+  if (!text.isWellFormed()) return 'must be well-formed Unicode (a lone UTF-16 surrogate)';
+  return null;
+}
+
+// A JSON text can only carry U+0000 or a lone surrogate as an escape (a raw control character is
+// no JSON, and the body was decoded from UTF-8): without one, the walk below is skipped.
+const MAY_BE_UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
+
+/**
+ * The first string or key of a parsed JSON body that cannot be stored, with its path. Breadth
+ * first with parent links: no recursion, whatever the nesting, and a path only for the one found.
+ */
+function firstUnstorable(body: unknown): { path: (string | number)[]; detail: string } | null {
+  const nodes: { value: unknown; parent: number; key: string | number }[] = [
+    { value: body, parent: -1, key: '' },
+  ];
+  const pathOf = (index: number) => {
+    const path: (string | number)[] = [];
+    for (let i = index; i > 0; i = nodes[i]!.parent) path.unshift(nodes[i]!.key);
+    return path;
+  };
+  for (let i = 0; i < nodes.length; i++) {
+    const { value } = nodes[i]!;
+    if (typeof value === 'string') {
+      const detail = unstorable(value);
+      if (detail) return { path: pathOf(i), detail };
+    } else if (Array.isArray(value)) {
+      value.forEach((item, k) => nodes.push({ value: item, parent: i, key: k }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const detail = unstorable(key);
+        if (detail) return { path: [...pathOf(i), key], detail: `a key ${detail}` };
+        nodes.push({ value: item, parent: i, key });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Reads a JSON body and validates it, pointing at each wrong field. A string PostgreSQL cannot
+ * store (U+0000, a lone surrogate) is refused first, at its place: it reached the database,
+ * whose error named no field (or, for a lone surrogate in text, was silently replaced).
+ */
 export async function parseJsonBody<T extends z.ZodType>(
   c: Context,
   schema: T,
@@ -99,11 +148,14 @@ export async function parseJsonBody<T extends z.ZodType>(
     );
   }
   let body: unknown;
+  const text = await c.req.text();
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch (err) {
     throw invalid([{ pointer: '', detail: `the body is not JSON: ${(err as Error).message}` }]);
   }
+  const bad = MAY_BE_UNSTORABLE.test(text) ? firstUnstorable(body) : null;
+  if (bad) throw invalid([{ pointer: pointer(bad.path), detail: bad.detail }]);
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     throw invalid(

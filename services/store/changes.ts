@@ -53,26 +53,63 @@ export type ChangeConflict = {
   end: string;
 };
 
+/** The times that make a change's window. */
+export type ChangeTimes = {
+  plannedStart: string | null;
+  plannedEnd: string | null;
+  actualStart: string | null;
+  actualEnd: string | null;
+};
+
+/**
+ * A change's window: actual where it started, else planned. One under way (started, not ended)
+ * runs at least until `now`, however early its planned end: a change implemented after its
+ * planned end is still going on. The end is never before the start. Null: no window yet.
+ */
+export function changeWindow(
+  change: ChangeTimes,
+  now: Date,
+): { start: string; end: string } | null {
+  const start = change.actualStart ?? change.plannedStart;
+  const end =
+    change.actualEnd ??
+    (change.actualStart === null
+      ? change.plannedEnd
+      : latest(change.plannedEnd ?? now.toISOString(), now.toISOString()));
+  if (start === null || end === null) return null;
+  return { start, end: latest(start, end) };
+}
+
+const latest = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+
 /**
  * Live changes (not closed or canceled) other than `id` that share a CI with `cis` and whose
- * window (actual where started, else planned) overlaps [start, end).
+ * window (as changeWindow has it) overlaps [start, end).
  */
 export async function overlappingChanges(
   q: Queryable,
   change: { id: string; cis: string[]; start: string; end: string },
+  now: Date,
 ): Promise<ChangeConflict[]> {
   const { rows } = await q.query<ChangeConflict>(
-    `-- Changes sharing a CI with an overlapping window. Params: id, cis, start, end.
+    `-- Changes sharing a CI with an overlapping window: actual where started, else planned; one
+-- under way runs at least until now; an end is never before its start (tstzrange refuses an
+-- upper bound below the lower: one late change made every change on its CIs unreadable).
+-- Params: id, cis, start, end, now.
+WITH windowed AS (
+  SELECT id, number, title, state, cis, COALESCE(actual_start, planned_start) AS start,
+    COALESCE(actual_end, CASE WHEN actual_start IS NULL THEN planned_end
+      ELSE GREATEST(planned_end, $5::timestamptz) END) AS finish
+  FROM changes
+  WHERE id <> $1 AND state NOT IN ('closed', 'canceled') AND cis && $2::text[]
+)
 SELECT id, number, title, state, ARRAY(SELECT unnest(cis) INTERSECT SELECT unnest($2::text[])) AS cis,
-  COALESCE(actual_start, planned_start) AS start, COALESCE(actual_end, planned_end) AS "end"
-FROM changes
-WHERE id <> $1 AND state NOT IN ('closed', 'canceled') AND cis && $2::text[]
-  AND COALESCE(actual_start, planned_start) IS NOT NULL
-  AND COALESCE(actual_end, planned_end) IS NOT NULL
-  AND tstzrange(COALESCE(actual_start, planned_start), COALESCE(actual_end, planned_end))
-      && tstzrange($3::timestamptz, $4::timestamptz)
+  start, GREATEST(finish, start) AS "end"
+FROM windowed
+WHERE start IS NOT NULL AND finish IS NOT NULL
+  AND tstzrange(start, GREATEST(finish, start)) && tstzrange($3::timestamptz, $4::timestamptz)
 ORDER BY start, id`,
-    [change.id, change.cis, change.start, change.end],
+    [change.id, change.cis, change.start, change.end, now.toISOString()],
   );
   return rows;
 }

@@ -1,6 +1,12 @@
 import type { Pool } from './db.ts';
 import { recordTypes, type RecordType } from './outbox.ts';
-import { aliasOf, mappings, projectRecords, type SearchClient } from './search.ts';
+import {
+  aliasOf,
+  mappings,
+  projectRecords,
+  type RefusedDocument,
+  type SearchClient,
+} from './search.ts';
 
 const tables: Record<RecordType, string> = {
   incident: 'incidents',
@@ -23,6 +29,7 @@ async function copyAll(
   index: string,
   type: RecordType,
   since: string | null,
+  onRefused: (refused: RefusedDocument) => void,
 ): Promise<number> {
   let after = '0';
   let copied = 0;
@@ -46,6 +53,7 @@ ORDER BY id LIMIT 5000`,
         index,
         type,
         rows.map((r) => r.id),
+        onRefused,
       );
       // Awaited below; until then a failure must not count as an unhandled rejection.
       void batch.catch(() => {});
@@ -85,7 +93,9 @@ export async function reindexAll(
       settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '-1' },
       mappings: mappings[type],
     });
-    counts[type] = await copyAll(pool, es, index, type, null);
+    const onRefused = (r: RefusedDocument) =>
+      log(`${r.type} ${r.id}: refused by Elasticsearch, not searchable (${r.reason})`);
+    counts[type] = await copyAll(pool, es, index, type, null, onRefused);
     await es.indices.putSettings({ index, settings: { refresh_interval: '1s' } });
     const old = (await es.indices.existsAlias({ name: alias }))
       ? Object.keys(await es.indices.getAlias({ name: alias }))
@@ -96,7 +106,7 @@ export async function reindexAll(
         { add: { index, alias, is_write_index: true } },
       ],
     });
-    await copyAll(pool, es, index, type, started);
+    await copyAll(pool, es, index, type, started, onRefused);
     if (old.length > 0) await es.indices.delete({ index: old });
     log(`${type}: ${counts[type]} records into ${index} (alias ${alias})`);
   }

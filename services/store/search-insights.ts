@@ -121,22 +121,30 @@ export async function incidentPatterns(
     },
     problems: { terms: { field: 'problemId', size: 10 } },
   };
-  return ask(async () => {
-    const response = await es.search({
+  // One search per dimension: each asks for up to `top` values × a weekly bucket per week of the
+  // range (three years: 158) plus their problems, and in one search the four dimensions together
+  // went over Elasticsearch's 65,536 buckets a search may make (too_many_buckets_exception, which
+  // answered 503 "unavailable" to 500 incidents over 100 patterns).
+  const byDimension = (name: string, field: string) =>
+    es.search({
       index: aliasOf(prefix, 'incident'),
       size: 0,
       query: { range: { openedAt: { gte: range.from, lt: range.to } } },
-      aggregations: Object.fromEntries(
-        Object.entries(patternDimensions).map(([name, field]) => [
-          name,
-          {
-            terms: { field, size: range.top, min_doc_count: range.minIncidents },
-            aggregations: perValue,
-          },
-        ]),
-      ),
+      aggregations: {
+        [name]: {
+          terms: { field, size: range.top, min_doc_count: range.minIncidents },
+          aggregations: perValue,
+        },
+      },
     });
-    const aggs = (response.aggregations ?? {}) as Record<string, { buckets: Bucket[] }>;
+  return ask(async () => {
+    const responses = await Promise.all(
+      Object.entries(patternDimensions).map(([name, field]) => byDimension(name, field)),
+    );
+    const aggs = Object.assign({}, ...responses.map((r) => r.aggregations ?? {})) as Record<
+      string,
+      { buckets: Bucket[] }
+    >;
     return Object.fromEntries(
       Object.keys(patternDimensions).map((name) => [
         name,

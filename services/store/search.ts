@@ -146,7 +146,9 @@ const typeMappings: Record<RecordType, estypes.MappingTypeMapping> = {
       // The class and its ancestors, root first: a facet on any level of the class tree.
       classPath: keyword,
       description: { type: 'text' },
-      attributes: { type: 'flattened' },
+      // A value longer than a keyword is kept in the document but not indexed: Lucene refuses a
+      // term over 32 kB, and with it the whole document.
+      attributes: { type: 'flattened', ignore_above: 512 },
       lifecycleStatus: keyword,
       operationalStatus: keyword,
       environment: keyword,
@@ -255,9 +257,19 @@ async function recordDocs<R extends StoredRecord>(
   return (await getRecords(q, store, ids)).map((r) => ({ ...r, type: store.type }));
 }
 
+/** A record whose document Elasticsearch refused for what it holds (a value its mapping cannot take). */
+export type RefusedDocument = { type: RecordType; id: string; reason: string };
+
+// Errors that say a document's content cannot be indexed as it is: sending it again fails again.
+const CONTENT_REFUSALS = new Set(['document_parsing_exception', 'mapper_parsing_exception']);
+
 /**
  * Writes the current state of these records into an index (or alias), external-versioned so that
- * a slower writer never overwrites a newer version. Records gone from PostgreSQL are deleted.
+ * a slower writer never overwrites a newer version. Records gone from PostgreSQL are deleted. A
+ * document refused for its content (a CI's attributes nested deeper than the flattened field
+ * takes, say) is reported to `onRefused` and left out: thrown, it failed its whole batch at every
+ * try, and the outbox drain and a reindex stuck behind it. Any other rejection throws. Returns
+ * how many documents were written.
  */
 export async function projectRecords(
   es: Client,
@@ -265,6 +277,7 @@ export async function projectRecords(
   index: string,
   type: RecordType,
   ids: string[],
+  onRefused: (refused: RefusedDocument) => void = () => {},
 ): Promise<number> {
   const unique = [...new Set(ids)];
   const docs = await loadDocs(q, type, unique);
@@ -279,33 +292,49 @@ export async function projectRecords(
   for (const id of unique)
     if (!found.has(id)) operations.push({ delete: { _index: index, _id: id } });
   if (operations.length === 0) return 0;
-  // Only the failed items come back: the full answer (a dozen fields an item) cost the projection
-  // about as much to parse as its documents cost to write.
-  const result = await es.bulk({ operations, filter_path: ['errors', 'items.*.error'] });
+  // Only the ids and the failures come back: the full answer (a dozen fields an item) cost the
+  // projection about as much to parse as its documents cost to write.
+  const result = await es.bulk({
+    operations,
+    filter_path: ['errors', 'items.*._id', 'items.*.error'],
+  });
+  let refused = 0;
   if (result.errors) {
     // A version conflict is a newer version already there; a delete of a missing document is not
     // an error at all.
     const failures = (result.items ?? [])
       .map((item) => Object.values(item)[0])
       .filter((r) => r?.error && r.error.type !== 'version_conflict_engine_exception');
-    if (failures.length > 0) {
+    const others = failures.filter((r) => !CONTENT_REFUSALS.has(r!.error!.type));
+    if (others.length > 0) {
       throw new Error(
-        `Elasticsearch rejected ${failures.length} documents: ${JSON.stringify(failures[0]?.error)}`,
+        `Elasticsearch rejected ${others.length} documents: ${JSON.stringify(others[0]?.error)}`,
       );
     }
+    for (const r of failures) {
+      refused++;
+      const cause = r!.error!.caused_by?.reason;
+      onRefused({
+        type,
+        id: r!._id ?? '',
+        reason: `${r!.error!.reason ?? r!.error!.type}${cause ? `: ${cause}` : ''}`,
+      });
+    }
   }
-  return docs.length;
+  return docs.length - refused;
 }
 
 /**
  * Drains the search outbox into Elasticsearch in bulk batches until it is empty. Rows are deleted
- * only after Elasticsearch acknowledged them, so an outage delays search and loses nothing.
+ * only after Elasticsearch acknowledged them, so an outage delays search and loses nothing; a
+ * document it refused for its content goes to `onRefused` (see projectRecords) and its row too.
  */
 export async function drainOutbox(
   pool: Pool,
   es: Client,
   prefix: string,
   batchSize = 2000,
+  onRefused?: (refused: RefusedDocument) => void,
 ): Promise<number> {
   // Never let a bulk write through a missing alias auto-create an index with dynamic mappings.
   const ensured = indicesEnsured.get(es) ?? new Set<string>();
@@ -321,7 +350,8 @@ export async function drainOutbox(
       const repeats = await claimRepeats(client, rows);
       for (const type of recordTypes) {
         const ids = rows.filter((r) => r.type === type).map((r) => r.recordId);
-        if (ids.length > 0) await projectRecords(es, client, aliasOf(prefix, type), type, ids);
+        if (ids.length > 0)
+          await projectRecords(es, client, aliasOf(prefix, type), type, ids, onRefused);
       }
       if (rows.length > 0) await deleteOutbox(client, [...rows.map((r) => r.id), ...repeats]);
       return rows.length;

@@ -281,12 +281,19 @@ describe('assets', () => {
       warrantyEnd: '2025-05-01',
     });
     expect(backwards.status).toBe(400);
+    // Named by field, not by PostgreSQL's constraint message.
+    expect(await backwards.json()).toMatchObject({
+      errors: [{ pointer: '/warrantyEnd', detail: 'must not be before purchasedAt' }],
+    });
 
     const asset = await create({ tag: 'VAL-1', model: 'x', cost: '10', currency: 'EUR' });
     const duplicate = await post({ tag: 'VAL-1', model: 'y' });
     expect(duplicate.status).toBe(409);
     const dropCurrency = await patch(asset.id, { currency: null });
     expect(dropCurrency.status).toBe(400);
+    expect(await dropCurrency.json()).toMatchObject({
+      errors: [{ pointer: '/currency', detail: 'a cost needs its currency' }],
+    });
     expect((await tocsin.request('/api/v1/assets/999999')).status).toBe(404);
     expect((await patch('999999', { owner: 'x' })).status).toBe(404);
     expect((await act('999999', 'receive')).status).toBe(404);

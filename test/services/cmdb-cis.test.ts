@@ -191,6 +191,64 @@ describe('configuration items', () => {
     ]);
   });
 
+  it('take attributes as deep and with keys as long as search indexes them, and say where beyond', async () => {
+    const nested = (depth: number, leaf: unknown = 'bottom') => {
+      let value = leaf;
+      for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { a: value } : [value];
+      return value;
+    };
+    // 5,000 levels answered 500 (jsonb ran out of stack); 21 were stored, then refused by
+    // Elasticsearch's flattened field at every try, which held up the whole search projection.
+    for (const depth of [21, 5_000, 200_000]) {
+      const res = await tocsin.request('/api/v1/cmdb/import', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        // Written by hand: JSON.stringify itself overflows the stack at 200,000 levels.
+        body: `{"cis":[{"name":"deep-${depth}","class":"database","attributes":{"x":${JSON.stringify(nested(19)).replace('"bottom"', '['.repeat(depth - 19) + ']'.repeat(depth - 19))}}}]}`,
+      });
+      expect(res.status, await res.clone().text()).toBe(400);
+      const problem = (await res.json()) as Problem;
+      expect(problem.errors).toEqual([
+        {
+          pointer: expect.stringMatching(/^\/cis\/0\/attributes\/x(\/(a|0)){19}$/) as string,
+          detail: 'attributes nest at most 20 levels deep',
+        },
+      ]);
+    }
+    const vm = await ciNamed('vm-1');
+    const longKey = await send(`/api/v1/cis/${vm.id}`, 'PATCH', {
+      attributes: { rack: { ['k'.repeat(256)]: 1 } },
+    });
+    expect(longKey.status).toBe(400);
+    expect(await longKey.json()).toMatchObject({
+      errors: [
+        { pointer: '/attributes/rack', detail: 'an attribute key has at most 255 characters' },
+      ],
+    });
+    expect(await ciNamed('vm-1')).toMatchObject({ version: vm.version });
+    // At the bounds: 20 levels, a 255-character key and a value too long to index (kept, not
+    // indexed): stored, and found by search.
+    const edge = await importCmdb({
+      cis: [
+        {
+          name: 'deep-edge',
+          class: 'database',
+          attributes: { x: nested(19), ['k'.repeat(255)]: 'v'.repeat(40_000) },
+        },
+      ],
+    });
+    expect(edge.status, await edge.clone().text()).toBe(200);
+    expect((await ciNamed('deep-edge')).attributes).toEqual({
+      x: nested(19),
+      ['k'.repeat(255)]: 'v'.repeat(40_000),
+    });
+    await eventually(async () => {
+      const res = await tocsin.request('/api/v1/search?q=deep-edge&type=ci');
+      const page = (await res.json()) as { items: { record: { name: string } }[] };
+      return page.items.some((h) => h.record.name === 'deep-edge') ? true : undefined;
+    });
+  });
+
   it('list with filter, q, sort, fields and cursors; an unknown field is a 400', async () => {
     const page = await get<{ items: Ci[]; nextCursor: string | null }>(
       '/api/v1/cis?filter=environment=production;criticality<=2&sort=criticality&fields=name,criticality',

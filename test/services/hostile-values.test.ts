@@ -73,6 +73,67 @@ describe('timestamps RFC 3339 allows and the stores do not', () => {
   });
 });
 
+describe('text PostgreSQL cannot store', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await startTestTocsin({ roles: ['services'] });
+  });
+  afterAll(() => tocsin?.destroy());
+
+  const refusedAt = async (res: Response, at: string, detail: RegExp) => {
+    expect(res.status, await res.clone().text()).toBe(400);
+    expect(res.headers.get('Content-Type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { errors: { pointer: string; detail: string }[] };
+    expect(problem.errors).toEqual([
+      { pointer: at, detail: expect.stringMatching(detail) as string },
+    ]);
+  };
+
+  it('is refused where it stands: U+0000 and lone surrogates in bodies, queries and CSV cells', async () => {
+    // U+0000 reached PostgreSQL, whose 400 ("invalid byte sequence for encoding UTF8: 0x00")
+    // named no field; a lone surrogate in a text column was stored as U+FFFD, silently.
+    await refusedAt(
+      await tocsin.request('/api/v1/incidents', jsonRequest({ title: 'Disk\u0000full' })),
+      '/title',
+      /U\+0000/,
+    );
+    await refusedAt(
+      await tocsin.request(
+        '/api/v1/incidents',
+        jsonRequest({ title: 'Disk full', cis: ['db-1', 'db\ud800'] }),
+      ),
+      '/cis/1',
+      /lone UTF-16 surrogate/,
+    );
+    await refusedAt(
+      await tocsin.request(
+        '/api/v1/cmdb/import',
+        jsonRequest({ cis: [{ name: 'db-1', class: 'database', attributes: { 'k\u0000': 1 } }] }),
+      ),
+      '/cis/0/attributes/k\u0000',
+      /^a key must not contain U\+0000/,
+    );
+    await refusedAt(await tocsin.request('/api/v1/incidents?q=a%00'), '/query/q', /U\+0000/);
+    await refusedAt(
+      await tocsin.request('/api/v1/cmdb/import', {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/csv' },
+        body: 'name,class\ndb-1,database\ndb\u00002,database\n',
+      }),
+      '/rows/3/name',
+      /^row 3, column name: must not contain U\+0000/,
+    );
+    // Nothing was written; well-formed text beyond the Basic Multilingual Plane is taken.
+    const incidents = await tocsin.request('/api/v1/incidents');
+    expect(((await incidents.json()) as { items: unknown[] }).items).toEqual([]);
+    const cis = await tocsin.request('/api/v1/cis');
+    expect(((await cis.json()) as { items: unknown[] }).items).toEqual([]);
+    const fine = await tocsin.request('/api/v1/incidents', jsonRequest({ title: 'Disk 𝔘 full' }));
+    expect(fine.status).toBe(201);
+    expect(((await fine.json()) as { title: string }).title).toBe('Disk 𝔘 full');
+  });
+});
+
 describe('a transaction PostgreSQL undoes for a deadlock', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let pool: Pool;

@@ -149,3 +149,49 @@ describe('GET /api/v1/problems/patterns', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('GET /api/v1/problems/patterns over many patterns', () => {
+  it('answers three years of 100 patterns per dimension, not a 503', async () => {
+    // 100 values in each of the four dimensions, 5 incidents and 5 problems each: one search for
+    // all four asked Elasticsearch for 4 × 100 × 158 weekly buckets plus their problems, over
+    // the 65,536 a search may make; the too_many_buckets_exception answered 503 "unavailable".
+    const problems: string[] = [];
+    for (let p = 0; p < 5; p++)
+      problems.push((await send('POST', '/api/v1/problems', { title: `Pattern cause ${p}` })).id);
+    const bodies = Array.from({ length: 500 }, (_, i) => ({
+      title: `Pattern ${i % 100}`,
+      cis: [`pattern-ci-${i % 100}`],
+      service: `pattern-service-${i % 100}`,
+      category: `pattern-category-${i % 100}`,
+      problemId: problems[Math.floor(i / 100)],
+    }));
+    for (let i = 0; i < bodies.length; i += 10)
+      await Promise.all(bodies.slice(i, i + 10).map((b) => send('POST', '/api/v1/incidents', b)));
+    await eventually(
+      async () => {
+        const res = await tocsin.request('/api/v1/search?type=incident&q=Pattern&limit=1');
+        const { facets } = (await res.json()) as { facets: { type: { count: number }[] } };
+        return facets.type[0]?.count === 500 ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the 500 incidents in search' },
+    );
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const from = new Date(Date.parse(to) - 3 * 366 * 24 * 3600_000).toISOString();
+    const res = await tocsin.request(
+      `/api/v1/problems/patterns?from=${from}&to=${to}&top=100&minIncidents=5`,
+    );
+    expect(res.status, (await res.clone().text()).slice(0, 500)).toBe(200);
+    const { patterns } = (await res.json()) as {
+      patterns: Record<string, { incidents: number; weekly: unknown[]; problems: string[] }[]>;
+    };
+    for (const dimension of ['signature', 'ci', 'service', 'category']) {
+      const found = patterns[dimension]!;
+      expect(found, dimension).toHaveLength(100);
+      for (const p of found) {
+        expect(p.incidents).toBe(5);
+        expect(p.weekly.length).toBeGreaterThanOrEqual(157);
+        expect(p.problems.sort()).toEqual([...problems].sort());
+      }
+    }
+  }, 180_000);
+});

@@ -8,7 +8,9 @@ import {
   drainOutbox,
   ensureIndices,
   projectRecords,
+  type RefusedDocument,
 } from '../../services/store/search.ts';
+import { importCmdb } from '../../services/store/cmdb.ts';
 import { serviceStore } from '../../services/store/services.ts';
 import { createTestDatabase } from '../support/db.ts';
 
@@ -87,5 +89,47 @@ describe('search projection', () => {
     await expect(projectRecords(es, pool, strict, 'service', [service.id])).rejects.toThrow(
       /Elasticsearch rejected 1 documents: .*strict_dynamic_mapping_exception/,
     );
+  });
+  it('leaves out a document Elasticsearch refuses for its content, and drains the rest', async () => {
+    // Attributes nested deeper than the flattened field takes (the API refuses them now; a
+    // store written before that, or by another writer, may hold them). The refusal failed the
+    // whole batch at every try: the outbox never drained, and records behind it never reached
+    // search.
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 30; i++) deep = { a: deep };
+    await pool.query('DELETE FROM search_outbox');
+    const imported = await importCmdb(
+      pool,
+      [
+        { name: 'deep-ci', class: 'database', attributes: { x: deep } },
+        { name: 'plain-ci', class: 'database', attributes: { x: 'y'.repeat(40_000) } },
+      ],
+      [],
+    );
+    expect(imported.kind).toBe('imported');
+    const after = await insertRecord(pool, serviceStore, { name: 'after-ci', kind: 'business' });
+    const refused: RefusedDocument[] = [];
+    await drainOutbox(pool, es, prefix, 2000, (r) => refused.push(r));
+    const { rows } = await pool.query<{ id: string }>(
+      "SELECT id FROM configuration_items WHERE name = 'deep-ci'",
+    );
+    expect(refused).toEqual([
+      {
+        type: 'ci',
+        id: rows[0]!.id,
+        reason: expect.stringContaining('exceeds the maximum depth limit') as string,
+      },
+    ]);
+    const left = await pool.query<{ n: string }>('SELECT count(*) AS n FROM search_outbox');
+    expect(Number(left.rows[0]!.n)).toBe(0);
+    // The rest reached search: a value too long to index (32 kB) is kept, just not indexed.
+    await es.indices.refresh({ index: `${prefix}-*` });
+    const plain = await es.search({
+      index: aliasOf(prefix, 'ci'),
+      query: { term: { 'name.keyword': 'plain-ci' } },
+    });
+    expect(plain.hits.hits).toHaveLength(1);
+    const service = await es.get({ index: aliasOf(prefix, 'service'), id: after.id });
+    expect(service.found).toBe(true);
   });
 });

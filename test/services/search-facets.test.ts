@@ -167,6 +167,36 @@ describe('GET /api/v1/search', () => {
     expect(new Set(seen).size).toBe(6);
   });
 
+  it('refuses a cursor it did not return at /query/cursor, without asking Elasticsearch', async () => {
+    // Any JSON array went on as search_after: Elasticsearch refused it, and the 400 blamed `q`
+    // with Elasticsearch's parser message.
+    const first: Result = (await search('q=&limit=2')).body;
+    const [score, at, type, id] = JSON.parse(
+      Buffer.from(first.nextCursor!, 'base64url').toString(),
+    ) as unknown[];
+    const tampered = [
+      [],
+      [1, 2],
+      [{ a: 1 }],
+      ['x', 'x', 'x', 'x'],
+      [null, null, null, null],
+      [score, 'yesterday', type, id],
+      [score, at, 'planet', id],
+      [score, at, type, { id }],
+      [score, at, type, '0'],
+      [score, at, type, id, 'more'],
+    ];
+    for (const position of tampered) {
+      const cursor = Buffer.from(JSON.stringify(position)).toString('base64url');
+      const res = await search(`q=&limit=2&cursor=${cursor}`);
+      expect(res.status, JSON.stringify(position)).toBe(400);
+      expect(res.body, JSON.stringify(position)).toMatchObject({
+        pointer: '/query/cursor',
+        detail: '/query/cursor: not a cursor this search returned',
+      });
+    }
+  });
+
   it('answers a malformed query or filter with a 400 that says why', async () => {
     const unclosed = await search(`q=${encodeURIComponent('title:(checkout')}`);
     expect(unclosed.status).toBe(400);

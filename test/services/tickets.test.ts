@@ -238,6 +238,43 @@ describe('incidents', () => {
     }
   });
 
+  it('filter on times given as RFC 3339 timestamps or calendar days, and nothing else', async () => {
+    const incident = await create(
+      'incident',
+      { title: 'Filter me by time', category: 'time-filter' },
+      tokens.noc!,
+    );
+    const titles = async (filter: string) => {
+      const res = await tocsin.request(
+        `/api/v1/incidents?fields=title&filter=${encodeURIComponent(`category=time-filter;${filter}`)}`,
+      );
+      expect(res.status, `${filter}: ${await res.clone().text()}`).toBe(200);
+      return ((await res.json()) as { items: { title: string }[] }).items.map((i) => i.title);
+    };
+    const openedAt = Date.parse(incident.openedAt as string);
+    expect(await titles(`openedAt>=${new Date(openedAt).toISOString()}`)).toEqual([incident.title]);
+    expect(await titles(`openedAt<${new Date(openedAt).toISOString()}`)).toEqual([]);
+    expect(await titles('openedAt>2026-01-01')).toEqual([incident.title]);
+    expect(await titles('openedAt<2100-01-01T00:00:00+02:00')).toEqual([incident.title]);
+    // Date.parse took each of these: "-1" and "1" as 2001 (so the filter matched), "2026-02-30"
+    // as 2 March, "12/31/1999" in the server's time zone; the year 10000 reached PostgreSQL,
+    // whose refusal named no filter.
+    for (const value of ['-1', '1', '2026-02-30', '12/31/1999', 'x 2026', 'Tue, 1 Jan 10000']) {
+      for (const path of ['/api/v1/incidents', '/api/v1/search']) {
+        const res = await tocsin.request(
+          `${path}?filter=${encodeURIComponent(`openedAt>${value}`)}`,
+        );
+        expect(res.status, `${path} ${value}`).toBe(400);
+        expect(await res.json()).toMatchObject({
+          pointer: '/query/filter',
+          detail: expect.stringContaining(
+            `"${value}" is not a valid time for "openedAt"`,
+          ) as string,
+        });
+      }
+    }
+  });
+
   it('refuse a body over the limit with 413, before reading it all', async () => {
     const res = await tocsin.request('/api/v1/incidents', {
       ...json({ title: 'x'.repeat(6 * 1024 * 1024) }, tokens.noc),
@@ -256,6 +293,32 @@ describe('incidents', () => {
     expect(await res.json()).toMatchObject({
       type: expect.stringMatching(/missing-reference$/) as string,
     });
+  });
+
+  it('refuse a parent that makes an incident its own ancestor, and change nothing', async () => {
+    // Both were taken: an incident its own parent, and two incidents each other's.
+    const a = await create('incident', { title: 'Parent' }, tokens.noc!);
+    const b = await create('incident', { title: 'Child', parentId: a.id }, tokens.noc!);
+    const c = await create('incident', { title: 'Grandchild', parentId: b.id }, tokens.noc!);
+    const patch = (id: string, parentId: string | null) =>
+      tocsin.request(`/api/v1/incidents/${id}`, {
+        ...json({ parentId }, tokens.noc),
+        method: 'PATCH',
+      });
+    for (const parent of [a.id, b.id, c.id]) {
+      const res = await patch(a.id, parent);
+      expect(res.status, parent).toBe(400);
+      expect(await res.json()).toMatchObject({
+        pointer: '/parentId',
+        detail: expect.stringContaining('cannot be its own ancestor') as string,
+      });
+    }
+    const stored = (await (await tocsin.request(`/api/v1/incidents/${a.id}`)).json()) as Ticket;
+    expect(stored).toMatchObject({ parentId: null, version: a.version });
+    // A parent elsewhere, and none, are taken; so are other writes to an incident with a parent.
+    expect((await patch(c.id, a.id)).status).toBe(200);
+    expect((await patch(c.id, null)).status).toBe(200);
+    expect((await act('incident', b.id, 'acknowledge', tokens.noc!)).status).toBe(200);
   });
 });
 
@@ -392,6 +455,21 @@ describe('changes', () => {
       { type: 'emergency', title: 'No window' },
       tokens.cm1!,
     );
+    // A window that ends before it starts, on create or by an edit: named by field.
+    const backwards = await tocsin.request(
+      '/api/v1/changes',
+      json({ type: 'normal', title: 'Backwards', ...window(9, 8) }, tokens.cm1),
+    );
+    expect(backwards.status).toBe(400);
+    expect(await backwards.json()).toMatchObject({
+      errors: [{ pointer: '/plannedEnd', detail: 'must be after plannedStart' }],
+    });
+    const shortened = await tocsin.request(`/api/v1/changes/${emergency.id}`, {
+      ...json({ plannedEnd: window(0, 6).plannedEnd }, tokens.cm1),
+      method: 'PATCH',
+    });
+    expect(shortened.status).toBe(400);
+    expect(await shortened.json()).toMatchObject({ pointer: '/plannedEnd' });
     const refused = await act('change', unplanned.id, 'submit', tokens.cm1!);
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ pointer: '/plannedStart' });
@@ -424,6 +502,57 @@ describe('changes', () => {
       b.id,
     ]);
     expect((c.warnings as { change: { id: string } }[]).map((w) => w.change.id)).toEqual([b.id]);
+  });
+
+  it('implement after the planned end: still under way, and every change on its CIs still reads', async () => {
+    // Its actual start came after its planned end: the window [actual start, planned end] ran
+    // backwards, PostgreSQL's tstzrange refused it, and the committed transition, every read of
+    // the change and of any other change on its CIs answered 400.
+    const past = {
+      plannedStart: new Date(Date.now() - 2 * 3600_000).toISOString(),
+      plannedEnd: new Date(Date.now() - 3600_000).toISOString(),
+    };
+    const late = await create(
+      'change',
+      { type: 'standard', title: 'Late reboot of mq-1', cis: ['mq-1'], ...past },
+      tokens.cm1!,
+    );
+    // Planned over the present, on the same CI: the late change, under way, overlaps it.
+    const next = await create(
+      'change',
+      {
+        type: 'standard',
+        title: 'Patch mq-1',
+        cis: ['mq-1'],
+        plannedStart: new Date(Date.now() - 1800_000).toISOString(),
+        plannedEnd: new Date(Date.now() + 3600_000).toISOString(),
+      },
+      tokens.cm1!,
+    );
+    expect((await act('change', late.id, 'submit', tokens.cm1!)).status).toBe(200);
+    const implemented = await act('change', late.id, 'implement', tokens.cm1!);
+    expect(implemented.status, await implemented.clone().text()).toBe(200);
+    const started = (await implemented.json()) as Ticket & {
+      actualStart: string;
+      warnings: { change: { id: string } }[];
+    };
+    expect(started.state).toBe('implement');
+    expect(started.warnings).toEqual([
+      expect.objectContaining({ change: expect.objectContaining({ id: next.id }) as unknown }),
+    ]);
+    const read = await tocsin.request(`/api/v1/changes/${late.id}`);
+    expect(read.status, await read.clone().text()).toBe(200);
+    const other = await tocsin.request(`/api/v1/changes/${next.id}`);
+    expect(other.status, await other.clone().text()).toBe(200);
+    const warned = (await other.json()) as Ticket & {
+      warnings: { change: { id: string; start: string; end: string } }[];
+    };
+    expect(warned.warnings.map((w) => w.change.id)).toEqual([late.id]);
+    const window = warned.warnings[0]!.change;
+    expect(window.start).toBe(started.actualStart);
+    expect(Date.parse(window.end)).toBeGreaterThanOrEqual(Date.parse(window.start));
+    const list = await tocsin.request('/api/v1/changes?filter=state=implement');
+    expect(list.status).toBe(200);
   });
 });
 
