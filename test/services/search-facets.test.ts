@@ -204,6 +204,20 @@ describe('GET /api/v1/search', () => {
     expect(String(unclosed.body.detail)).toMatch(/parse|Encountered/i);
     const leading = await search(`q=${encodeURIComponent('*out')}`);
     expect(leading.status).toBe(400);
+    // Fuzzy terms cost Elasticsearch most (each expanded, and matched again to highlight): ten pass.
+    const fuzzy = (n: number) =>
+      search(
+        `q=${encodeURIComponent(Array.from({ length: n }, (_, i) => `w${i}~2`).join(' OR '))}`,
+      );
+    expect((await fuzzy(10)).status).toBe(200);
+    const many = await fuzzy(11);
+    expect(many.status).toBe(400);
+    expect(many.body).toMatchObject({ pointer: '/query/q' });
+    expect(String(many.body.detail)).toMatch(/at most 10 fuzzy/);
+    // A ~ in a phrase or escaped is text, not an operator.
+    expect((await search(`q=${encodeURIComponent('"a~b" OR x\\~ OR checkout~1')}`)).status).toBe(
+      200,
+    );
     const unknown = await search('filter=colour%3Dred');
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ pointer: '/query/filter' });
