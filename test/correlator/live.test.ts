@@ -390,20 +390,25 @@ describe('a firing alert never resolved', () => {
   afterAll(() => tocsin.destroy());
 
   it("expires after its source's time to live, measured in event time", async () => {
-    // Event times ahead of the receipt, so that the stream, not the wall clock, moves time on
-    // (less than a minute ahead: ingest reads a time further ahead as the receipt).
-    const ahead = Date.now();
-    const when = (s: number) => new Date(ahead + s * 1000).toISOString();
+    // Event times ahead of the receipt, so that the stream, not the wall clock, moves time on;
+    // expiry is checked at each event-time minute, and ingest reads a time more than a minute
+    // ahead of the receipt as the receipt. So: the next minute B at least 15 s away (waiting for
+    // the minute to turn if it is nearer), the alert 12 s before it, the other two at B - 10 s
+    // and at B.
+    if (60_000 - (Date.now() % 60_000) < 15_000)
+      await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 100));
+    const B = Math.ceil(Date.now() / 60_000) * 60_000;
+    const when = (s: number) => new Date(B + s * 1000).toISOString();
     await post(tocsin, [
-      { title: 'Backup job overdue', ci: 'host-far', fingerprint: 'ttl-1', startsAt: when(0) },
+      { title: 'Backup job overdue', ci: 'host-far', fingerprint: 'ttl-1', startsAt: when(-12) },
     ]);
     expect((await alertOf(tocsin, 'ttl-1')).status).toBe('firing');
     await post(tocsin, [
-      { title: 'Another check', ci: 'cache-far', fingerprint: 'ttl-2', startsAt: when(5) },
+      { title: 'Another check', ci: 'cache-far', fingerprint: 'ttl-2', startsAt: when(-10) },
     ]);
     expect((await alertOf(tocsin, 'ttl-1')).status, 'within its time to live').toBe('firing');
     await post(tocsin, [
-      { title: 'A later check', ci: 'cache-far', fingerprint: 'ttl-3', startsAt: when(45) },
+      { title: 'A later check', ci: 'cache-far', fingerprint: 'ttl-3', startsAt: when(0) },
     ]);
     const expired = await alertOf(tocsin, 'ttl-1');
     expect(expired.status).toBe('resolved');
