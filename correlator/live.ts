@@ -143,6 +143,15 @@ export function incidentTitle(
   ).slice(0, 500);
 }
 
+/**
+ * An engine incident's name where the engine's explanation puts one: at the start of an attach
+ * ("E12: …"), after "best candidate", in a "merged E3, E4" list, and in "within 4 hops of E12's".
+ * Only there: the message also quotes CMDB names, and a CI named "E1" ("E12: same CI E1") is not
+ * an incident.
+ */
+const ENGINE_INCIDENT =
+  /^E\d+(?=: )|(?<=best candidate )E\d+\b|(?<=(?:^|; )merged (?:E\d+, )*)E\d+\b|(?<=hops of )E\d+(?='s)/g;
+
 /** The live correlator; see the module comment. */
 export class LiveCorrelator {
   readonly #o: Required<Omit<LiveCorrelatorOptions, 'onBatch'>> &
@@ -797,7 +806,7 @@ export class LiveCorrelator {
     return {
       ...explanation,
       merged: explanation.merged.map(name),
-      message: explanation.message.replace(/\bE\d+\b/g, (n) => `incident ${name(n)}`),
+      message: explanation.message.replace(ENGINE_INCIDENT, (n) => `incident ${name(n)}`),
     };
   }
 

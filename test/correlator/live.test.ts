@@ -445,6 +445,22 @@ describe('an alert with a long text in characters of several bytes', () => {
     expect(signature).toMatch(/^db-ledger\|.+…#[0-9a-f]{16}$/);
     expect((await alertOf(tocsin, 'long-2')).incidentId).not.toBeNull();
   });
+
+  it('keeps a CI named like an engine incident as it is in the explanation', async () => {
+    // The stored message names incidents by number; a CI called E1 is not incident E1.
+    await post(tocsin, [
+      { title: 'Link down on E1', ci: 'E1', fingerprint: 'e1-1' },
+      { title: 'Link down on E1', ci: 'E1', fingerprint: 'e1-2' },
+    ]);
+    const first = await alertOf(tocsin, 'e1-1');
+    const second = await alertOf(tocsin, 'e1-2');
+    expect(second.incidentId).toBe(first.incidentId);
+    const { number } = await get<{ number: string }>(
+      tocsin,
+      `/api/v1/incidents/${second.incidentId}`,
+    );
+    expect(second.explanation.message).toMatch(new RegExp(`^incident ${number}: same CI E1;`));
+  });
 });
 
 /**
