@@ -5,11 +5,12 @@ import { isInteger, isSafeNumber, parse } from 'lossless-json';
 const MAX_DEPTH = 256;
 
 /**
- * Throws when a parsed value nests arrays and objects deeper than MAX_DEPTH. It walks the value
- * with a stack of its own (never recursion), so any depth is safe to check; the value's nodes are
- * far fewer than its text's characters (a scan of the text cost as much as parsing it).
+ * Throws when a parsed value nests arrays and objects deeper than MAX_DEPTH, or has a key named
+ * `__proto__` (which the maps read from it would drop). It walks the value with a stack of its
+ * own (never recursion), so any depth is safe to check; the value's nodes are far fewer than its
+ * text's characters (a scan of the text cost as much as parsing it).
  */
-function checkDepth(value: unknown): void {
+function checkShape(value: unknown): void {
   const nodes: unknown[] = [value];
   const depths: number[] = [1];
   while (nodes.length > 0) {
@@ -17,6 +18,11 @@ function checkDepth(value: unknown): void {
     const depth = depths.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (depth > MAX_DEPTH) throw new Error(`it nests deeper than ${MAX_DEPTH} levels`);
+    // JSON.parse keeps it as an own key, but every map read from the body (labels, annotations,
+    // tags) is built by assignment, where "__proto__" sets the prototype instead: the key would
+    // vanish without a word.
+    if (!Array.isArray(node) && Object.hasOwn(node, '__proto__'))
+      throw new Error('it has a key named "__proto__", which no map read from it can keep');
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
       if (child === null || typeof child !== 'object') continue;
       nodes.push(child);
@@ -39,7 +45,7 @@ const LONG_INTEGER = /[:,[]\s*-?\d{16}/;
  */
 export function parsePayload(text: string): unknown {
   const value = JSON.parse(text) as unknown;
-  checkDepth(value);
+  checkShape(value);
   if (!LONG_INTEGER.test(text)) return value;
   try {
     return parse(text, null, (digits) =>

@@ -93,6 +93,10 @@ describe('POST /api/v1/ingest/generic', () => {
     expect((await problem(ndjson)).detail).toMatch(/line 2/);
     const empty = await post('[]');
     expect(empty.status).toBe(400);
+    // A label zod's record would drop without a word is refused by name instead.
+    const proto = await post('{"title":"t","labels":{"__proto__":"x","team":"db"}}');
+    expect(proto.status).toBe(400);
+    expect((await problem(proto)).detail).toMatch(/"__proto__"/);
   });
 
   it('answers 413 for a body over the limit and accepts nothing of it', async () => {

@@ -31,6 +31,14 @@ describe('parsing a webhook body', () => {
     });
   });
 
+  it('refuses a key named __proto__ at any depth rather than have a map drop it', () => {
+    expect(() => parsePayload('{"labels":{"__proto__":"x","a":"b"}}')).toThrow(/"__proto__"/);
+    expect(() => parsePayload('[{"a":{"__proto__":{}}}]')).toThrow(/"__proto__"/);
+    expect(parsePayload('{"labels":{"proto":"x","__proto":"y"}}')).toEqual({
+      labels: { proto: 'x', __proto: 'y' },
+    });
+  });
+
   it('says what is wrong with a body that is not JSON', () => {
     expect(() => parsePayload('{"a":')).toThrow(SyntaxError);
   });
