@@ -25,7 +25,14 @@ import { listAudit, setActor } from '../store/tickets.ts';
 import { listQueryShape, parseFields, parseFilter, parseSort, project } from './list-query.ts';
 import { historyRoute, timestamp } from './responses.ts';
 import { checkIfMatch, etagOf } from './tickets.ts';
-import { parseId, parseJsonBody, parseQuery, recordId } from './validate.ts';
+import {
+  findInJson,
+  parseId,
+  parseJsonBody,
+  parseQuery,
+  recordId,
+  type JsonProblem,
+} from './validate.ts';
 
 const criticalityNames: Record<string, number> = { critical: 1, high: 2, medium: 3, low: 4 };
 
@@ -61,30 +68,23 @@ const ATTRIBUTE_DEPTH = 20;
 const ATTRIBUTE_KEY = 255;
 
 /** Where a CI's attributes go beyond what the stores take, if anywhere: a path and why. */
-function attributeProblem(attributes: Record<string, unknown>): {
-  path: (string | number)[];
-  message: string;
-} | null {
-  // Breadth first over (value, path, depth): no recursion, whatever the depth sent.
-  const queue: [unknown, (string | number)[], number][] = [[attributes, [], 1]];
-  for (let i = 0; i < queue.length; i++) {
-    const [value, path, depth] = queue[i]!;
-    if (value === null || typeof value !== 'object') continue;
-    if (depth > ATTRIBUTE_DEPTH)
-      return { path, message: `attributes nest at most ${ATTRIBUTE_DEPTH} levels deep` };
-    for (const [key, child] of Object.entries(value)) {
-      if (!Array.isArray(value) && key.length > ATTRIBUTE_KEY)
-        return { path, message: `an attribute key has at most ${ATTRIBUTE_KEY} characters` };
-      queue.push([child, [...path, Array.isArray(value) ? Number(key) : key], depth + 1]);
-    }
-  }
-  return null;
+function attributeProblem(attributes: Record<string, unknown>): JsonProblem | null {
+  return findInJson(attributes, {
+    value: (value, depth) =>
+      value !== null && typeof value === 'object' && depth > ATTRIBUTE_DEPTH
+        ? `attributes nest at most ${ATTRIBUTE_DEPTH} levels deep`
+        : null,
+    key: (key) =>
+      key.length > ATTRIBUTE_KEY
+        ? { detail: `an attribute key has at most ${ATTRIBUTE_KEY} characters`, at: 'object' }
+        : null,
+  });
 }
 
 /** A CI's attributes: free JSON, within the nesting and key length the stores take. */
 const attributes = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
   const problem = attributeProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.detail });
 });
 
 /** The fields of a CI that an import or a PATCH may set, each optional (absent: kept). */

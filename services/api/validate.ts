@@ -98,13 +98,25 @@ export function unstorable(text: string): string | null {
 // no JSON, and the body was decoded from UTF-8): without one, the walk below is skipped.
 const MAY_BE_UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
 
+/** A place in a JSON value and what is wrong there. */
+export type JsonProblem = { path: (string | number)[]; detail: string };
+
 /**
- * The first string or key of a parsed JSON body that cannot be stored, with its path. Breadth
- * first with parent links: no recursion, whatever the nesting, and a path only for the one found.
+ * The first problem `check` finds in a JSON value, breadth first, with its path: no recursion
+ * whatever the nesting, and a path built (from parent links) only for the place found. `value`
+ * is asked about every value, with its depth (the root's is 1); `key` about every key of an
+ * object, before the value under it, and says whether its problem lies at the key or at the
+ * object holding it.
  */
-function firstUnstorable(body: unknown): { path: (string | number)[]; detail: string } | null {
-  const nodes: { value: unknown; parent: number; key: string | number }[] = [
-    { value: body, parent: -1, key: '' },
+export function findInJson(
+  root: unknown,
+  check: {
+    value?: (value: unknown, depth: number) => string | null;
+    key?: (key: string) => { detail: string; at: 'key' | 'object' } | null;
+  },
+): JsonProblem | null {
+  const nodes: { value: unknown; parent: number; key: string | number; depth: number }[] = [
+    { value: root, parent: -1, key: '', depth: 1 },
   ];
   const pathOf = (index: number) => {
     const path: (string | number)[] = [];
@@ -112,21 +124,35 @@ function firstUnstorable(body: unknown): { path: (string | number)[]; detail: st
     return path;
   };
   for (let i = 0; i < nodes.length; i++) {
-    const { value } = nodes[i]!;
-    if (typeof value === 'string') {
-      const detail = unstorable(value);
-      if (detail) return { path: pathOf(i), detail };
-    } else if (Array.isArray(value)) {
-      value.forEach((item, k) => nodes.push({ value: item, parent: i, key: k }));
+    const { value, depth } = nodes[i]!;
+    const detail = check.value?.(value, depth) ?? null;
+    if (detail) return { path: pathOf(i), detail };
+    if (Array.isArray(value)) {
+      value.forEach((item, k) => nodes.push({ value: item, parent: i, key: k, depth: depth + 1 }));
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        const detail = unstorable(key);
-        if (detail) return { path: [...pathOf(i), key], detail: `a key ${detail}` };
-        nodes.push({ value: item, parent: i, key });
+        const problem = check.key?.(key) ?? null;
+        if (problem)
+          return {
+            path: problem.at === 'key' ? [...pathOf(i), key] : pathOf(i),
+            detail: problem.detail,
+          };
+        nodes.push({ value: item, parent: i, key, depth: depth + 1 });
       }
     }
   }
   return null;
+}
+
+/** The first string or key of a parsed JSON body that cannot be stored, with its path. */
+function firstUnstorable(body: unknown): JsonProblem | null {
+  return findInJson(body, {
+    value: (value) => (typeof value === 'string' ? unstorable(value) : null),
+    key: (key) => {
+      const detail = unstorable(key);
+      return detail ? { detail: `a key ${detail}`, at: 'key' } : null;
+    },
+  });
 }
 
 /**
