@@ -54,7 +54,6 @@ function isSearchCursor(cursor: string): boolean {
   );
 }
 
-/** The search route as the API document describes it; the handler validates with these. */
 // Fuzzy terms are what a query can make expensive: with highlighting, 50 of them (`w0~2 OR w1~2
 // …`) took Elasticsearch 3.9 s over 200 incidents, and 100 more than the client's 10 s timeout
 // (measured by the API review; 91 ms for the same 50 without highlighting).
@@ -73,6 +72,7 @@ export function fuzzyOperators(q: string): number {
   return count;
 }
 
+/** The search route as the API document describes it; the handler validates with these. */
 export const searchRoutes = {
   search: {
     method: 'get',
