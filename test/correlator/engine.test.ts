@@ -430,6 +430,13 @@ describe('the chance correction', () => {
   const noise = leaves.map((leaf, i) =>
     alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 29),
   );
+  // The same busy half hour, but each one-off alert has a second on its CI ten seconds later.
+  const noiseInPairs = leaves
+    .slice(0, 30)
+    .flatMap((leaf, i) => [
+      alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 58),
+      alert(`f-noise2-${leaf}`, leaf, `Backup volume full on ${leaf}`, i * 58 + 10),
+    ]);
   // Then the database alerts, and a minute later an application one hop from it.
   const pair = (dbTitle: string, appTitle: string) => [
     alert('f-db', 'db-ledger', dbTitle, 1740),
@@ -491,15 +498,9 @@ describe('the chance correction', () => {
   });
 
   it('lets a lone alert take a lookalike where lone alerts have had company', async () => {
-    // The same busy half hour, but each one-off alert has a second on its CI ten seconds later:
-    // the lone alert's chance is then about the correction's own (below ½).
-    const pairs = leaves
-      .slice(0, 30)
-      .flatMap((leaf, i) => [
-        alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 58),
-        alert(`f-noise2-${leaf}`, leaf, `Backup volume full on ${leaf}`, i * 58 + 10),
-      ]);
-    const busy = await run([...pairs, ...alike]);
+    // Where each one-off alert had its second (noiseInPairs), the lone alert's chance is about the
+    // correction's own (below ½).
+    const busy = await run([...noiseInPairs, ...alike]);
     expect(busy.together).toBe(true);
     expect(busy.last.explanation.text).toBeGreaterThan(0.9);
     expect(busy.last.explanation.message).toMatch(
@@ -512,22 +513,16 @@ describe('the chance correction', () => {
     // company comes within seconds, so a lookalike a minute after the database's alert is its
     // company, and one four minutes after it a coincidence (credited with one more alert per
     // five minutes, timeDecayMs, it was taken: chance about 0.4).
-    const pairs = leaves
-      .slice(0, 30)
-      .flatMap((leaf, i) => [
-        alert(`f-noise-${leaf}`, leaf, `Backup job failed on ${leaf}`, i * 58),
-        alert(`f-noise2-${leaf}`, leaf, `Backup volume full on ${leaf}`, i * 58 + 10),
-      ]);
     const after = (seconds: number) => [
       alert('f-db', 'db-ledger', 'Connection pool exhausted on db-ledger', 1740),
       alert('f-billing', 'app-billing', 'Connection pool exhausted on app-billing', 1740 + seconds),
     ];
     // Each pair an incident of its own (the leaves' lookalike pairs would merge on text).
     const apart = { textFragmentMerges: false };
-    const soon = await run([...pairs, ...after(60)], apart);
+    const soon = await run([...noiseInPairs, ...after(60)], apart);
     expect(soon.together).toBe(true);
     expect(soon.last.explanation.lone).toBeLessThan(0.5);
-    const late = await run([...pairs, ...after(240)], apart);
+    const late = await run([...noiseInPairs, ...after(240)], apart);
     expect(late.together).toBe(false);
     expect(late.last.explanation.message).toMatch(
       /best candidate E\d+ is one alert, more likely a coincidence than its company \(chance of a coincidence (1|0\.9\d+),/,
