@@ -714,7 +714,8 @@ export class CorrelationEngine {
             : top.vetoed === true
               ? `best candidate ${incidentName(top.incident.id)} is one alert, more likely a ` +
                 `coincidence than its company (chance of a coincidence ${round(top.lone ?? 1)}, ` +
-                `counting how often lone alerts have had company)`
+                `counting how often lone alerts have had company` +
+                (top.basis === 'topology' ? ', and how near)' : ')')
               : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}` +
                 (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : '') +
                 (top.ringChance === null
@@ -773,7 +774,7 @@ export class CorrelationEngine {
                 : `; ${round(best.lone)} counting how often lone alerts have had company)`)
             : best.lone === null
               ? ''
-              : ` (${round(best.lone)} counting how often lone alerts have had company` +
+              : ` (${round(best.lone)} counting how often lone alerts have had company, and how near` +
                 (best.company === true ? '; lone alerts near it are company)' : ')')),
       );
     clauses.push(
@@ -1014,7 +1015,15 @@ export class CorrelationEngine {
           if (seen !== undefined && seen.score >= score) continue;
           const lone =
             weighLone && incident.alerts.length === 1
-              ? this.#chance(perCi, incident, room, gap, growthShare(), 1, companyPace())
+              ? this.#chance(
+                  perCi,
+                  incident,
+                  room,
+                  gap,
+                  growthShare(),
+                  this.#landing.shareWithin(this.#maxAt, hops),
+                  companyPace(),
+                )
               : null;
           // Asked only where the score refuses: a score at the threshold takes the alert anyway.
           let ringChance: number | null = null;
@@ -1189,7 +1198,9 @@ export class CorrelationEngine {
    * have company, so crediting it with the rate of a cascade's first alert (one more alert per
    * decay time) under-states the chance of a coincidence. Its rate counts only as often as a lone
    * alert turns out to be the first of an incident (see #growthShare), at the pace at which lone
-   * alerts' company has lately come (see CompanyTimes), and the alert may not join it when that
+   * alerts' company has lately come (see CompanyTimes), and, near it in the CMDB, only for the
+   * share of its company that lands within that many hops (see HopShares): the unrelated rate is
+   * that of the CIs that near, the incident's must be too. The alert may not join it when that
    * makes a coincidence the likelier (a chance above ½): it opens its own incident, which a third
    * alert near both may merge with it. Unless two or more lone alerts near it would
    * take it (each scores the attach threshold): then they are each other's company (three alerts

@@ -54,6 +54,16 @@ export class HopShares {
     return (this.#counts[h]! + 1) / (this.#window.size + rings);
   }
 
+  /**
+   * The share of an incident's alerts that land at most `hops` from its nearest CI (the sum of
+   * share() over 0..hops).
+   */
+  shareWithin(latest: number, hops: number): number {
+    let sum = 0;
+    for (let h = 0; h <= Math.min(hops, this.maxHops); h++) sum += this.share(latest, h);
+    return sum;
+  }
+
   /** Attaches counted in the window, per hop count (for explanations and tests). */
   counts(latest: number): readonly number[] {
     this.#window.drop(latest - this.windowMs);

@@ -468,7 +468,7 @@ describe('the chance correction', () => {
     expect(quiet.last.explanation.chance).toBeLessThan(0.05);
     // A lone alert with no recent lone alert to go by: taken for a first alert half the time.
     expect(quiet.last.explanation.message).toMatch(
-      /chance of a coincidence 0\.0\d+ \(0\.\d+ counting how often lone alerts have had company\); score/,
+      /chance of a coincidence 0\.0\d+ \(0\.\d+ counting how often lone alerts have had company, and how near\); score/,
     );
     const noisy = await run([...noise, ...unrelatedTexts], { loneIncidentChance: false });
     expect(noisy.together).toBe(false);
@@ -504,7 +504,7 @@ describe('the chance correction', () => {
     expect(busy.together).toBe(true);
     expect(busy.last.explanation.text).toBeGreaterThan(0.9);
     expect(busy.last.explanation.message).toMatch(
-      /chance of a coincidence 0\.\d+ \(0\.[0-4]\d* counting how often lone alerts have had company\); score/,
+      /chance of a coincidence 0\.\d+ \(0\.[0-4]\d* counting how often lone alerts have had company, and how near\); score/,
     );
   });
 
@@ -1246,7 +1246,7 @@ const storms = {
   busy: stormOf(0.25, 60, 400),
   long: stormOf(1.25, 30, 150),
   // Tier C's background: ten times tier A's noise, where the chance correction decides.
-  noisy: stormOf(0.25, 60, 8000),
+  noisy: stormOf(0.25, 80, 8000),
   // Twice the busy storm's faults for half a day: enough for a degraded CMDB's orphans to alert.
   dense: stormOf(0.25, 240, 400),
   // Twice the busy storm's faults for twice as long: cascades close enough to merge.

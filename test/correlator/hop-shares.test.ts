@@ -17,6 +17,11 @@ describe('how far from their incidents alerts land', () => {
     shares.record(2, 2, 4);
     shares.record(-40 * MINUTE, 2, 2);
     expect(shares.counts(2)).toEqual([1, 2, 0, 0]);
+    // Within a hop count: the rings up to it, all of them making 1.
+    [2 / 7, 5 / 7, 6 / 7, 1].forEach((share, h) =>
+      expect(shares.shareWithin(2, h)).toBeCloseTo(share, 12),
+    );
+    expect(shares.shareWithin(2, 9)).toBeCloseTo(1, 12);
   });
 
   it('counts the attaches within the window as a count at every ask would, late ones too', () => {
