@@ -1005,13 +1005,16 @@ export class CorrelationEngine {
           if (gap > this.config.windowMs) continue;
           const incident = this.#live(id, at);
           if (incident === null) continue;
+          // Scored only if it beats the incident's best so far: most do not (an incident near
+          // the alert has alerts on many CIs around it, met nearest first). Its score is at most
+          // what identical text and no chance of a coincidence would make it, so most are passed
+          // over before their text and chance are weighed.
+          const seen = found.get(incident.id);
+          if (seen !== undefined && seen.score >= this.#weigh(hops, 1, gap, 0)) continue;
           const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
           room ||= this.#topology.within(near, hops);
           const chance = this.#chance(perCi, incident, room, gap);
           const score = this.#weigh(hops, text, gap, chance);
-          // Scored only if it beats the incident's best so far: most do not (an incident near
-          // the alert has alerts on many CIs around it).
-          const seen = found.get(incident.id);
           if (seen !== undefined && seen.score >= score) continue;
           const lone =
             weighLone && incident.alerts.length === 1
