@@ -45,6 +45,7 @@ const schema = z.object({
   TOCSIN_ADMIN_TOKEN_FILE: z.string().min(1).default('.tocsin/admin-token'),
   TOCSIN_MAX_BODY_BYTES: integer(1024, 512 * 1024 * 1024).default(5 * 1024 * 1024),
   TOCSIN_MAX_ALERTS_PER_DELIVERY: integer(1, 1_000_000).default(10_000),
+  TOCSIN_REQUEST_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   TOCSIN_INGEST_RATE_LIMIT: integer(0, 10_000_000).default(1000),
   TOCSIN_INGEST_MAX_BACKLOG: integer(1, 10_000_000).default(100_000),
   TOCSIN_SIGNATURE_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
@@ -115,6 +116,8 @@ export type Config = Readonly<{
   maxBodyBytes: number;
   /** Alerts one delivery may carry; more is a 413 (TOCSIN_MAX_ALERTS_PER_DELIVERY). */
   maxAlertsPerDelivery: number;
+  /** Time a client has to send a whole request (TOCSIN_REQUEST_TIMEOUT_SECONDS), in ms. */
+  requestTimeoutMs: number;
   ingestRateLimit: number;
   ingestMaxBacklog: number;
   signatureToleranceSeconds: number;
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminTokenFile: v.TOCSIN_ADMIN_TOKEN_FILE,
     maxBodyBytes: v.TOCSIN_MAX_BODY_BYTES,
     maxAlertsPerDelivery: v.TOCSIN_MAX_ALERTS_PER_DELIVERY,
+    requestTimeoutMs: v.TOCSIN_REQUEST_TIMEOUT_SECONDS * 1000,
     ingestRateLimit: v.TOCSIN_INGEST_RATE_LIMIT,
     ingestMaxBacklog: v.TOCSIN_INGEST_MAX_BACKLOG,
     signatureToleranceSeconds: v.TOCSIN_SIGNATURE_TOLERANCE_SECONDS,

@@ -1,6 +1,6 @@
-import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { listen } from './server.ts';
 import { startTocsin, type ProcessRole } from './tocsin.ts';
 
 /**
@@ -24,8 +24,9 @@ export async function runProcess(name: string, roles: readonly ProcessRole[]): P
     log.fatal({ err }, `could not start: ${err.message}`);
     process.exit(1);
   });
-  const server = serve(
-    { fetch: tocsin.app.fetch, port: config.port, hostname: config.host },
+  const server = listen(
+    tocsin.app.fetch,
+    { port: config.port, hostname: config.host, requestTimeoutMs: config.requestTimeoutMs },
     (info) => {
       log.info(
         { roles, port: info.port },

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import { expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.ts';
+import { listen } from '../../runtime/server.ts';
 import { removeQueuesAndIndices } from '../../runtime/throwaway.ts';
 import { processRoles, startTocsin, type ProcessRole, type Tocsin } from '../../runtime/tocsin.ts';
 import { createTestDatabase } from './db.ts';
@@ -65,8 +66,9 @@ export async function startTestTocsin(
     },
     listen() {
       return new Promise((resolve) => {
-        server = serve(
-          { fetch: tocsin.app.fetch, port: 0, hostname: '127.0.0.1' },
+        server = listen(
+          tocsin.app.fetch,
+          { port: 0, hostname: '127.0.0.1', requestTimeoutMs: config.requestTimeoutMs },
           (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`),
         );
       });
