@@ -92,11 +92,13 @@ import {
   updateCandidateEvidence,
   type CandidateProblem,
   type CiAnchor,
+  type PatternProblem,
   type RecurrenceIncident,
 } from '../services/store/problem-candidates.ts';
 import { setActor } from '../services/store/tickets.ts';
 import { matrixPriority, type PriorityMatrix } from '../services/store/workflows.ts';
 import { createTemplateIndex, type TemplateIndex } from './similarity.ts';
+import { toTemplate } from './templates.ts';
 
 /** How the miner groups incidents; see the module comment. */
 export type ProblemMiningSettings = {
@@ -316,11 +318,7 @@ async function settle(
   now: Date,
 ): Promise<MinedPattern> {
   const signatures = pattern.templates.map((t) => `${pattern.scope}|${t}`);
-  const existing = await problemsOfPattern(tx, {
-    signatures,
-    scope: pattern.scope,
-    templates: pattern.templates,
-  });
+  const existing = await problemsOf(tx, pattern, signatures);
   const candidate = existing.find((p) => p.state === 'candidate');
   if (candidate) {
     const old = evidenceOf(candidate.evidence);
@@ -383,7 +381,7 @@ async function settle(
   const held =
     existing.find((p) => p.state === 'rejected') ??
     existing[0] ??
-    (await problemsOfPattern(tx, { ...pattern, signatures }))[0];
+    (await problemsOf(tx, pattern, signatures))[0];
   if (!held) throw new Error(`problem of signature ${proposal.signature} vanished`);
   return {
     signature: held.signature ?? proposal.signature,
@@ -1215,6 +1213,32 @@ function candidateOf(
 }
 
 /** The parts of a stored evidence the miner reads back, tolerating any shape. */
+/**
+ * The problems (any state, oldest first) a pattern already is: one of its signatures, or one of
+ * its scope with one of its templates in the evidence (the pattern's wording drifted). Stored
+ * templates are read again under today's template rules (toTemplate is idempotent on a template):
+ * a rule added since, such as masking a notification handle, changes the template of the same
+ * failure, and a pattern a person rejected must stay rejected.
+ */
+async function problemsOf(
+  tx: Queryable,
+  pattern: Pattern,
+  signatures: readonly string[],
+): Promise<PatternProblem[]> {
+  const templates = new Set(pattern.templates);
+  const prefix = `${pattern.scope}|`;
+  const rows = await problemsOfPattern(tx, { signatures: [...signatures], scope: pattern.scope });
+  return rows.filter(
+    (p) =>
+      (p.signature !== null &&
+        (signatures.includes(p.signature) ||
+          (p.signature.startsWith(prefix) &&
+            templates.has(toTemplate(p.signature.slice(prefix.length)))))) ||
+      (p.evidence?.scope === pattern.scope &&
+        evidenceOf(p.evidence).templates.some((t) => templates.has(toTemplate(t)))),
+  );
+}
+
 function evidenceOf(value: Record<string, unknown> | null): {
   template: string | null;
   templates: string[];

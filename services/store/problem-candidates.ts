@@ -155,23 +155,24 @@ export type PatternProblem = {
 };
 
 const PROBLEMS_OF_PATTERN = `
--- Problems, in any state, that a pattern already is: one of its possible signatures, or the same
--- scope with one of its templates in the evidence (the pattern's wording drifted). Params:
--- signatures, scope, templates.
+-- Problems, in any state, that a pattern may already be: one of its possible signatures, or the
+-- same scope (the miner compares their templates under today's template rules). Params:
+-- signatures, scope.
 SELECT id, number, state, signature, evidence FROM problems
-WHERE signature = ANY($1::text[])
-   OR (evidence ->> 'scope' = $2 AND evidence -> 'templates' ?| $3::text[])
+WHERE signature = ANY($1::text[]) OR evidence ->> 'scope' = $2
 ORDER BY id`;
 
-/** The problems (any state, oldest first) that a pattern of one scope and these templates is. */
+/**
+ * The problems (any state, oldest first) with one of these signatures or of this scope: those a
+ * pattern may already be (correlator/problems.ts decides which it is).
+ */
 export async function problemsOfPattern(
   q: Queryable,
-  pattern: { signatures: string[]; scope: string; templates: string[] },
+  pattern: { signatures: string[]; scope: string },
 ): Promise<PatternProblem[]> {
   const { rows } = await q.query<PatternProblem>(PROBLEMS_OF_PATTERN, [
     pattern.signatures,
     pattern.scope,
-    pattern.templates,
   ]);
   return rows;
 }

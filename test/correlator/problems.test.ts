@@ -678,6 +678,30 @@ describe('mining recurring incidents', () => {
     });
   });
 
+  it('never proposes a rejected pattern again after the template rules changed', async () => {
+    const now = sliceClock();
+    // As an earlier version stored it, before notification handles were masked as <mention>.
+    const before = 'disk <pct> full on <ci> notify @slack-ops-team';
+    for (const d of [25, 15, 5]) await incident('nas-ops', before, daysBefore(now, d));
+    await mineProblems(pool, settings, now);
+    const [candidate] = await problemsLike('ci:nas-ops|%');
+    expect(candidate!.signature).toBe(`ci:nas-ops|${before}`);
+    expect((await act(candidate!.id, 'reject', { reason: 'known, accepted risk' })).status).toBe(
+      200,
+    );
+
+    // Past the look-back of the first three: the pattern is then only today's template.
+    const later = new Date(now.getTime() + 40 * DAY);
+    const today = 'disk <pct> full on <ci> notify <mention>';
+    for (const d of [3, 2, 1]) await incident('nas-ops', today, daysBefore(later, d));
+    const result = await mineProblems(pool, settings, later);
+
+    expect(result.patterns.map((p) => [p.outcome, p.state, p.problemId])).toEqual([
+      ['held', 'rejected', candidate!.id],
+    ]);
+    expect(await problemsLike('%nas-ops%')).toHaveLength(1);
+  });
+
   it('accepting a candidate links its incidents in the same transaction; they are not mined again', async () => {
     const now = sliceClock();
     const template = 'pod <ci> oomkilled, restarts <num>';
