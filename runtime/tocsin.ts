@@ -256,7 +256,6 @@ export async function startTocsin(
         signatureToleranceSeconds: config.signatureToleranceSeconds,
         now: Date.now,
         metrics,
-        log,
       }),
     );
   }

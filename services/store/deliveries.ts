@@ -26,8 +26,11 @@ const ACCEPT = `
 -- all in one statement (one commit). A delivery whose idempotency key was seen is skipped.
 -- Params: the deliveries as one jsonb array of {source, tokenId, idempotencyKey, contentType,
 --         body, alerts, notice} (one parameter: no per-element array escaping in the driver).
+-- The id sequence is looked up once per statement (an InitPlan): as nextval's argument it was
+-- looked up by name in the catalogs for every delivery.
 WITH input AS MATERIALIZED (
-  SELECT nextval(pg_get_serial_sequence('ingest_deliveries', 'id')) AS id, t.ord,
+  SELECT nextval((SELECT pg_get_serial_sequence('ingest_deliveries', 'id')::regclass)) AS id,
+    t.ord,
     t.d ->> 'source' AS source, (t.d ->> 'tokenId')::bigint AS token_id,
     t.d ->> 'idempotencyKey' AS idempotency_key, t.d ->> 'contentType' AS content_type,
     t.d ->> 'body' AS body, jsonb_array_length(t.d -> 'alerts') AS alert_count,
