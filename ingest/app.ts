@@ -72,7 +72,7 @@ export const ingestRoutes = {
       ],
       [
         415,
-        'A `Content-Type` the source does not read, or a compressed body (`Content-Encoding`).',
+        'A `Content-Type` the source does not read, a `charset` no decoder knows, or a compressed body (`Content-Encoding`).',
       ],
       [422, 'The payload is well-formed but cannot be used as sent (an old schema, say).'],
       429,
@@ -135,6 +135,28 @@ function toResponse(outcome: IngestOutcome): Answer {
 }
 
 const utf8 = new TextDecoder();
+
+/**
+ * The decoder of a body whose Content-Type declares a charset other than UTF-8 (an old Zabbix
+ * or shell script sending `charset=ISO-8859-1`, say), or null for UTF-8: read as UTF-8, every
+ * "é" of such a body became U+FFFD. Any label of the WHATWG Encoding standard is read (as
+ * TextDecoder reads it: ISO-8859-1 as windows-1252, its superset); another is a 415.
+ */
+function declaredDecoder(contentType: string | undefined): TextDecoder | null {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return null;
+  try {
+    const decoder = new TextDecoder(charset);
+    return decoder.encoding === 'utf-8' ? null : decoder;
+  } catch {
+    throw new ProblemError(
+      415,
+      'unsupported-charset',
+      'Unsupported charset',
+      `charset "${charset.slice(0, 64)}" is not read here; send UTF-8, or a charset of the WHATWG Encoding standard.`,
+    );
+  }
+}
 
 const signatureProblems = {
   missing: `This token signs its deliveries: send ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">.`,
@@ -202,27 +224,30 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
           `Content-Encoding "${encoding.slice(0, 64)}" is not read here; send the body uncompressed.`,
         );
       }
+      const decoder = declaredDecoder(c.req.header('Content-Type'));
       let body: string;
-      if (principal.hmacSecret === null) body = await c.req.text();
+      if (principal.hmacSecret === null && decoder === null) body = await c.req.text();
       else {
-        // Checked as the bytes the sender signed: decoding first drops a byte order mark and
-        // turns bytes that are not UTF-8 into U+FFFD, and the signature no longer matched.
+        // A signature is checked over the bytes the sender signed: decoding first drops a byte
+        // order mark and turns bytes that are not UTF-8 into U+FFFD, and it no longer matched.
         const bytes = new Uint8Array(await c.req.arrayBuffer());
-        body = utf8.decode(bytes);
-        const check = verifySignature(
-          c.req.header(SIGNATURE_HEADER),
-          principal.hmacSecret,
-          bytes,
-          deps.now(),
-          deps.signatureToleranceSeconds,
-        );
-        if (!check.ok) {
-          throw new ProblemError(
-            401,
-            'bad-signature',
-            'Signature required',
-            signatureProblems[check.reason],
+        body = (decoder ?? utf8).decode(bytes);
+        if (principal.hmacSecret !== null) {
+          const check = verifySignature(
+            c.req.header(SIGNATURE_HEADER),
+            principal.hmacSecret,
+            bytes,
+            deps.now(),
+            deps.signatureToleranceSeconds,
           );
+          if (!check.ok) {
+            throw new ProblemError(
+              401,
+              'bad-signature',
+              'Signature required',
+              signatureProblems[check.reason],
+            );
+          }
         }
       }
       const idempotencyKey = c.req.header('Idempotency-Key')?.trim();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../services/store/db.ts';
 import { startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
 let tocsin: TestTocsin;
@@ -160,13 +161,47 @@ describe('POST /api/v1/ingest/generic', () => {
     expect((await problem(unknown)).detail).toMatch(/nagios-xi/);
   });
 
+  it('decodes a body in the charset its Content-Type declares, and answers 415 for one unknown', async () => {
+    // "Température élevée" as an old script sends it: ISO-8859-1 bytes, one per letter.
+    const title = 'Température élevée sur srv-lyon-1';
+    const latin1 = Uint8Array.from(JSON.stringify({ title, fingerprint: 'latin1-1' }), (ch) =>
+      ch.charCodeAt(0),
+    );
+    const res = await tocsin.request('/api/v1/ingest/generic', {
+      method: 'POST',
+      body: latin1,
+      headers: { 'Content-Type': 'application/json; charset=ISO-8859-1' },
+    });
+    expect(res.status).toBe(202);
+    const pool = createPool(tocsin.config.databaseUrl, 1);
+    try {
+      const { rows } = await pool.query<{ title: string }>(
+        `SELECT alert->>'title' AS title FROM alert_inbox WHERE alert->>'fingerprint' = 'latin1-1'`,
+      );
+      expect(rows).toEqual([{ title }]);
+    } finally {
+      await pool.end();
+    }
+    const unknown = await post('{"title":"x"}', {
+      contentType: 'application/json; charset=x-klingon',
+    });
+    expect(unknown.status).toBe(415);
+    expect((await problem(unknown)).detail).toMatch(/x-klingon/);
+    // UTF-8 declared is read as it always was.
+    const utf8 = await post(JSON.stringify({ title: 'Température' }), {
+      contentType: 'application/json; charset="UTF-8"',
+    });
+    expect(utf8.status).toBe(202);
+  });
+
   it('counts deliveries per source and status in /metrics', async () => {
     const text = await (await tocsin.request('/metrics')).text();
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="generic",status="202"\} [1-9]/);
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="generic",status="401"\} [1-9]/);
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="unknown",status="404"\} 1/);
-    // Five in the first test, five in the per-delivery limit's; none of the refused ones.
-    expect(text).toMatch(/tocsin_alerts_accepted_total\{source="generic"\} 10\n/);
+    // Five in the first test, five in the per-delivery limit's, two in the charset test; none of
+    // the refused ones.
+    expect(text).toMatch(/tocsin_alerts_accepted_total\{source="generic"\} 12\n/);
     expect(text).toMatch(/tocsin_ingest_requests_total\{source="alertmanager",status="413"\} 1/);
   });
 });
