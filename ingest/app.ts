@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { alertInputSchema } from '../correlator/alert.ts';
 import { requireRole, type AuthEnv, type Authenticate } from '../runtime/auth.ts';
-import { limitBody } from '../runtime/body-limit.ts';
+import { limitBody, type BodyBudget } from '../runtime/body-limit.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { RouteDoc } from '../runtime/openapi.ts';
 import { invalid, ProblemError, unavailable } from '../runtime/problem.ts';
@@ -16,6 +16,8 @@ export type IngestDeps = {
   authenticate: Authenticate;
   accept: Accept;
   maxBodyBytes: number;
+  /** The process's bytes of bodies being read at once (503 past it), shared with the API. */
+  bodyBudget: BodyBudget;
   /** Alerts one delivery may carry. */
   maxAlertsPerDelivery: number;
   /** Per-token rate limit. */
@@ -78,7 +80,7 @@ export const ingestRoutes = {
       429,
       [
         503,
-        'PostgreSQL is away, or more alerts wait to be stored than `TOCSIN_INGEST_MAX_BACKLOG`.',
+        'PostgreSQL is away, more alerts wait to be stored than `TOCSIN_INGEST_MAX_BACKLOG`, or the bodies being received fill `TOCSIN_MAX_BODY_BYTES_IN_FLIGHT`.',
       ],
     ],
   },
@@ -210,7 +212,7 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
       }
       await next();
     },
-    limitBody(deps.maxBodyBytes),
+    limitBody(deps.maxBodyBytes, deps.bodyBudget),
     async (c) => {
       const principal = c.get('principal');
       const source = c.req.param('source');

@@ -10,15 +10,58 @@ const tooLarge = (maxBytes: number) =>
     `The limit is ${maxBytes} bytes.`,
   );
 
+const busy = () =>
+  new ProblemError(
+    503,
+    'bodies-in-flight',
+    'Too many request bodies at once',
+    'The bodies being received already take the memory set aside for them ' +
+      '(TOCSIN_MAX_BODY_BYTES_IN_FLIGHT); retry shortly.',
+    { retryAfter: 1 },
+  );
+
 /**
- * 413 for a body over the limit. A GET or HEAD has no body (a Request cannot carry one), so it
- * passes untouched. A body with a Content-Length (Node's parser reads exactly that many bytes)
- * is checked by its header, which keeps @hono/node-server's fast path for reading it: touching
- * the web-stream body, as Hono's bodyLimit does, builds the whole web Request, about a fifth of
- * an ingest request's CPU and as much of an API read's. A chunked body is counted as it streams,
- * by bodyLimit.
+ * The bytes of request bodies one process reads at once. Each body is bounded (413), but a
+ * thousand clients each sending most of a 5 MiB body, slowly, would hold 5 GB until their
+ * requests time out: a request takes its declared length (or, sent in chunks, the largest body)
+ * from this budget before its body is read, gives it back once answered, and is a 503 with
+ * Retry-After when the budget cannot cover it.
  */
-export function limitBody(maxBytes: number): MiddlewareHandler {
+export class BodyBudget {
+  readonly maxBytes: number;
+  #used = 0;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  /** Bytes taken by the requests being read now. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Takes `bytes` if the budget covers them. */
+  take(bytes: number): boolean {
+    if (this.#used + bytes > this.maxBytes) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#used -= bytes;
+  }
+}
+
+/**
+ * 413 for a body over the limit, 503 when the process's budget of bodies in flight cannot take
+ * it. A GET or HEAD has no body (a Request cannot carry one), so it passes untouched. A body with
+ * a Content-Length (Node's parser reads exactly that many bytes) is checked by its header, which
+ * keeps @hono/node-server's fast path for reading it: touching the web-stream body, as Hono's
+ * bodyLimit does, builds the whole web Request, about a fifth of an ingest request's CPU and as
+ * much of an API read's. A chunked body is counted as it streams, by bodyLimit, and takes the
+ * largest body from the budget.
+ */
+export function limitBody(maxBytes: number, budget: BodyBudget): MiddlewareHandler {
   const streaming = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -28,10 +71,15 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const length = c.req.header('Content-Length');
-    if (length !== undefined && c.req.header('Transfer-Encoding') === undefined) {
-      if (!/^\d+$/.test(length.trim()) || Number(length) > maxBytes) throw tooLarge(maxBytes);
-      return next();
+    const declared = length !== undefined && c.req.header('Transfer-Encoding') === undefined;
+    if (declared && (!/^\d+$/.test(length.trim()) || Number(length) > maxBytes))
+      throw tooLarge(maxBytes);
+    const bytes = declared ? Number(length) : maxBytes;
+    if (!budget.take(bytes)) throw busy();
+    try {
+      return declared ? await next() : await streaming(c, next);
+    } finally {
+      budget.give(bytes);
     }
-    return streaming(c, next);
   };
 }

@@ -44,6 +44,9 @@ const schema = z.object({
     .optional(),
   TOCSIN_ADMIN_TOKEN_FILE: z.string().min(1).default('.tocsin/admin-token'),
   TOCSIN_MAX_BODY_BYTES: integer(1024, 512 * 1024 * 1024).default(5 * 1024 * 1024),
+  TOCSIN_MAX_BODY_BYTES_IN_FLIGHT: integer(1024, 64 * 1024 * 1024 * 1024).default(
+    256 * 1024 * 1024,
+  ),
   TOCSIN_MAX_ALERTS_PER_DELIVERY: integer(1, 1_000_000).default(10_000),
   TOCSIN_REQUEST_TIMEOUT_SECONDS: integer(1, 3600).default(30),
   TOCSIN_INGEST_RATE_LIMIT: integer(0, 10_000_000).default(1000),
@@ -114,6 +117,8 @@ export type Config = Readonly<{
   adminToken: string | undefined;
   adminTokenFile: string;
   maxBodyBytes: number;
+  /** Bytes of request bodies one process reads at once (TOCSIN_MAX_BODY_BYTES_IN_FLIGHT). */
+  maxBodyBytesInFlight: number;
   /** Alerts one delivery may carry; more is a 413 (TOCSIN_MAX_ALERTS_PER_DELIVERY). */
   maxAlertsPerDelivery: number;
   /** Time a client has to send a whole request (TOCSIN_REQUEST_TIMEOUT_SECONDS), in ms. */
@@ -167,6 +172,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     );
   }
   const v = parsed.data;
+  if (v.TOCSIN_MAX_BODY_BYTES_IN_FLIGHT < v.TOCSIN_MAX_BODY_BYTES)
+    throw new ConfigError([
+      `TOCSIN_MAX_BODY_BYTES_IN_FLIGHT=${v.TOCSIN_MAX_BODY_BYTES_IN_FLIGHT}: must be at least TOCSIN_MAX_BODY_BYTES (${v.TOCSIN_MAX_BODY_BYTES}), or no largest body could ever be read`,
+    ]);
   return Object.freeze({
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
@@ -176,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminToken: v.TOCSIN_ADMIN_TOKEN,
     adminTokenFile: v.TOCSIN_ADMIN_TOKEN_FILE,
     maxBodyBytes: v.TOCSIN_MAX_BODY_BYTES,
+    maxBodyBytesInFlight: v.TOCSIN_MAX_BODY_BYTES_IN_FLIGHT,
     maxAlertsPerDelivery: v.TOCSIN_MAX_ALERTS_PER_DELIVERY,
     requestTimeoutMs: v.TOCSIN_REQUEST_TIMEOUT_SECONDS * 1000,
     ingestRateLimit: v.TOCSIN_INGEST_RATE_LIMIT,

@@ -18,6 +18,7 @@ import { migrate } from '../services/store/migrate.ts';
 import { createSearchClient, ensureIndices, pingSearch } from '../services/store/search.ts';
 import { createConsoleApp } from '../web/app.ts';
 import { adminAuthenticator, resolveAdminToken, tokenAuthenticator } from './auth.ts';
+import { BodyBudget } from './body-limit.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
 import { renderError, renderNotFound } from './problem.ts';
@@ -224,6 +225,8 @@ export async function startTocsin(
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
 
+  // One budget for the bodies both roles read at once: they share the process's memory.
+  const bodyBudget = new BodyBudget(config.maxBodyBytesInFlight);
   if (roles.includes('ingest')) {
     ingestCommit = createGroupCommit<Submission, Committed>(
       (batch) => {
@@ -251,6 +254,7 @@ export async function startTocsin(
         authenticate,
         accept,
         maxBodyBytes: config.maxBodyBytes,
+        bodyBudget,
         maxAlertsPerDelivery: config.maxAlertsPerDelivery,
         limit: createRateLimiter(config.ingestRateLimit),
         signatureToleranceSeconds: config.signatureToleranceSeconds,
@@ -271,6 +275,7 @@ export async function startTocsin(
         sources: Object.keys(sources),
         priorityMatrix: config.priorityMatrix,
         maxBodyBytes: config.maxBodyBytes,
+        bodyBudget,
         log,
         // The API document lists ingest too, wherever that role runs.
         documented: Object.values(ingestRoutes),

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { except } from 'hono/combine';
 import type { Logger } from 'pino';
 import type { Authenticate } from '../runtime/auth.ts';
-import { limitBody } from '../runtime/body-limit.ts';
+import { limitBody, type BodyBudget } from '../runtime/body-limit.ts';
 import type { RouteDoc } from '../runtime/openapi.ts';
 import {
   invalid,
@@ -69,6 +69,8 @@ export type ServicesDeps = {
   log: Logger;
   /** Largest request body (413 above). */
   maxBodyBytes: number;
+  /** The process's bytes of bodies being read at once (503 past it), shared with ingest. */
+  bodyBudget: BodyBudget;
   /** Routes other roles serve under /api/v1 (ingest): the API document lists them too. */
   documented?: readonly RouteDoc[];
 };
@@ -105,7 +107,7 @@ export function servicesRoutes(sources: readonly string[]): RouteDoc[] {
 export function createServicesApp(deps: ServicesDeps): Hono {
   const app = new Hono();
   // Ingest checks its own bodies; every other body is bounded here.
-  app.use('/api/v1/*', except('/api/v1/ingest/*', limitBody(deps.maxBodyBytes)));
+  app.use('/api/v1/*', except('/api/v1/ingest/*', limitBody(deps.maxBodyBytes, deps.bodyBudget)));
   app.onError(
     renderError(deps.log, (err) => {
       if (isConnectionError(err)) return unavailable('PostgreSQL is unavailable; retry later.');

@@ -57,6 +57,13 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('PORT="eighty": must be a whole number');
   });
 
+  it('refuses a budget of bodies in flight smaller than the largest body', () => {
+    expect(() =>
+      loadConfig({ TOCSIN_MAX_BODY_BYTES: '8192', TOCSIN_MAX_BODY_BYTES_IN_FLIGHT: '4096' }),
+    ).toThrow(/TOCSIN_MAX_BODY_BYTES_IN_FLIGHT=4096: must be at least TOCSIN_MAX_BODY_BYTES/);
+    expect(loadConfig({}).maxBodyBytesInFlight).toBe(256 * 1024 * 1024);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(8080);
   });
