@@ -6,12 +6,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /**
- * Creates the registry and Tocsin's metrics. `queueDepth` and `correlatorState` are read at
- * scrape time through the given callbacks, so a scrape always shows the current figures.
+ * Creates the registry and Tocsin's metrics. `queueDepth`, `correlatorState` and
+ * `bodyBytesInFlight` are read at scrape time through the given callbacks, so a scrape always
+ * shows the current figures.
  */
 export function createMetrics(
   queueDepth?: () => Promise<Record<string, number>>,
   correlatorState?: () => Record<string, number>,
+  bodyBytesInFlight?: () => number,
 ) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tocsin_' });
@@ -26,6 +28,14 @@ export function createMetrics(
       collect() {
         if (!correlatorState) return;
         for (const [kind, n] of Object.entries(correlatorState())) this.set({ kind }, n);
+      },
+    }),
+    bodyBytesInFlight: new Gauge({
+      name: 'tocsin_body_bytes_in_flight',
+      help: 'Bytes of request bodies being received, as counted against TOCSIN_MAX_BODY_BYTES_IN_FLIGHT',
+      registers: [registry],
+      collect() {
+        if (bodyBytesInFlight) this.set(bodyBytesInFlight());
       },
     }),
     ingestRequests: new Counter({

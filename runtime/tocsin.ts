@@ -175,9 +175,12 @@ export async function startTocsin(
 
   // The correlator is made below; its state is read at scrape time.
   const scraped: { correlator?: LiveCorrelator } = {};
+  // One budget for the bodies both roles read at once: they share the process's memory.
+  const bodyBudget = new BodyBudget(config.maxBodyBytesInFlight);
   const metrics = createMetrics(
     () => jobs.depth(),
     () => scraped.correlator?.state() ?? {},
+    () => bodyBudget.used,
   );
   const { token: adminToken } = resolveAdminToken(config);
   const tokens = tokenAuthenticator(
@@ -225,8 +228,6 @@ export async function startTocsin(
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
 
-  // One budget for the bodies both roles read at once: they share the process's memory.
-  const bodyBudget = new BodyBudget(config.maxBodyBytesInFlight);
   if (roles.includes('ingest')) {
     ingestCommit = createGroupCommit<Submission, Committed>(
       (batch) => {

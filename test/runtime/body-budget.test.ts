@@ -55,6 +55,10 @@ describe('request bodies being received at once', () => {
       { what: 'a 503 while two bodies are in flight' },
     );
     expect(refused.headers.get('Retry-After')).toBe('1');
+    // Operators see it: the budget is full.
+    expect(await (await tocsin.request('/metrics')).text()).toMatch(
+      /\ntocsin_body_bytes_in_flight 8192\n/,
+    );
     expect(refused.headers.get('Content-Type')).toBe('application/problem+json');
     expect(((await refused.json()) as { detail: string }).detail).toContain(
       'TOCSIN_MAX_BODY_BYTES_IN_FLIGHT',
