@@ -1212,7 +1212,6 @@ function candidateOf(
   };
 }
 
-/** The parts of a stored evidence the miner reads back, tolerating any shape. */
 /**
  * The problems (any state, oldest first) a pattern already is: one of its signatures, or one of
  * its scope with one of its templates in the evidence (the pattern's wording drifted). Stored
@@ -1239,6 +1238,7 @@ async function problemsOf(
   );
 }
 
+/** The parts of a stored evidence the miner reads back, tolerating any shape. */
 function evidenceOf(value: Record<string, unknown> | null): {
   template: string | null;
   templates: string[];

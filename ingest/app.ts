@@ -74,13 +74,13 @@ export const ingestRoutes = {
       ],
       [
         415,
-        'A `Content-Type` the source does not read, a `charset` no decoder knows, or a compressed body (`Content-Encoding`).',
+        'A `Content-Type` the source does not read, or a compressed body (`Content-Encoding`).',
       ],
       [422, 'The payload is well-formed but cannot be used as sent (an old schema, say).'],
       429,
       [
         503,
-        'PostgreSQL is away, more alerts wait to be stored than `TOCSIN_INGEST_MAX_BACKLOG`, or the bodies being received fill `TOCSIN_MAX_BODY_BYTES_IN_FLIGHT`.',
+        'PostgreSQL is away, more alerts wait to be stored than `TOCSIN_INGEST_MAX_BACKLOG`, or the bodies being read fill `TOCSIN_MAX_BODY_BYTES_IN_FLIGHT`.',
       ],
     ],
   },
@@ -138,25 +138,37 @@ function toResponse(outcome: IngestOutcome): Answer {
 
 const utf8 = new TextDecoder();
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * The decoder of a body whose Content-Type declares a charset other than UTF-8 (an old Zabbix
- * or shell script sending `charset=ISO-8859-1`, say), or null for UTF-8: read as UTF-8, every
- * "é" of such a body became U+FFFD. Any label of the WHATWG Encoding standard is read (as
- * TextDecoder reads it: ISO-8859-1 as windows-1252, its superset); another is a 415.
+ * The decoder of a body whose Content-Type declares a charset other than UTF-8 that a decoder
+ * knows (an old Zabbix or shell script sending `charset=ISO-8859-1`, say), or null: read as
+ * UTF-8, every "é" of such a body became U+FFFD. Any label of the WHATWG Encoding standard is
+ * known (as TextDecoder reads it: ISO-8859-1 as windows-1252, its superset). An unknown or empty
+ * label is read as UTF-8, as before: JSON is UTF-8 (RFC 8259), and refusing the body would lose
+ * an alert a tool does not send again.
  */
 function declaredDecoder(contentType: string | undefined): TextDecoder | null {
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
-  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return null;
+  const label = /;\s*charset\s*=\s*["']?([^"';\s]*)/i.exec(contentType ?? '')?.[1];
+  if (!label) return null;
   try {
-    const decoder = new TextDecoder(charset);
+    const decoder = new TextDecoder(label);
     return decoder.encoding === 'utf-8' ? null : decoder;
   } catch {
-    throw new ProblemError(
-      415,
-      'unsupported-charset',
-      'Unsupported charset',
-      `charset "${charset.slice(0, 64)}" is not read here; send UTF-8, or a charset of the WHATWG Encoding standard.`,
-    );
+    return null;
+  }
+}
+
+/**
+ * A body declared in another charset: as UTF-8 when its bytes are UTF-8 (a sender labelling its
+ * UTF-8 `charset=ISO-8859-1` is common, and accented text in a legacy charset is almost never
+ * valid UTF-8), otherwise as declared.
+ */
+function decodeDeclared(bytes: Uint8Array, decoder: TextDecoder): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return decoder.decode(bytes);
   }
 }
 
@@ -233,7 +245,7 @@ export function createIngestApp(deps: IngestDeps): Hono<AuthEnv> {
         // A signature is checked over the bytes the sender signed: decoding first drops a byte
         // order mark and turns bytes that are not UTF-8 into U+FFFD, and it no longer matched.
         const bytes = new Uint8Array(await c.req.arrayBuffer());
-        body = (decoder ?? utf8).decode(bytes);
+        body = decoder === null ? utf8.decode(bytes) : decodeDeclared(bytes, decoder);
         if (principal.hmacSecret !== null) {
           const check = verifySignature(
             c.req.header(SIGNATURE_HEADER),

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ProblemError } from './problem.ts';
+import { ProblemError, unavailable } from './problem.ts';
 
 const tooLarge = (maxBytes: number) =>
   new ProblemError(
@@ -11,21 +11,19 @@ const tooLarge = (maxBytes: number) =>
   );
 
 const busy = () =>
-  new ProblemError(
-    503,
-    'bodies-in-flight',
-    'Too many request bodies at once',
-    'The bodies being received already take the memory set aside for them ' +
+  unavailable(
+    'The request bodies being read already take the memory set aside for them ' +
       '(TOCSIN_MAX_BODY_BYTES_IN_FLIGHT); retry shortly.',
-    { retryAfter: 1 },
+    1,
   );
 
 /**
  * The bytes of request bodies one process reads at once. Each body is bounded (413), but a
  * thousand clients each sending most of a 5 MiB body, slowly, would hold 5 GB until their
  * requests time out: a request takes its declared length (or, sent in chunks, the largest body)
- * from this budget before its body is read, gives it back once answered, and is a 503 with
- * Retry-After when the budget cannot cover it.
+ * from this budget before its body is read, gives it back once answered (for ingest, once its
+ * alerts are stored: a body read and waiting for its commit still counts), and is a 503 with
+ * Retry-After when the budget cannot cover it. A request without a body takes nothing.
  */
 export class BodyBudget {
   readonly maxBytes: number;
@@ -71,7 +69,12 @@ export function limitBody(maxBytes: number, budget: BodyBudget): MiddlewareHandl
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const length = c.req.header('Content-Length');
-    const declared = length !== undefined && c.req.header('Transfer-Encoding') === undefined;
+    const chunked = c.req.header('Transfer-Encoding') !== undefined;
+    // Neither header: over HTTP/1.1 there is no body (a DELETE, a POST without one), so nothing
+    // is taken from the budget; a Request made in-process may still carry one, counted as it
+    // streams.
+    if (length === undefined && !chunked) return streaming(c, next);
+    const declared = length !== undefined && !chunked;
     if (declared && (!/^\d+$/.test(length.trim()) || Number(length) > maxBytes))
       throw tooLarge(maxBytes);
     const bytes = declared ? Number(length) : maxBytes;

@@ -32,7 +32,7 @@ export function createMetrics(
     }),
     bodyBytesInFlight: new Gauge({
       name: 'tocsin_body_bytes_in_flight',
-      help: 'Bytes of request bodies being received, as counted against TOCSIN_MAX_BODY_BYTES_IN_FLIGHT',
+      help: 'Bytes of request bodies being read or answered (ingest: until stored), as counted against TOCSIN_MAX_BODY_BYTES_IN_FLIGHT',
       registers: [registry],
       collect() {
         if (bodyBytesInFlight) this.set(bodyBytesInFlight());

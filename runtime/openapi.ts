@@ -98,7 +98,7 @@ const problemMeaning: Record<ProblemStatus, string> = {
   415: 'The body is not of a media type this route reads.',
   422: 'The request is well-formed but cannot be carried out as sent.',
   429: 'Over the rate limit; retry after `Retry-After` seconds.',
-  503: 'A dependency (PostgreSQL; Elasticsearch for search) is away; retry after `Retry-After` seconds.',
+  503: 'A dependency (PostgreSQL; Elasticsearch for search) is away, or the request bodies being read fill `TOCSIN_MAX_BODY_BYTES_IN_FLIGHT`; retry after `Retry-After` seconds.',
 };
 
 const requestHeaders: Record<RequestHeader, { description: string }> = {

@@ -48,7 +48,7 @@ export const alert = z
         }),
         lone: z.number().optional().meta({
           description:
-            'For an attach to an incident of one alert: the chance of a coincidence weighing how often, and how soon, lone alerts have lately had company.',
+            'For an attach to an incident of one alert: the chance of a coincidence weighing how often, how soon and (placed by topology) how near lone alerts have lately had company.',
         }),
         secondsSinceFirst: z.number(),
         merged: z.array(z.string()),
@@ -129,7 +129,9 @@ export function alertsApi(pool: Pool, authenticate: Authenticate): Hono {
       : null;
     if (!delivery) return c.json({ ...alert, payload: null });
     // The original body goes out as it came in, byte for byte (integers beyond 2^53 included):
-    // spliced in as JSON text, never parsed and re-serialized. NDJSON goes out as a string.
+    // spliced in as JSON text, never parsed and re-serialized. NDJSON goes out as a string. A
+    // body sent in another charset than UTF-8 was decoded on receipt: it goes out as that text,
+    // in UTF-8, and `payloadContentType` still names the charset it came in.
     const raw =
       delivery.contentType.includes('json') && !/ndjson|jsonl/.test(delivery.contentType)
         ? delivery.body

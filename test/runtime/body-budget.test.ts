@@ -67,6 +67,13 @@ describe('request bodies being received at once', () => {
     expect((await send('/api/v1/cis', JSON.stringify({ name: 'x', class: 'server' }))).status).toBe(
       503,
     );
+    // A request without a body takes nothing from it (a DELETE sends neither Content-Length nor
+    // Transfer-Encoding): it is answered as ever.
+    const bodyless = await fetch(new URL('/api/v1/tokens/999999', url), {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(bodyless.status).toBe(404);
     // A client gone gives its share back.
     slow[0]!.destroy();
     const accepted = await eventually(
