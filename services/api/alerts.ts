@@ -97,14 +97,17 @@ export const alertRoutes = {
     tag: 'Alerts',
     summary: 'One alert, with the payload it last came in',
     description:
-      'The original body goes out byte for byte as it came in (JSON as JSON, anything else as a string).',
+      'The original body goes out byte for byte as it came in (JSON as JSON, anything else as a string; a body sent in another charset than UTF-8, as the text it was decoded to).',
     role: 'viewer',
     response: {
       status: 200,
       description: 'The alert.',
       schema: alert.extend({
         payload: z.unknown().meta({ description: 'The delivery body; null when it was pruned.' }),
-        payloadContentType: z.string().optional(),
+        payloadContentType: z.string().optional().meta({
+          description:
+            'The Content-Type the delivery came with. A body declared in another charset than UTF-8 was decoded on receipt: `payload` is then that text, in UTF-8, while this still names the charset it came in.',
+        }),
         payloadReceivedAt: timestamp.optional(),
       }),
     },
