@@ -317,8 +317,7 @@ async function settle(
   options: Required<ProblemMiningSettings>,
   now: Date,
 ): Promise<MinedPattern> {
-  const signatures = pattern.templates.map((t) => `${pattern.scope}|${t}`);
-  const existing = await problemsOf(tx, pattern, signatures);
+  const existing = await problemsOf(tx, pattern);
   const candidate = existing.find((p) => p.state === 'candidate');
   if (candidate) {
     const old = evidenceOf(candidate.evidence);
@@ -381,7 +380,7 @@ async function settle(
   const held =
     existing.find((p) => p.state === 'rejected') ??
     existing[0] ??
-    (await problemsOf(tx, pattern, signatures))[0];
+    (await problemsOf(tx, pattern))[0];
   if (!held) throw new Error(`problem of signature ${proposal.signature} vanished`);
   return {
     signature: held.signature ?? proposal.signature,
@@ -1219,14 +1218,11 @@ function candidateOf(
  * a rule added since, such as masking a notification handle, changes the template of the same
  * failure, and a pattern a person rejected must stay rejected.
  */
-async function problemsOf(
-  tx: Queryable,
-  pattern: Pattern,
-  signatures: readonly string[],
-): Promise<PatternProblem[]> {
+async function problemsOf(tx: Queryable, pattern: Pattern): Promise<PatternProblem[]> {
   const templates = new Set(pattern.templates);
   const prefix = `${pattern.scope}|`;
-  const rows = await problemsOfPattern(tx, { signatures: [...signatures], scope: pattern.scope });
+  const signatures = pattern.templates.map((t) => `${prefix}${t}`);
+  const rows = await problemsOfPattern(tx, { signatures, scope: pattern.scope });
   return rows.filter(
     (p) =>
       (p.signature !== null &&
