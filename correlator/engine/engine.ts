@@ -300,8 +300,17 @@ type Scored = {
   topology?: { hops: number; score: number };
 };
 
-/** An incident's alerts on one CI: when, and with which templates. */
-type CiEntry = { firstAt: number; lastAt: number; templates: Set<number> };
+/**
+ * An incident's alerts on one CI: when, and with which templates: the first inline and any
+ * others in a list (most entries have one; every new alert near the CI reads them).
+ */
+type CiEntry = { firstAt: number; lastAt: number; template: number; others: number[] | null };
+
+/** Adds a template to a CI entry's. */
+function addTemplate(entry: CiEntry, template: number): void {
+  if (template === entry.template || entry.others?.includes(template) === true) return;
+  (entry.others ??= []).push(template);
+}
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -989,14 +998,14 @@ export class CorrelationEngine {
     const companyPace = () =>
       (paced ??= this.#company.meanGap(this.#maxAt, this.config.timeDecayMs));
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
-    const around = ci === null ? null : this.#topology.near(ci);
+    const known = new Map<number, number>();
+    const around = ci === null ? null : this.#topology.around(ci);
     if (around !== null)
       for (let i = 0; i < around.cis.length; i++) {
         const near = around.cis[i]!;
         const hops = around.hops[i]!;
         const entries = this.#recentByCi.get(near);
         if (entries === undefined) continue;
-        let room = 0;
         let ring: [room: number, share: number] | undefined;
         for (const [id, entry] of entries) {
           // The entry's own window first: most entries met on the way are old, and this check
@@ -1011,8 +1020,8 @@ export class CorrelationEngine {
           // over before their text and chance are weighed.
           const seen = found.get(incident.id);
           if (seen !== undefined && seen.score >= this.#weigh(hops, 1, gap, 0)) continue;
-          const text = this.#bestSimilarity(state.templateId, entry.templates.keys());
-          room ||= this.#topology.within(near, hops);
+          const text = this.#bestSimilarity(state.templateId, entry, known);
+          const room = around.rooms[i]!;
           const chance = this.#chance(perCi, incident, room, gap);
           const score = this.#weigh(hops, text, gap, chance);
           if (seen !== undefined && seen.score >= score) continue;
@@ -1035,7 +1044,7 @@ export class CorrelationEngine {
             this.config.coincidenceLevel > 0 &&
             perCi > 0
           ) {
-            ring ??= this.#ring(near, hops);
+            ring ??= this.#ring(room - around.inner[i]!, hops);
             const alone = weighLone && incident.alerts.length === 1;
             // Its rate near this one of its CIs: its alerts spread over the CIs they came from.
             const spread = ring[1] / Math.max(1, incident.cis.size);
@@ -1091,23 +1100,28 @@ export class CorrelationEngine {
         // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
         const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
         const chance = this.#chance(anywhere, incident, 1, gap);
-        const scored = { incident, basis: 'text-time', hops: null, near: null, text, gap } as const;
         // A lone alert's incident is weighed as on topology (see #loneCompany): it takes the
         // alert only when that is likelier its company than a coincidence.
         const lone =
           weighLone && incident.alerts.length === 1
             ? this.#chance(anywhere, incident, 1, gap, growthShare(), 1, companyPace())
             : null;
-        if (lone !== null && lone > 0.5)
-          keep({ ...scored, chance, lone, ringChance: null, score: 0, vetoed: true });
-        else
-          keep({
-            ...scored,
-            chance,
-            lone,
-            ringChance: null,
-            score: this.#weighTextTime(text, gap, chance),
-          });
+        // Spelled out, not spread: a spread followed by more keys takes V8's slow path, and
+        // this runs for every incident holding the template in the window.
+        const vetoed = lone !== null && lone > 0.5;
+        keep({
+          incident,
+          basis: 'text-time',
+          hops: null,
+          near: null,
+          text,
+          gap,
+          chance,
+          lone,
+          ringChance: null,
+          score: vetoed ? 0 : this.#weighTextTime(text, gap, chance),
+          vetoed,
+        });
       }
     }
     return [...found.values()];
@@ -1156,13 +1170,27 @@ export class CorrelationEngine {
     return incident;
   }
 
-  #bestSimilarity(templateId: number, others: Iterable<number>): number {
-    let best = 0;
-    for (const other of others) {
-      best = Math.max(best, this.#texts.similarity(templateId, other));
-      if (best >= 1) break;
-    }
+  /**
+   * The best similarity of the alert's template to any of a CI entry's, each pair's taken from
+   * `known` when this alert has met that template already (an alert meets the same few templates
+   * on many candidates: in a busy window, most of its hundred-odd candidates share a handful).
+   */
+  #bestSimilarity(templateId: number, entry: CiEntry, known: Map<number, number>): number {
+    let best = this.#knownSimilarity(templateId, entry.template, known);
+    const others = entry.others;
+    if (others !== null)
+      for (let i = 0; i < others.length && best < 1; i++)
+        best = Math.max(best, this.#knownSimilarity(templateId, others[i]!, known));
     return best;
+  }
+
+  #knownSimilarity(templateId: number, other: number, known: Map<number, number>): number {
+    let similarity = known.get(other);
+    if (similarity === undefined) {
+      similarity = this.#texts.similarity(templateId, other);
+      known.set(other, similarity);
+    }
+    return similarity;
   }
 
   /**
@@ -1224,14 +1252,12 @@ export class CorrelationEngine {
   }
 
   /**
-   * The room an unrelated alert has to land exactly `hops` from an incident's CI `near`, and the
-   * share of the incident's own alerts that land that far, for the hop-aware chance (see
-   * coincidenceLevel): the CIs in that ring, and the share of the alerts placed by topology
-   * lately that landed that far (see HopShares).
+   * The room an unrelated alert has to land exactly `hops` from an incident's CI, and the share
+   * of the incident's own alerts that land that far, for the hop-aware chance (see
+   * coincidenceLevel): the CIs in that ring (`ring`, see Around), and the share of the alerts
+   * placed by topology lately that landed that far (see HopShares).
    */
-  #ring(near: string, hops: number): [room: number, share: number] {
-    const ring =
-      this.#topology.within(near, hops) - (hops > 0 ? this.#topology.within(near, hops - 1) : 0);
+  #ring(ring: number, hops: number): [room: number, share: number] {
     return [Math.max(1, ring), this.#landing.share(this.#maxAt, hops)];
   }
 
@@ -1339,12 +1365,13 @@ export class CorrelationEngine {
         byIncident.set(incident.id, {
           firstAt: at,
           lastAt: at,
-          templates: new Set([state.templateId]),
+          template: state.templateId,
+          others: null,
         });
       else {
         entry.firstAt = Math.min(entry.firstAt, at);
         entry.lastAt = Math.max(entry.lastAt, at);
-        entry.templates.add(state.templateId);
+        addTemplate(entry, state.templateId);
       }
     }
     touch(this.#recentByTemplate, state.templateId, incident.id, at);
@@ -1409,7 +1436,8 @@ export class CorrelationEngine {
     }
     entry.firstAt = Math.min(entry.firstAt, moved.firstAt);
     entry.lastAt = Math.max(entry.lastAt, moved.lastAt);
-    for (const t of moved.templates) entry.templates.add(t);
+    addTemplate(entry, moved.template);
+    for (const t of moved.others ?? []) addTemplate(entry, t);
   }
 
   #find(id: number): number {

@@ -35,6 +35,14 @@ export type Nearby = { hops: number; path: readonly string[] };
  */
 export type Near = { readonly cis: readonly string[]; readonly hops: Uint8Array };
 
+/**
+ * near() with, for each CI in it at h hops, how many CIs lie within h hops of that CI (`rooms`)
+ * and within h − 1 (`inner`, 0 at 0 hops): the room an unrelated alert has to land that close
+ * to it, and the ring exactly that far, for every CI an alert's candidates can be on, read from
+ * arrays rather than looked up per candidate.
+ */
+export type Around = Near & { readonly rooms: Uint32Array; readonly inner: Uint32Array };
+
 /** Attributes whose values alerts use as a CI's name (a host's FQDN, IP, cloud instance id). */
 const aliasAttributes = ['fqdn', 'instanceId', 'ip'] as const;
 
@@ -47,6 +55,7 @@ export class Topology {
   /** What each CI needs directly (impact direction), sorted by name. */
   readonly #needs = new Map<string, string[]>();
   readonly #near = new Map<string, Near>();
+  readonly #around = new Map<string, Around>();
   /** neighbourhood()'s Maps, for the look-ups of diagnostics; the engine walks near(). */
   readonly #nearMaps = new Map<string, Map<string, number>>();
   /** Per CI, how many CIs lie within 0, 1, … maxHops of it (see within()). */
@@ -149,12 +158,39 @@ export class Topology {
     return near;
   }
 
+  /** near() with the room around each of its CIs (see Around), cached as near() is. */
+  around(ci: string): Around {
+    const known = this.#around.get(ci);
+    if (known) return known;
+    const { cis, hops } = this.near(ci);
+    const rooms = new Uint32Array(cis.length);
+    const inner = new Uint32Array(cis.length);
+    for (let i = 0; i < cis.length; i++) {
+      const balls = this.balls(cis[i]!);
+      const h = hops[i]!;
+      rooms[i] = balls[h]!;
+      inner[i] = h > 0 ? balls[h - 1]! : 0;
+    }
+    const around = { cis, hops, rooms, inner };
+    if (this.#adjacent.has(ci)) this.#around.set(ci, around);
+    return around;
+  }
+
   /**
    * How many CIs lie within `hops` of one (itself included), on neighbourhood()'s search: the
    * room an unrelated alert has to land that close to it by chance. Cached per CI, so O(1) after
    * the first ask.
    */
   within(ci: string, hops: number): number {
+    const sizes = this.balls(ci);
+    return sizes[Math.min(Math.max(0, hops), sizes.length - 1)]!;
+  }
+
+  /**
+   * within() for every hop count at once: entry h is how many CIs lie within h hops of the CI
+   * (0 … maxHops), cached. For a caller that needs several counts around one CI: one lookup.
+   */
+  balls(ci: string): readonly number[] {
     let sizes = this.#ballSizes.get(ci);
     if (sizes === undefined) {
       sizes = new Array<number>(this.options.maxHops + 1).fill(0);
@@ -163,7 +199,7 @@ export class Topology {
       // Unknown CIs are near only themselves: not cached, as in neighbourhood().
       if (this.#adjacent.has(ci)) this.#ballSizes.set(ci, sizes);
     }
-    return sizes[Math.min(Math.max(0, hops), sizes.length - 1)]!;
+    return sizes;
   }
 
   /**
