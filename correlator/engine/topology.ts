@@ -194,7 +194,12 @@ export class Topology {
     let sizes = this.#ballSizes.get(ci);
     if (sizes === undefined) {
       sizes = new Array<number>(this.options.maxHops + 1).fill(0);
-      for (const h of this.near(ci).hops) sizes[h] = (sizes[h] ?? 0) + 1;
+      // From the cached neighbourhood when there is one, else a search not kept: around()
+      // counts the balls of every CI near an alert's, most of which never alert themselves.
+      const known = this.#near.get(ci);
+      const hops =
+        known?.hops ?? (this.#adjacent.has(ci) ? this.#search(ci, null).hops.values() : [0]);
+      for (const h of hops) sizes[h] = (sizes[h] ?? 0) + 1;
       for (let h = 1; h < sizes.length; h++) sizes[h] = sizes[h]! + sizes[h - 1]!;
       // Unknown CIs are near only themselves: not cached, as in neighbourhood().
       if (this.#adjacent.has(ci)) this.#ballSizes.set(ci, sizes);
