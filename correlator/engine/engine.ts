@@ -843,11 +843,12 @@ export class CorrelationEngine {
       if (other.basis !== 'topology' || hops === null || ringChance === null) continue;
       if (other.vetoed === true || this.#takes(other) || !this.#mayMerge(incident, target))
         continue;
-      // A lone alert's stated chance is the least trusted: the CMDB must close the triangle.
-      const lone = incident.alerts.length === 1;
-      if (lone && !this.#nearIncident(other.near!, target)) continue;
       const bar = this.#companyOfBoth(taken, ringChance);
       if (bar === null) continue;
+      // A lone alert's stated chance is the least trusted: the CMDB must close the triangle
+      // (asked last: it walks the CIs around the lone alert's).
+      const lone = incident.alerts.length === 1;
+      if (lone && !this.#nearIncident(other.near!, target)) continue;
       this.#absorb(
         incident,
         target,
