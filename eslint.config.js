@@ -37,8 +37,9 @@ const boundaries = {
       message: 'services does not import ingest or the console.',
     },
     {
-      regex: '^(\\.\\./)+correlator/(?!jobs\\.ts$|alert\\.ts$)',
-      message: 'services imports only the correlator contracts (jobs.ts, alert.ts).',
+      regex: '^(\\.\\./)+correlator/(?!jobs\\.ts$|alert\\.ts$|explanation-refs\\.ts$)',
+      message:
+        'services imports only the correlator contracts (jobs.ts, alert.ts, explanation-refs.ts).',
     },
   ],
   'web/**/*.ts': [

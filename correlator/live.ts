@@ -49,6 +49,7 @@ import { enqueueOutbox } from '../services/store/outbox.ts';
 import type { PriorityMatrix } from '../services/store/workflows.ts';
 import type { Severity } from './alert.ts';
 import type { EngineConfig } from './engine/config.ts';
+import { ENGINE_NAME, renameRefs } from './explanation-refs.ts';
 import { SuspectFinder, type SuspectQuery, type SuspectSettings } from './suspects.ts';
 import {
   createCorrelationEngine,
@@ -142,15 +143,6 @@ export function incidentTitle(
     (others > 0 ? `, ${affected}` : '')
   ).slice(0, 500);
 }
-
-/**
- * An engine incident's name where the engine's explanation puts one: at the start of an attach
- * ("E12: …"), after "best candidate", in a "merged E3, E4" list, and in "within 4 hops of E12's".
- * Only there: the message also quotes CMDB names, and a CI named "E1" ("E12: same CI E1") is not
- * an incident.
- */
-const ENGINE_INCIDENT =
-  /^E\d+(?=: )|(?<=best candidate )E\d+\b|(?<=(?:^|; )merged (?:E\d+, )*)E\d+\b|(?<=hops of )E\d+(?='s)/g;
 
 /** The live correlator; see the module comment. */
 export class LiveCorrelator {
@@ -800,13 +792,20 @@ export class LiveCorrelator {
     };
   }
 
-  /** The explanation as stored: incident names replaced by stored incident ids. */
+  /**
+   * The explanation as stored: the incidents its message names (at `refs`) by stored id, as
+   * "incident <id>" (at `incidentRefs`). One restored from storage is already.
+   */
   #storedExplanation(explanation: Explanation): Explanation {
     const name = (n: string) => this.#incidentIds.get(n) ?? n;
+    const { refs, ...rest } = explanation;
+    if (refs === undefined) return { ...rest, merged: explanation.merged.map(name) };
+    const stored = renameRefs(explanation.message, refs, ENGINE_NAME, (n) => `incident ${name(n)}`);
     return {
-      ...explanation,
+      ...rest,
       merged: explanation.merged.map(name),
-      message: explanation.message.replace(ENGINE_INCIDENT, (n) => `incident ${name(n)}`),
+      message: stored.message,
+      incidentRefs: stored.refs,
     };
   }
 

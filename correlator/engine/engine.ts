@@ -18,6 +18,7 @@
  * incidents on demand.
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
+import { Wording } from '../explanation-refs.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { BackgroundRate } from './background.ts';
 import { CompanyTimes } from './company-times.ts';
@@ -82,6 +83,14 @@ export type Explanation = {
   ignoredLateResends?: number;
   /** The above in one sentence. */
   message: string;
+  /**
+   * Where the message names incidents (see explanation-refs.ts): the offsets of the engine's
+   * incident names in it. Absent in explanations stored before, and in stored ones, whose
+   * message names incidents by id at `incidentRefs` instead.
+   */
+  refs?: readonly number[];
+  /** A stored explanation's references: where its message says "incident <id>". */
+  incidentRefs?: readonly number[];
 };
 
 /** What placed an alert in its incident; see Explanation.basis. */
@@ -703,6 +712,30 @@ export class CorrelationEngine {
       this.#join(incident, state, at);
       this.#background.record(at, this.#maxAt, state);
       const top = scored[0];
+      const said = new Wording().text('new incident: ');
+      if (top === undefined) said.text('no live incident near it in the CMDB or in text');
+      else if (top.vetoed === true)
+        said
+          .text('best candidate ')
+          .incident(incidentName(top.incident.id))
+          .text(
+            ` is one alert, more likely a coincidence than its company (chance of a coincidence ` +
+              `${round(top.lone ?? 1)}, counting how often lone alerts have had company` +
+              (top.basis === 'topology' ? ', and how near)' : ')'),
+          );
+      else
+        said
+          .text('best candidate ')
+          .incident(incidentName(top.incident.id))
+          .text(
+            ` scored ${round(top.score)} < ${this.config.attachThreshold}` +
+              (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : '') +
+              (top.ringChance === null
+                ? ''
+                : `, and a coincidence exactly ${top.hops} hop${top.hops === 1 ? '' : 's'} ` +
+                  `away is not unlikely enough (${round(top.ringChance)} ≥ ${this.config.coincidenceLevel})`),
+          );
+      const { message, refs } = said.done();
       // Spelled out in full: a spread followed by more keys takes V8's slow path and makes an
       // object with its properties out of line, and one is held with every alert.
       state.view.explanation = {
@@ -715,23 +748,8 @@ export class CorrelationEngine {
         secondsSinceFirst: 0,
         merged: none,
         late,
-        // Joined, not concatenated: the message is then one flat string (see below).
-        message: [
-          'new incident: ',
-          top === undefined
-            ? 'no live incident near it in the CMDB or in text'
-            : top.vetoed === true
-              ? `best candidate ${incidentName(top.incident.id)} is one alert, more likely a ` +
-                `coincidence than its company (chance of a coincidence ${round(top.lone ?? 1)}, ` +
-                `counting how often lone alerts have had company` +
-                (top.basis === 'topology' ? ', and how near)' : ')')
-              : `best candidate ${incidentName(top.incident.id)} scored ${round(top.score)} < ${this.config.attachThreshold}` +
-                (top.chance > 0 ? ` (chance of a coincidence ${round(top.chance)})` : '') +
-                (top.ringChance === null
-                  ? ''
-                  : `, and a coincidence exactly ${top.hops} hop${top.hops === 1 ? '' : 's'} ` +
-                    `away is not unlikely enough (${round(top.ringChance)} ≥ ${this.config.coincidenceLevel})`),
-        ].join(''),
+        message,
+        refs,
       };
       return;
     }
@@ -744,7 +762,7 @@ export class CorrelationEngine {
       this.#merge(other.incident, target);
       merged.push(incidentName(other.incident.id));
     }
-    const fragments = new Map<string, string>();
+    const fragments = new Map<string, Wording>();
     const taken = this.#placedChance(best);
     if (taken !== null) {
       this.#mergeFragments(best, taken, scored, merged, fragments);
@@ -766,7 +784,6 @@ export class CorrelationEngine {
     // template as a tree of its pieces (32 bytes a node) for as long as it lives, and the engine
     // holds every alert's explanation with the alert; a join writes one flat string.
     const clauses = [
-      `${incidentName(best.incident.id)}: ${where}`,
       `text similarity ${round(best.text)}`,
       `${secondsSinceFirst} s after its first alert` +
         (best.basis === 'text-time'
@@ -794,9 +811,15 @@ export class CorrelationEngine {
             `${round(best.ringChance ?? 1)} < ${this.config.coincidenceLevel}, weighing how far ` +
             `from their incidents alerts have landed lately)`,
     );
+    const said = new Wording()
+      .incident(incidentName(best.incident.id))
+      .text(`: ${where}; `)
+      .text(clauses.join('; '));
     const bridged = merged.filter((name) => !fragments.has(name));
-    if (bridged.length > 0) clauses.push(`merged ${bridged.join(', ')}`);
-    for (const [name, why] of fragments) clauses.push(`merged ${name}, ${why}`);
+    bridged.forEach((name, i) => said.text(i === 0 ? '; merged ' : ', ').incident(name));
+    for (const [name, why] of fragments)
+      said.text('; merged ').incident(name).text(', ').append(why);
+    const { message, refs } = said.done();
     const explanation: Explanation = {
       decision: merged.length > 0 ? 'merge' : 'attach',
       score: round(best.score),
@@ -808,7 +831,8 @@ export class CorrelationEngine {
       merged: merged.length > 0 ? merged : none,
       late,
       basis: best.basis,
-      message: clauses.join('; '),
+      message,
+      refs,
     };
     if (best.lone !== null) explanation.lone = round(best.lone);
     state.view.explanation = explanation;
@@ -834,7 +858,7 @@ export class CorrelationEngine {
     taken: number,
     scored: readonly Scored[],
     merged: string[],
-    why: Map<string, string>,
+    why: Map<string, Wording>,
   ): void {
     const target = best.incident;
     if (!this.config.fragmentMerges) return;
@@ -849,18 +873,17 @@ export class CorrelationEngine {
       // (asked last: it walks the CIs around the lone alert's).
       const lone = incident.alerts.length === 1;
       if (lone && !this.#nearIncident(other.near!, target)) continue;
-      this.#absorb(
-        incident,
-        target,
-        merged,
-        why,
+      const reason = new Wording().text(
         `a fragment of the same cascade: the alert is ${hops} hop${hops === 1 ? '' : 's'} from ` +
           `its CI ${other.near!} (score ${round(other.score)}, chance of a coincidence exactly ` +
-          `that far ${round(ringChance)}), ${bar}` +
-          (lone
-            ? `; its one alert's CI is within ${this.config.maxHops} hops of ${incidentName(target.id)}'s`
-            : ''),
+          `that far ${round(ringChance)}), ${bar}`,
       );
+      if (lone)
+        reason
+          .text(`; its one alert's CI is within ${this.config.maxHops} hops of `)
+          .incident(incidentName(target.id))
+          .text("'s");
+      this.#absorb(incident, target, merged, why, reason);
     }
   }
 
@@ -880,7 +903,7 @@ export class CorrelationEngine {
     state: AlertState,
     at: number,
     merged: string[],
-    why: Map<string, string>,
+    why: Map<string, Wording>,
   ): void {
     const target = best.incident;
     const { textFragmentMerges, chanceCorrection } = this.config;
@@ -903,9 +926,11 @@ export class CorrelationEngine {
         target,
         merged,
         why,
-        `a fragment of the same cascade the CMDB does not join: it holds the alert's template, ` +
-          `its alert with it ${Math.round(gap / SECOND)} s before (chance of a coincidence anywhere ` +
-          `in the estate ${round(chance)}), ${bar}`,
+        new Wording().text(
+          `a fragment of the same cascade the CMDB does not join: it holds the alert's template, ` +
+            `its alert with it ${Math.round(gap / SECOND)} s before (chance of a coincidence ` +
+            `anywhere in the estate ${round(chance)}), ${bar}`,
+        ),
       );
     }
   }
@@ -951,8 +976,8 @@ export class CorrelationEngine {
     fragment: Incident,
     target: Incident,
     merged: string[],
-    why: Map<string, string>,
-    reason: string,
+    why: Map<string, Wording>,
+    reason: Wording,
   ): void {
     this.#merge(fragment, target);
     const name = incidentName(fragment.id);

@@ -62,7 +62,16 @@ export const alert = z
             'The above in one sentence; it names incidents by number (incident INC0001003).',
         }),
         incidents: z
-          .array(z.object({ id: z.string(), number: z.string() }))
+          .array(
+            z.object({
+              id: z.string(),
+              number: z.string(),
+              at: z.array(z.number().int()).meta({
+                description:
+                  'Where the message names it: the offsets (UTF-16 code units) of each "incident <number>". Only these are references: the message also quotes what senders wrote, such as a CI called "incident 42".',
+              }),
+            }),
+          )
           .optional()
           .meta({ description: 'The incidents the message names, with their ids.' }),
       })

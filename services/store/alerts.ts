@@ -1,4 +1,5 @@
 import type { Alert, AlertStatus, Severity } from '../../correlator/alert.ts';
+import { renameRefs, STORED_REF } from '../../correlator/explanation-refs.ts';
 import type { Queryable } from './db.ts';
 import { decodeCursor, toPage, type Page } from './page.ts';
 
@@ -96,7 +97,7 @@ function toAlert(r: AlertRow): AlertRecord {
     lastDeliveryId: r.last_delivery_id,
     episode: r.episode,
     template: r.template,
-    explanation: r.named_incidents ? withNumbers(r.explanation, r.named_incidents) : r.explanation,
+    explanation: forPeople(r.explanation, r.named_incidents),
     flapping: r.flapping,
     expiredAt: r.expired_at,
     pinned: r.pinned,
@@ -105,19 +106,31 @@ function toAlert(r: AlertRow): AlertRecord {
 
 /**
  * An explanation as people read it: each incident its message names by id is named by its number,
- * and `incidents` lists them (id and number) for a client to link. An incident no longer stored
- * keeps its id.
+ * and `incidents` lists them (`id`, `number`, and `at`, where the message names it) for a client
+ * to link. The correlator stores where its message names incidents (`incidentRefs`): the message
+ * also quotes what senders wrote (a CI "incident 42" not in the CMDB is no incident). An
+ * explanation stored before it did is read by the words "incident <id>". An incident no longer
+ * stored keeps its id, unlinked. Without `numbers` (not read for people) only `incidentRefs`,
+ * internal, is dropped.
  */
-function withNumbers(explanation: unknown, numbers: Record<string, string>): unknown {
-  const { message } = explanation as { message: string };
-  const named: { id: string; number: string }[] = [];
-  const text = message.replace(/\bincident (\d+)\b/g, (words, id: string) => {
+function forPeople(explanation: unknown, numbers: Record<string, string> | null | undefined) {
+  if (explanation === null || typeof explanation !== 'object') return explanation;
+  const { incidentRefs, ...rest } = explanation as { message?: unknown; incidentRefs?: unknown };
+  const { message } = rest;
+  if (typeof message !== 'string' || !numbers) return rest;
+  const refs = Array.isArray(incidentRefs)
+    ? incidentRefs.filter((at): at is number => Number.isInteger(at))
+    : [...message.matchAll(/\bincident \d+\b/g)].map((m) => m.index);
+  const named = new Map<string, { id: string; number: string; at: number[] }>();
+  const text = renameRefs(message, refs, STORED_REF, (id) => `incident ${numbers[id] ?? id}`);
+  text.keys.forEach((id, i) => {
     const number = numbers[id];
-    if (number === undefined) return words;
-    if (!named.some((n) => n.id === id)) named.push({ id, number });
-    return `incident ${number}`;
+    if (number === undefined) return;
+    const entry = named.get(id) ?? { id, number, at: [] };
+    entry.at.push(text.refs[i]!);
+    named.set(id, entry);
   });
-  return { ...(explanation as object), message: text, incidents: named };
+  return { ...rest, message: text.message, incidents: [...named.values()] };
 }
 
 /** Reads one alert by id. */

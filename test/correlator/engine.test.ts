@@ -1203,13 +1203,13 @@ class Storage {
 
   /**
    * Every alert row as it decides: its incident, state and why it is there (less the engine's
-   * incident names in the explanation's words), by stored key.
+   * incident names in the explanation's words, and where they are in them), by stored key.
    */
   decisions(): Record<string, unknown> {
     return Object.fromEntries(
       [...this.alerts].map(([key, row]) => {
         const { id: _id, explanation, ...view } = row.view;
-        const { message: _message, merged, ...why } = explanation;
+        const { message: _message, refs: _refs, merged, ...why } = explanation;
         return [
           key,
           {

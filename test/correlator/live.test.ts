@@ -15,7 +15,7 @@ type Explanation = {
   secondsSinceFirst: number;
   merged: string[];
   message: string;
-  incidents?: { id: string; number: string }[];
+  incidents?: { id: string; number: string; at: number[] }[];
 };
 type Alert = {
   id: string;
@@ -114,6 +114,41 @@ async function alertOf(tocsin: TestTocsin, fingerprint: string): Promise<Alert> 
 const incident = (tocsin: TestTocsin, id: string) =>
   get<Incident>(tocsin, `/api/v1/incidents/${id}`);
 
+describe('an explanation quoting what a sender wrote', () => {
+  let tocsin: TestTocsin;
+  beforeAll(async () => {
+    tocsin = await start();
+  });
+  afterAll(async () => {
+    await tocsin.destroy();
+  });
+
+  it('links only the incidents the correlator named, not a CI called "incident <id>"', async () => {
+    await post(tocsin, [
+      { title: 'Disk full on db-ledger', ci: 'db-ledger', fingerprint: 'named' },
+    ]);
+    const named = await alertOf(tocsin, 'named');
+    // Two alerts on a CI the CMDB does not know, whose name reads as that incident's id.
+    const ci = `incident ${named.incidentId}`;
+    const quoting = { title: 'Queue depth above 10,000 on edge gateway', ci };
+    await post(tocsin, [
+      { ...quoting, fingerprint: 'quoting-1', startsAt: at(0) },
+      { ...quoting, fingerprint: 'quoting-2', startsAt: at(20) },
+    ]);
+    const first = await alertOf(tocsin, 'quoting-1');
+    const second = await alertOf(tocsin, 'quoting-2');
+    expect(second.incidentId).toBe(first.incidentId);
+    expect(second.incidentId).not.toBe(named.incidentId);
+    const { number } = await incident(tocsin, second.incidentId);
+    // Its CI's name is quoted as it is; only the incident the correlator put it in is named by
+    // number and listed.
+    expect(second.explanation.message).toMatch(
+      new RegExp(`^incident ${number}: same CI incident ${named.incidentId};`),
+    );
+    expect(second.explanation.incidents).toEqual([{ id: second.incidentId, number, at: [0] }]);
+  });
+});
+
 describe('a storm through the live pipeline', () => {
   let tocsin: TestTocsin;
   let pool: Pool;
@@ -202,7 +237,7 @@ describe('a storm through the live pipeline', () => {
     const { number } = await incident(tocsin, db.incidentId);
     expect(number).toMatch(/^INC\d{7}$/);
     expect(billing.explanation.message).toContain(`incident ${number}:`);
-    expect(billing.explanation.incidents).toEqual([{ id: db.incidentId, number }]);
+    expect(billing.explanation.incidents).toEqual([{ id: db.incidentId, number, at: [0] }]);
   });
 
   it('deduplicates the re-sent alert into one with two deliveries', async () => {

@@ -135,16 +135,24 @@ const needs = {
 
 /**
  * Text with each incident it names (an explanation's message: "incident INC0001003") as a link to
- * that incident; `incidents` gives their ids.
+ * that incident: `incidents` gives their ids and where the text names them (`at`); only there,
+ * for the text also quotes what senders wrote (a CI called "incident 42").
  */
 function linkIncidents(text, incidents = []) {
-  const ids = new Map(incidents.map((i) => [i.number, i.id]));
-  return text.split(/(incident [A-Z]*\d+)/).map((part) => {
-    const ref = /^incident ([A-Z]*\d+)$/.exec(part)?.[1];
-    const id =
-      ref === undefined ? undefined : (ids.get(ref) ?? (/^\d+$/.test(ref) ? ref : undefined));
-    return id === undefined ? part : el('a', { href: '#/incidents/' + id, textContent: part });
-  });
+  const mentions = incidents
+    .flatMap((i) => (i.at ?? []).map((at) => ({ at, id: i.id, words: 'incident ' + i.number })))
+    .filter((m) => text.startsWith(m.words, m.at))
+    .sort((a, b) => a.at - b.at);
+  const parts = [];
+  let from = 0;
+  for (const m of mentions) {
+    if (m.at < from) continue;
+    parts.push(text.slice(from, m.at));
+    parts.push(el('a', { href: '#/incidents/' + m.id, textContent: m.words }));
+    from = m.at + m.words.length;
+  }
+  parts.push(text.slice(from));
+  return parts;
 }
 
 /** The ids of incidents given by number (INC0000042) or id; an unknown one is an Error. */
