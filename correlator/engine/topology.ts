@@ -194,17 +194,42 @@ export class Topology {
     let sizes = this.#ballSizes.get(ci);
     if (sizes === undefined) {
       sizes = new Array<number>(this.options.maxHops + 1).fill(0);
-      // From the cached neighbourhood when there is one, else a search not kept: around()
-      // counts the balls of every CI near an alert's, most of which never alert themselves.
+      // From the cached neighbourhood when there is one, else counted by a search that keeps
+      // nothing: around() counts the balls of every CI near an alert's, most of which never
+      // alert themselves.
       const known = this.#near.get(ci);
-      const hops =
-        known?.hops ?? (this.#adjacent.has(ci) ? this.#search(ci, null).hops.values() : [0]);
-      for (const h of hops) sizes[h] = (sizes[h] ?? 0) + 1;
+      if (known !== undefined) for (const h of known.hops) sizes[h] = sizes[h]! + 1;
+      else this.#countRings(ci, sizes);
       for (let h = 1; h < sizes.length; h++) sizes[h] = sizes[h]! + sizes[h - 1]!;
       // Unknown CIs are near only themselves: not cached, as in neighbourhood().
       if (this.#adjacent.has(ci)) this.#ballSizes.set(ci, sizes);
     }
     return sizes;
+  }
+
+  /**
+   * How many CIs lie exactly 0, 1, … maxHops from one, into `rings`: #search()'s walk (the same
+   * hubs passed through) without its maps of hops and parents.
+   */
+  #countRings(ci: string, rings: number[]): void {
+    rings[0] = 1;
+    const seen = new Set<string>([ci]);
+    let frontier = [ci];
+    for (let h = 1; h <= this.options.maxHops && frontier.length > 0; h++) {
+      const next: string[] = [];
+      for (const x of frontier) {
+        const adjacent = this.#adjacent.get(x);
+        if (adjacent === undefined || (x !== ci && adjacent.length > this.options.hubDegree))
+          continue;
+        for (const y of adjacent)
+          if (!seen.has(y)) {
+            seen.add(y);
+            next.push(y);
+          }
+      }
+      rings[h] = next.length;
+      frontier = next;
+    }
   }
 
   /**
