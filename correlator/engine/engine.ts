@@ -18,13 +18,13 @@
  * incidents on demand.
  */
 import { worstSeverity, type AlertInput, type Severity } from '../alert.ts';
-import { Wording } from '../explanation-refs.ts';
 import { createTemplateIndex, type TemplateIndex } from '../similarity.ts';
 import { BackgroundRate } from './background.ts';
 import { CompanyTimes } from './company-times.ts';
 import { HopShares } from './hop-shares.ts';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import { Topology, type TopologyCi, type TopologyRelationship } from './topology.ts';
+import { Wording } from './wording.ts';
 
 /** One delivery of one alert, in delivery order (`seq` from 0). */
 export type EngineDelivery = { seq: number; deliveredAt: string; alert: AlertInput };
@@ -1280,8 +1280,8 @@ export class CorrelationEngine {
   /**
    * The room an unrelated alert has to land exactly `hops` from an incident's CI, and the share
    * of the incident's own alerts that land that far, for the hop-aware chance (see
-   * coincidenceLevel): the CIs in that ring (`ring`, see Around), and the share of the alerts
-   * placed by topology lately that landed that far (see HopShares).
+   * coincidenceLevel): the CIs in that ring (`ring`), and the share of the alerts placed by
+   * topology lately that landed that far (see HopShares).
    */
   #ring(ring: number, hops: number): [room: number, share: number] {
     return [Math.max(1, ring), this.#landing.share(this.#maxAt, hops)];

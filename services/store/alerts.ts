@@ -97,7 +97,7 @@ function toAlert(r: AlertRow): AlertRecord {
     lastDeliveryId: r.last_delivery_id,
     episode: r.episode,
     template: r.template,
-    explanation: forPeople(r.explanation, r.named_incidents),
+    explanation: nameIncidents(r.explanation, r.named_incidents),
     flapping: r.flapping,
     expiredAt: r.expired_at,
     pinned: r.pinned,
@@ -111,16 +111,22 @@ function toAlert(r: AlertRow): AlertRecord {
  * also quotes what senders wrote (a CI "incident 42" not in the CMDB is no incident). An
  * explanation stored before it did is read by the words "incident <id>". An incident no longer
  * stored keeps its id, unlinked. Without `numbers` (not read for people) only `incidentRefs`,
- * internal, is dropped.
+ * internal, is dropped. Exported for its tests.
  */
-function forPeople(explanation: unknown, numbers: Record<string, string> | null | undefined) {
+export function nameIncidents(
+  explanation: unknown,
+  numbers: Record<string, string> | null | undefined,
+): unknown {
   if (explanation === null || typeof explanation !== 'object') return explanation;
   const { incidentRefs, ...rest } = explanation as { message?: unknown; incidentRefs?: unknown };
   const { message } = rest;
   if (typeof message !== 'string' || !numbers) return rest;
-  const refs = Array.isArray(incidentRefs)
-    ? incidentRefs.filter((at): at is number => Number.isInteger(at))
-    : [...message.matchAll(/\bincident \d+\b/g)].map((m) => m.index);
+  const refs =
+    'incidentRefs' in explanation
+      ? (Array.isArray(incidentRefs) ? incidentRefs : []).filter((at): at is number =>
+          Number.isInteger(at),
+        )
+      : [...message.matchAll(/\bincident \d+\b/g)].map((m) => m.index);
   const named = new Map<string, { id: string; number: string; at: number[] }>();
   const text = renameRefs(message, refs, STORED_REF, (id) => `incident ${numbers[id] ?? id}`);
   text.keys.forEach((id, i) => {

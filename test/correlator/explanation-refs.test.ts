@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ENGINE_NAME, renameRefs, STORED_REF, Wording } from '../../correlator/explanation-refs.ts';
+import { Wording } from '../../correlator/engine/wording.ts';
+import { ENGINE_NAME, renameRefs, STORED_REF } from '../../correlator/explanation-refs.ts';
+import { nameIncidents } from '../../services/store/alerts.ts';
 
 describe('an explanation message with the places where it names incidents', () => {
   it('keeps the offsets of the incident names it was written with, and only those', () => {
@@ -38,11 +40,55 @@ describe('an explanation message with the places where it names incidents', () =
 
   it('drops an offset where no reference is (a hostile or stale one), keeping the text', () => {
     const message = 'incident 5: same CI incident 6';
-    for (const refs of [[3], [-1], [1.5], [999], [0, 0]]) {
-      const out = renameRefs(message, refs, STORED_REF, () => 'X');
-      expect(out.message.replace(/^X/, 'incident 5')).toBe(message);
+    for (const refs of [[3], [-1], [1.5], [999], [12], [0, 0]]) {
+      const out = renameRefs(message, refs, STORED_REF, (id) => `<${id}>`);
+      const real = refs.includes(0);
+      expect(out.message).toBe(real ? '<5>: same CI incident 6' : message);
+      expect(out.refs).toEqual(real ? [0] : []);
+      expect(out.keys).toEqual(real ? ['5'] : []);
     }
     // A number too long for an id is no reference.
     expect(renameRefs('incident 1234567890123456789', [0], STORED_REF, () => 'X').keys).toEqual([]);
+  });
+});
+
+describe('an explanation as the API shows it', () => {
+  const numbers = { '5': 'INC0001005', '6': 'INC0001006' };
+  const stored = {
+    decision: 'attach',
+    message: 'incident 5: same CI incident 6; merged incident 6',
+  };
+
+  it('names by number only the incidents at its references, and says where', () => {
+    expect(nameIncidents({ ...stored, incidentRefs: [0, 39] }, numbers)).toEqual({
+      decision: 'attach',
+      message: 'incident INC0001005: same CI incident 6; merged incident INC0001006',
+      incidents: [
+        { id: '5', number: 'INC0001005', at: [0] },
+        { id: '6', number: 'INC0001006', at: [48] },
+      ],
+    });
+  });
+
+  it('reads one stored before references by its words, as then', () => {
+    expect(nameIncidents(stored, numbers)).toMatchObject({
+      message: 'incident INC0001005: same CI incident INC0001006; merged incident INC0001006',
+      incidents: [
+        { id: '5', number: 'INC0001005', at: [0] },
+        { id: '6', number: 'INC0001006', at: [29, 57] },
+      ],
+    });
+  });
+
+  it('links nothing by words when its references are not a list of offsets', () => {
+    for (const incidentRefs of [null, 'x', [true, '0', -1]])
+      expect(nameIncidents({ ...stored, incidentRefs }, numbers)).toEqual({
+        ...stored,
+        incidents: [],
+      });
+  });
+
+  it('drops the references when not read for people', () => {
+    expect(nameIncidents({ ...stored, incidentRefs: [0] }, null)).toEqual(stored);
   });
 });

@@ -349,11 +349,12 @@ async function showIncident(id) {
             el(
               'td',
               { className: 'why' },
-              ...linkIncidents(
-                (a.flapping ? 'flapping; ' : '') +
-                  (a.pinned ? 'put here by a person' : a.explanation ? a.explanation.message : '—'),
-                a.explanation?.incidents,
-              ),
+              a.flapping ? 'flapping; ' : '',
+              ...(a.pinned
+                ? ['put here by a person']
+                : a.explanation
+                  ? linkIncidents(a.explanation.message, a.explanation.incidents)
+                  : ['—']),
             ),
           ),
         ),
