@@ -97,6 +97,8 @@ describe('the console, in a real browser', () => {
   });
 
   it('opens an incident with its alerts, acknowledges it, and shows the audit trail', async () => {
+    // Flapping alerts: their explanations are shown after "flapping; " and still link.
+    await pool.query(`UPDATE alerts SET flapping = true WHERE ci = 'db-ledger-2'`);
     await page.fill('#incident-filter', 'replication');
     await expect.poll(() => page.$$eval('#incidents tr', (trs) => trs.length)).toBe(1);
     await page.click('#incidents tr');
@@ -113,6 +115,7 @@ describe('the console, in a real browser', () => {
       as.map((a) => a.getAttribute('href')),
     );
     expect(named).toContain(`#/incidents/${page.url().split('/').at(-1)}`);
+    expect(alerts.join(' ')).toContain('flapping; incident INC');
     const fields = await page.$eval('dl.fields', (dl) => dl.textContent ?? '');
     expect(fields).toContain('Likely causedb-ledger-2 — ');
     await page.click('#actions button[data-action="acknowledge"]');
