@@ -16,9 +16,7 @@
  * bench/results/correlator-drain-<time>.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Alert, AlertInput } from '../correlator/alert.ts';
@@ -34,7 +32,7 @@ import { migrate } from '../services/store/migrate.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { cpuSecondsSince, cpuSnapshot, postgresProcesses, root } from './processes.ts';
+import { cpuSecondsSince, cpuSnapshot, postgresProcesses, writeResults } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -239,28 +237,13 @@ try {
       `${postgres.walRecordsPerAlert.toFixed(1)} WAL records, ${postgres.fullPageImagesPerAlert.toFixed(2)} full-page images; ` +
       `${postgres.cpuPer1000.toFixed(1)} CPU ms per 1,000 alerts (backends, WAL writer, background writer, checkpointer)`,
   );
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `correlator-drain-${new Date().toISOString().replaceAll(':', '-')}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        bench: 'correlator-drain',
-        at: new Date().toISOString(),
-        machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-        load: { before: loadBefore, after: loadavg()[0] },
-        settings: { alerts: alerts.length, rate, batchSize, cis: estate.cis.length },
-        rows,
-        postgres,
-        liveSeconds,
-        batches: batches.length,
-      },
-      null,
-      1,
-    ),
-  );
-  console.log(`results: ${file}`);
+  writeResults('correlator-drain', loadBefore, {
+    settings: { alerts: alerts.length, rate, batchSize, cis: estate.cis.length },
+    rows,
+    postgres,
+    liveSeconds,
+    batches: batches.length,
+  });
 } finally {
   await pool.end();
   if (!args.keep) {

@@ -16,9 +16,7 @@
  * bench/results/engine-density-<time>.json.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Alert, AlertInput } from '../correlator/alert.ts';
 import { createCorrelationEngine } from '../correlator/engine/engine.ts';
@@ -26,7 +24,7 @@ import { sources } from '../ingest/sources/index.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { root } from './processes.ts';
+import { writeResults } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -121,23 +119,8 @@ for (const r of rows)
     `| ${String(r.pass).padStart(4)} | ${r.deliveries.toLocaleString('en-US').padStart(10)} | ${r.newAlerts.toLocaleString('en-US').padStart(10)} | ${r.liveIncidents.toLocaleString('en-US').padStart(20)} | ${r.cpuSeconds.toFixed(2).padStart(5)} | ${perDelivery(r).toFixed(1).padStart(17)} | ${(perDelivery(r) / perDelivery(rows[0]!)).toFixed(2).padStart(9)} |`,
   );
 console.log(`\ndecisions digest (every alert's incident): ${decisions}`);
-const dir = join(root, 'bench', 'results');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `engine-density-${new Date().toISOString().replaceAll(':', '-')}.json`);
-writeFileSync(
-  file,
-  JSON.stringify(
-    {
-      bench: 'engine-density',
-      at: new Date().toISOString(),
-      machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-      load: { before: loadBefore, after: loadavg()[0] },
-      settings: { passes, rate, cis: estate.cis.length },
-      rows,
-      decisions,
-    },
-    null,
-    1,
-  ),
-);
-console.log(`results: ${file}`);
+writeResults('engine-density', loadBefore, {
+  settings: { passes, rate, cis: estate.cis.length },
+  rows,
+  decisions,
+});

@@ -3,13 +3,34 @@
  * process, as in production, started with tsx and stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../services/store/db.ts';
 
 /** The repository root. */
 export const root = new URL('..', import.meta.url).pathname;
+/**
+ * Writes a benchmark's figures to bench/results/<bench>-<time>.json, with when, on what machine
+ * and under what load average (`loadBefore`, taken when it started, and now), and prints where.
+ */
+export function writeResults(
+  bench: string,
+  loadBefore: number,
+  figures: Record<string, unknown>,
+): string {
+  const at = new Date().toISOString();
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${bench}-${at.replaceAll(':', '-')}.json`);
+  const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version };
+  const load = { before: loadBefore, after: loadavg()[0] };
+  writeFileSync(file, JSON.stringify({ bench, at, machine, load, ...figures }, null, 1));
+  console.log(`results: ${file}`);
+  return file;
+}
+
 /** The tsx binary every benchmark process runs with. */
 export const tsx = join(root, 'node_modules/.bin/tsx');
 
