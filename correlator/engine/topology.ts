@@ -62,7 +62,7 @@ export class Topology {
   readonly #around = new Map<string, Around>();
   /** neighbourhood()'s Maps, for the look-ups of diagnostics; the engine walks near(). */
   readonly #nearMaps = new Map<string, Map<string, number>>();
-  /** Per CI, how many CIs lie within 0, 1, … maxHops of it (see within()). */
+  /** Per CI, how many CIs lie within 0, 1, … maxHops of it (see #balls()). */
   readonly #ballSizes = new Map<string, number[]>();
   /** How many CIs the CMDB has (aliases not counted). */
   readonly size: number;
@@ -183,18 +183,9 @@ export class Topology {
   }
 
   /**
-   * How many CIs lie within `hops` of one (itself included), on neighbourhood()'s search: the
-   * room an unrelated alert has to land that close to it by chance. Cached per CI, so O(1) after
-   * the first ask.
-   */
-  within(ci: string, hops: number): number {
-    const sizes = this.#balls(ci);
-    return sizes[Math.min(Math.max(0, hops), sizes.length - 1)]!;
-  }
-
-  /**
-   * within() for every hop count at once: entry h is how many CIs lie within h hops of the CI
-   * (0 … maxHops), cached.
+   * How many CIs lie within 0, 1, … maxHops of one (itself included), on neighbourhood()'s
+   * search: entry h is the room an unrelated alert has to land within h hops of it by chance.
+   * Cached per CI.
    */
   #balls(ci: string): readonly number[] {
     let sizes = this.#ballSizes.get(ci);
