@@ -16,7 +16,7 @@
  * bench/results/correlator-drain-<time>.json.
  */
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Alert, AlertInput } from '../correlator/alert.ts';
@@ -32,7 +32,13 @@ import { migrate } from '../services/store/migrate.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { cpuSecondsSince, cpuSnapshot, postgresProcesses, writeResults } from './processes.ts';
+import {
+  cpuSecondsSince,
+  cpuSnapshot,
+  describeMachine,
+  postgresProcesses,
+  writeResults,
+} from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -216,9 +222,7 @@ try {
   console.log(
     `\nbench/correlator-drain: ${estate.cis.length} CIs; ${alerts.length} alerts at ${rate}/s event time; batches of ${batchSize} (${batches.length} written)`,
   );
-  console.log(
-    `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ')} × ${cpus().length}, Node ${process.version}, load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n`,
-  );
+  console.log(`${describeMachine(loadBefore)}\n`);
   console.log(
     '| measure                                 | alerts/s | CPU ms / 1,000 alerts | vs baseline (CPU) |',
   );

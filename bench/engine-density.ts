@@ -16,7 +16,7 @@
  * bench/results/engine-density-<time>.json.
  */
 import { createHash } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Alert, AlertInput } from '../correlator/alert.ts';
 import { createCorrelationEngine } from '../correlator/engine/engine.ts';
@@ -24,7 +24,7 @@ import { sources } from '../ingest/sources/index.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { writeResults } from './processes.ts';
+import { describeMachine, writeResults } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -105,9 +105,7 @@ const perDelivery = (r: (typeof rows)[number]) => (r.cpuSeconds * 1e6) / r.deliv
 console.log(
   `\nbench/engine-density: ${estate.cis.length} CIs; bench/pipeline's storm ${passes} times under new fingerprints, ${rate}/s event time`,
 );
-console.log(
-  `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ')} × ${cpus().length}, Node ${process.version}, load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n`,
-);
+console.log(`${describeMachine(loadBefore)}\n`);
 console.log(
   '| pass | deliveries | new alerts | incidents held after | CPU s | CPU µs / delivery | vs pass 1 |',
 );

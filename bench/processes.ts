@@ -31,6 +31,12 @@ export function writeResults(
   return file;
 }
 
+/** The machine and its load average before (`loadBefore`) and now, as a benchmark prints it. */
+export function describeMachine(loadBefore: number): string {
+  const cpu = cpus()[0]?.model.split(' ').slice(0, 2).join(' ');
+  return `${cpu} × ${cpus().length}, Node ${process.version}, load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
+}
+
 /** The tsx binary every benchmark process runs with. */
 export const tsx = join(root, 'node_modules/.bin/tsx');
 
