@@ -5,10 +5,10 @@
  * which words are incident references.
  *
  * The engine writes its messages with a Wording (engine/wording.ts) and keeps the offsets of the
- * incident names it wrote (`refs`, engine names such as "E12"); the live correlator stores the message with those
- * names replaced by "incident <id>" and the offsets moved (`incidentRefs`); the API replaces those
- * by the incidents' numbers when it reads the alert for people. Each step renames with
- * renameRefs().
+ * incident names it wrote (`refs`, engine names such as "E12"); the live correlator stores the
+ * message with those names replaced by "incident <id>" and the offsets moved (`incidentRefs`);
+ * the API replaces those by the incidents' numbers when it reads the alert for people. Each step
+ * renames with renameRefs().
  */
 
 /**

@@ -799,14 +799,10 @@ export class LiveCorrelator {
   #storedExplanation(explanation: Explanation): Explanation {
     const name = (n: string) => this.#incidentIds.get(n) ?? n;
     const { refs, ...rest } = explanation;
-    if (refs === undefined) return { ...rest, merged: explanation.merged.map(name) };
-    const stored = renameRefs(explanation.message, refs, ENGINE_NAME, (n) => `incident ${name(n)}`);
-    return {
-      ...rest,
-      merged: explanation.merged.map(name),
-      message: stored.message,
-      incidentRefs: stored.refs,
-    };
+    const stored = { ...rest, merged: explanation.merged.map(name) };
+    if (refs === undefined) return stored;
+    const named = renameRefs(explanation.message, refs, ENGINE_NAME, (n) => `incident ${name(n)}`);
+    return { ...stored, message: named.message, incidentRefs: named.refs };
   }
 
   /** Forgets the id links of alerts and incidents the engine has forgotten. */
