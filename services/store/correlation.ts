@@ -227,18 +227,29 @@ SELECT nextval(pg_get_serial_sequence($1, 'id'))::text AS id FROM generate_serie
   return rows.map((r) => r.id);
 }
 
+/**
+ * Exported for the test of its plan. One probe of the (fingerprint, episode) index per
+ * fingerprint, whatever the planner knows of the table: written as `fingerprint = ANY($1)` it
+ * was planned as a parallel scan of every alert whenever the statistics were missing or stale (a
+ * table grown by 100,000 alerts since it was last analyzed), ~100 ms for a batch's ~700 new
+ * fingerprints, on the correlator's path.
+ */
+export const LATEST_EPISODES = `
+-- The latest episode of each fingerprint. Params: fingerprints.
+SELECT f.fingerprint, e.episode FROM unnest($1::text[]) AS f(fingerprint)
+CROSS JOIN LATERAL (SELECT max(a.episode)::int AS episode FROM alerts a
+  WHERE a.fingerprint = f.fingerprint) e
+WHERE e.episode IS NOT NULL`;
+
 /** The highest episode stored for each fingerprint. */
 export async function latestEpisodes(
   q: Queryable,
   fingerprints: string[],
 ): Promise<Map<string, number>> {
   if (fingerprints.length === 0) return new Map();
-  const { rows } = await q.query<{ fingerprint: string; episode: number }>(
-    `-- The latest episode of each fingerprint. Params: fingerprints.
-SELECT fingerprint, max(episode)::int AS episode FROM alerts WHERE fingerprint = ANY($1::text[])
-GROUP BY fingerprint`,
-    [fingerprints],
-  );
+  const { rows } = await q.query<{ fingerprint: string; episode: number }>(LATEST_EPISODES, [
+    fingerprints,
+  ]);
   return new Map(rows.map((r) => [r.fingerprint, r.episode]));
 }
 
