@@ -27,7 +27,7 @@ import { importCmdb } from '../services/store/cmdb.ts';
 import { readCmdb } from '../services/store/correlation.ts';
 import { createPool, ensureDatabase, withTransaction } from '../services/store/db.ts';
 import { acceptDeliveries } from '../services/store/deliveries.ts';
-import { oldestPendingInbox, pendingInbox } from '../services/store/inbox.ts';
+import { oldestPendingInbox } from '../services/store/inbox.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
@@ -37,6 +37,7 @@ import {
   cpuSnapshot,
   describeMachine,
   postgresProcesses,
+  withAutovacuum,
   writeResults,
 } from './processes.ts';
 
@@ -93,6 +94,7 @@ const databaseUrl = `${args['database-server']}/${database}`;
 await ensureDatabase(databaseUrl);
 const pool = createPool(databaseUrl, 6);
 const log = pino({ level: 'warn' });
+const autovacuum = await withAutovacuum(pool);
 try {
   await migrate(pool);
   const imported = await withTransaction(pool, (tx) =>
@@ -252,6 +254,7 @@ try {
     batches: batches.length,
   });
 } finally {
+  await autovacuum.restore();
   await pool.end();
   if (!args.keep) {
     const admin = createPool(`${args['database-server']}/postgres`, 1);

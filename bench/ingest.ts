@@ -33,6 +33,7 @@ import {
   stop,
   tsx,
   waitUntilUp,
+  withAutovacuum,
 } from './processes.ts';
 
 const { values: args } = parseArgs({
@@ -226,6 +227,7 @@ const durability: { scenario: string; answered: number; stored: number }[] = [];
 
 await ensureDatabase(databaseUrl);
 const pool = createPool(databaseUrl, 2);
+const autovacuum = await withAutovacuum(pool);
 await migrate(pool);
 const tokens: Record<string, string> = {};
 for (const scenario of scenarios) {
@@ -299,6 +301,7 @@ try {
   }
 } finally {
   await Promise.all([stop(bare.child), stop(tocsin.child)]);
+  await autovacuum.restore();
   await pool.end();
   const admin = createPool(`${args['database-server']}/postgres`, 1);
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

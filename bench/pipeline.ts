@@ -50,17 +50,18 @@ import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
 import {
   cpuSecondsSince,
-  httpCall,
   cpuSnapshot,
   type CpuSnapshot,
+  httpCall,
   pidsNamed,
   postgresProcesses,
   root,
+  type StartedProcess,
   startProcess,
   stop,
   tsx,
   waitUntilUp,
-  type StartedProcess,
+  withAutovacuum,
 } from './processes.ts';
 
 const { values: args } = parseArgs({
@@ -272,6 +273,8 @@ type CorrelatorMemory = {
   liveMb: number;
   heapTotalMb: number;
   externalMb: number;
+  /** Committed size of each V8 heap space (old, new, large_object…): which one RSS grows with. */
+  spacesMb: Record<string, number>;
   state: Record<string, number>;
 };
 
@@ -292,6 +295,11 @@ async function correlatorMemory(): Promise<CorrelatorMemory> {
     liveMb: metric('tocsin_nodejs_heap_live_bytes'),
     heapTotalMb: metric('tocsin_nodejs_heap_size_total_bytes'),
     externalMb: metric('tocsin_nodejs_external_memory_bytes'),
+    spacesMb: Object.fromEntries(
+      [
+        ...text.matchAll(/^tocsin_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm),
+      ].map((m) => [m[1]!, Number(m[2]) / 1024 / 1024]),
+    ),
     state: Object.fromEntries(
       [...text.matchAll(/^tocsin_correlator_state\{kind="(\w+)"\} (\S+)$/gm)].map((m) => [
         m[1]!,
@@ -344,6 +352,7 @@ const loadBefore = loadavg();
 const estate = generateEstate(pipelineEstateOptions);
 await ensureDatabase(databaseUrl);
 const pool = createPool(databaseUrl, 4);
+const autovacuum = await withAutovacuum(pool);
 await migrate(pool);
 await insertToken(pool, {
   name: 'bench generic',
@@ -618,6 +627,7 @@ try {
   });
 } finally {
   await Promise.all([ingest, services, correlator].flatMap((p) => (p ? [stop(p.child)] : [])));
+  await autovacuum.restore();
   await pool.end();
   const adminPool = createPool(`${args['database-server']}/postgres`, 1);
   await adminPool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
