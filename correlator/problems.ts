@@ -25,11 +25,13 @@
  * - Each CI pattern is weighed twice: over all its occurrences, and over its corroborated ones
  *   alone, against the class's corroborated occurrences of the failure. An occurrence is
  *   corroborated when more than one alert reported it (a second monitor, a second symptom, a CI
- *   that depends on it): a failure seen, not one threshold crossed once. Lone alerts are most of
- *   what an estate emits, so where a wording is common across a class, three lone "high CPU" on
- *   one VM are its normal, while three failures several alerts reported, which no other VM had,
- *   are not. A lone alert that comes back far more often than on its peers (a flaky disk alert
- *   every day) still passes the first test.
+ *   that depends on it), over all its incidents: a failure whose second symptom the correlator put
+ *   in an incident of its own minutes later was still reported twice (an alert firing again in
+ *   the same words was not). A failure seen, not one threshold crossed once. Lone alerts are most
+ *   of what an estate emits, so where a wording is common across a class, three lone "high CPU"
+ *   on one VM are its normal, while three failures several alerts reported, which no other VM
+ *   had, are not. A lone alert that comes back far more often than on its peers (a flaky disk
+ *   alert every day) still passes the first test.
  * - And once more over when its occurrences began: a failure that begins at about the same time
  *   of day (within `scheduleMinutes`) on `minIncidents` days or more has a scheduled cause (a
  *   batch job, a backup, a report), however common the failure is on its class. The null is that
@@ -335,8 +337,8 @@ async function settle(
         templates,
         incidents: rows,
         occurrences: occurrences(rows, options.quietMinutes * 60_000, pattern.kind === 'class'),
-        corroborated: occurrences(
-          rows.filter(corroborated),
+        corroborated: corroboratedOccurrences(
+          rows,
           options.quietMinutes * 60_000,
           pattern.kind === 'class',
         ),
@@ -500,13 +502,7 @@ export function recurringPatterns(
   const all = new Set(incidents.flatMap((i) => [i.template, ...i.templates]));
   for (const template of [...all].sort()) index.add(template);
   const peers = createPeers(incidents, index, classCis, o.textThreshold, quietMs);
-  const corroboratedPeers = createPeers(
-    incidents.filter(corroborated),
-    index,
-    classCis,
-    o.textThreshold,
-    quietMs,
-  );
+  const corroboratedPeers = createPeers(incidents, index, classCis, o.textThreshold, quietMs, true);
 
   const found: Pattern[] = [];
   const left = new Map<string, Candidate[]>();
@@ -528,7 +524,7 @@ export function recurringPatterns(
           : Math.max(like.cis * tail, repeatChance(like.counts, ci, k));
       // The same test over the corroborated occurrences alone: there, chance is the background
       // of failures more than one alert reported, not of every lone threshold crossing.
-      const kc = occurrences(cluster.incidents.filter(corroborated), quietMs);
+      const kc = corroboratedOccurrences(cluster.incidents, quietMs);
       const likeC = ciClass === null ? null : corroboratedPeers.like(ciClass, cluster.templates);
       const seen =
         likeC === null || kc < 2
@@ -652,7 +648,7 @@ export function recurringPatterns(
           templates: [...new Set(members.flatMap((c) => c.templates))].sort(),
           incidents: rows,
           occurrences: occurrences(rows, quietMs, true),
-          corroborated: occurrences(rows.filter(corroborated), quietMs, true),
+          corroborated: corroboratedOccurrences(rows, quietMs, true),
           schedule: null,
           peers: Math.max(tested.get(anchor)!, seen),
           chance,
@@ -662,9 +658,6 @@ export function recurringPatterns(
     }
   return found;
 }
-
-/** Whether more than one alert reported an incident: a second monitor, symptom or CI saw it. */
-const corroborated = (i: RecurrenceIncident) => i.alertCount > 1;
 
 /** A CI's cluster that did not make a CI pattern but recurs: a class pattern's material. */
 type Candidate = {
@@ -692,16 +685,51 @@ export function occurrenceStarts(
   quietMs: number,
   perCi = false,
 ): number[] {
-  const lastOf = new Map<string, number>();
-  const starts: number[] = [];
+  return occurrenceSpans(incidents, quietMs, perCi).map((o) => o.start);
+}
+
+/**
+ * Occurrences of a failure that more than one alert reported, over all the occurrence's incidents:
+ * one of them had several alerts, or their root-cause CI's alerts say it in more than one wording
+ * (the correlator put a failure's second symptom or second tool in an incident of its own, minutes
+ * later). An alert firing again in a new incident says it once more in the same words: not a
+ * second report.
+ */
+function corroboratedOccurrences(
+  incidents: readonly RecurrenceIncident[],
+  quietMs: number,
+  perCi = false,
+): number {
+  return occurrenceSpans(incidents, quietMs, perCi).filter((o) => o.corroborated).length;
+}
+
+/** One occurrence of a failure: when it began, and whether more than one alert reported it. */
+type Occurrence = { start: number; corroborated: boolean };
+
+/** Each occurrence of a failure, oldest first (see occurrences() and corroboratedOccurrences()). */
+function occurrenceSpans(
+  incidents: readonly RecurrenceIncident[],
+  quietMs: number,
+  perCi: boolean,
+): Occurrence[] {
+  const lastOf = new Map<string, { at: number; occurrence: Occurrence; wordings: Set<string> }>();
+  const spans: Occurrence[] = [];
   for (const i of [...incidents].sort((x, y) => x.openedAt.localeCompare(y.openedAt))) {
     const key = perCi ? i.rootCauseCi : '';
     const opened = Date.parse(i.openedAt);
+    const ends = Math.max(Date.parse(i.lastAlertAt) || opened, opened);
     const last = lastOf.get(key);
-    if (last === undefined || opened - last > quietMs) starts.push(opened);
-    lastOf.set(key, Math.max(last ?? -Infinity, Date.parse(i.lastAlertAt) || opened, opened));
+    if (last === undefined || opened - last.at > quietMs) {
+      const occurrence = { start: opened, corroborated: i.alertCount > 1 };
+      spans.push(occurrence);
+      lastOf.set(key, { at: ends, occurrence, wordings: new Set(i.templates) });
+    } else {
+      for (const t of i.templates) last.wordings.add(t);
+      last.occurrence.corroborated ||= i.alertCount > 1 || last.wordings.size > 1;
+      last.at = Math.max(last.at, ends);
+    }
   }
-  return starts;
+  return spans;
 }
 
 /** Like occurrences of a failure on the CIs of one class: how many, on how many CIs, of how many. */
@@ -717,7 +745,8 @@ type Like = {
 
 /**
  * The peers of each class: its CIs (the CMDB's count, or those seen if more) and their incidents
- * by template, to count the occurrences of templates like a pattern's. Null for a class of one.
+ * by template, to count the occurrences of templates like a pattern's (with `corroboratedOnly`,
+ * those more than one alert reported: see corroboratedOccurrences). Null for a class of one.
  */
 function createPeers(
   incidents: readonly RecurrenceIncident[],
@@ -725,6 +754,7 @@ function createPeers(
   classCis: ReadonlyMap<string, number>,
   threshold: number,
   quietMs: number,
+  corroboratedOnly = false,
 ) {
   type Peers = {
     cis: number;
@@ -778,12 +808,19 @@ function createPeers(
       const counts = new Map<string, number>();
       const starts = new Map<string, number[]>();
       for (const [ci, list] of byCi) {
-        starts.set(ci, occurrenceStarts(list, quietMs));
-        counts.set(ci, starts.get(ci)!.length);
+        const spans = occurrenceSpans(list, quietMs, false).filter(
+          (span) => !corroboratedOnly || span.corroborated,
+        );
+        if (spans.length === 0) continue;
+        starts.set(
+          ci,
+          spans.map((span) => span.start),
+        );
+        counts.set(ci, spans.length);
       }
       let total = 0;
       for (const n of counts.values()) total += n;
-      const answer = { total, distinct: byCi.size, cis: peers.cis, counts, starts };
+      const answer = { total, distinct: counts.size, cis: peers.cis, counts, starts };
       peers.answers.set(key, answer);
       return answer;
     },

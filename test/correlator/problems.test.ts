@@ -142,6 +142,8 @@ const act = (id: string, action: string, body: unknown = {}) =>
 const DISK = 'disk <num>% full on <ci>';
 const EVICTING = 'evicting keys: memory <pct> of maxmemory on <ci>';
 const CPU = 'cpu usage <pct> on <ci>';
+// The same failure in another monitoring tool's words (similarity 0.82 to CPU).
+const CPU_SECOND_TOOL = 'high cpu usage <pct> on <ci>';
 
 describe('mining recurring incidents', () => {
   it('proposes a candidate for N incidents with the same CI and template, with its evidence', async () => {
@@ -347,6 +349,48 @@ describe('mining recurring incidents', () => {
     expect(problem!.evidence).toMatchObject({ count: 3, occurrences: 3, corroborated: 3 });
     expect(problem!.evidence.chance).toBeLessThan(0.05);
     expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('counts a failure whose alerts the correlator split into incidents minutes apart as corroborated', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-split', 40);
+    await loneCpuAlerts('cpu-split', now);
+    // Three failures at three different times of day, each a lone alert's incident and, three
+    // minutes later, another's in a second tool's words: one occurrence each, reported twice.
+    const ids = [];
+    for (const d of [24, 13.3, 3.7])
+      for (const [minutes, template] of [
+        [0, CPU],
+        [3, CPU_SECOND_TOOL],
+      ] as const)
+        ids.push(
+          (await incident('cpu-split-33', template, daysBefore(now, d - minutes / (24 * 60)))).id,
+        );
+
+    const result = await mineProblems(pool, settings, now);
+
+    // Counted incident by incident none is corroborated, and three lone occurrences are the
+    // class's normal (as three lone alerts are, below): nothing would be proposed.
+    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
+      [`ci:cpu-split-33|${CPU}`, 'proposed'],
+    ]);
+    const [problem] = await problemsLike('ci:cpu-split-33|%');
+    expect(problem!.evidence).toMatchObject({ count: 6, occurrences: 3, corroborated: 3 });
+    expect(problem!.evidence.chance).toBeLessThan(0.05);
+    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('does not count an alert firing again in a new incident, in the same words, as a second report', async () => {
+    const now = sliceClock();
+    await fleet('virtual_machine', 'cpu-refire', 40);
+    await loneCpuAlerts('cpu-refire', now);
+    for (const d of [24, 13.3, 3.7])
+      for (const minutes of [0, 30])
+        await incident('cpu-refire-33', CPU, daysBefore(now, d - minutes / (24 * 60)));
+
+    const result = await mineProblems(pool, settings, now);
+
+    expect(result.patterns).toEqual([]);
   });
 
   it('proposes a CI with somewhat more lone and somewhat more corroborated failures than its peers, neither enough alone', async () => {
