@@ -3,8 +3,10 @@
  * engine on arrival and the miner's rule (correlator/problems.ts) over its incidents, as
  * bench:correlation scores it.
  *
- *   npx tsx bench/correlation/problem-diagnosis.ts [-- --tiers A,B,C --seeds 1,2 --cache DIR
- *                                                    --miner-config '{"chance":0.05}' --list]
+ *   npx tsx bench/correlation/problem-diagnosis.ts [--tiers A,B,C --seeds 1,2 --cache DIR
+ *                                                   --miner-config '{"chance":0.05}' --list]
+ *
+ * (No `--` before the options: run directly, parseArgs takes it for the end of the options.)
  *
  * Each true pair of incidents (two incidents of one true problem) that is not predicted together
  * is put down to the first thing that went wrong on the way, for the worse of its two incidents:
