@@ -185,8 +185,11 @@ export class LiveCorrelator {
   readonly #freeIds = { alerts: new IdBlock(), incidents: new IdBlock() };
   /** The latest episode per fingerprint this process wrote or looked up (see #lookUpEpisodes). */
   readonly #episodes = new Map<string, number>();
-  /** Per stored alert id, a digest of what was last written of it (see #touchOnly). */
-  readonly #written = new Map<string, string>();
+  /**
+   * Per stored alert id, what was last written of it: a digest of its fields (see #touchOnly),
+   * and the engine's explanation it was written with.
+   */
+  readonly #written = new Map<string, { digest: string; explanation: Explanation }>();
 
   constructor(options: LiveCorrelatorOptions) {
     this.#o = {
@@ -540,6 +543,10 @@ export class LiveCorrelator {
     for (const { alert, incident, resolvedAt, recentChanges } of changes.alerts) {
       const stored = this.#alertIds.get(alert.id)!;
       const row = latest.get(alert.id);
+      // The engine replaces an alert's explanation when it changes and never edits one: the same
+      // object as last written is stored already (a re-send's, mostly) and is not sent again —
+      // nearly half of what an alert's update carried, to serialize, send and parse.
+      const explained = this.#written.get(stored.id)?.explanation !== alert.explanation;
       const write: AlertWrite = {
         id: stored.id,
         insert: inserted.has(alert.id),
@@ -553,7 +560,7 @@ export class LiveCorrelator {
         // a successor restores it with.
         endsAt: alert.firing ? null : iso(resolvedAt),
         template: alert.template,
-        explanation: this.#storedExplanation(alert.explanation),
+        explanation: explained ? this.#storedExplanation(alert.explanation) : null,
         flapping: alert.flapping,
         changes: alert.changes,
         recentChanges: recentChanges.map((t) => new Date(t).toISOString()),
@@ -575,7 +582,7 @@ export class LiveCorrelator {
             }
           : null,
       };
-      if (this.#touchOnly(write))
+      if (this.#touchOnly(write, alert.explanation))
         touched.push({ id: write.id, count: write.count, receivedAt: write.content!.receivedAt });
       else written.push(write);
     }
@@ -638,9 +645,10 @@ export class LiveCorrelator {
    * Whether this write of an alert is a re-send that changed nothing but its delivery count and
    * last-received time (most deliveries, in a steady stream of firing alerts): such an alert is
    * touched, not rewritten, and not re-indexed for search. Compares a digest of everything else
-   * with the last write's; the first write of an alert in this process is always a full one.
+   * but the explanation with the last write's, and the explanation by identity (null in `write`:
+   * the one last written); the first write of an alert in this process is always a full one.
    */
-  #touchOnly(write: AlertWrite): boolean {
+  #touchOnly(write: AlertWrite, explanation: Explanation): boolean {
     const c = write.content;
     const digest = createHash('sha1')
       .update(
@@ -651,7 +659,6 @@ export class LiveCorrelator {
           write.startsAt,
           write.endsAt,
           write.template,
-          write.explanation,
           write.flapping,
           write.changes,
           write.expiredAt,
@@ -660,8 +667,12 @@ export class LiveCorrelator {
         ]),
       )
       .digest('base64');
-    const same = !write.insert && c !== null && this.#written.get(write.id) === digest;
-    this.#written.set(write.id, digest);
+    const same =
+      !write.insert &&
+      c !== null &&
+      write.explanation === null &&
+      this.#written.get(write.id)?.digest === digest;
+    this.#written.set(write.id, { digest, explanation });
     return same;
   }
 

@@ -265,6 +265,10 @@ export type AlertWrite = {
   startsAt: string;
   endsAt: string | null;
   template: string;
+  /**
+   * Why it is in its incident; null on an update when it is the one already stored (most
+   * re-sends): not sent again, the stored one stays.
+   */
   explanation: unknown;
   flapping: boolean;
   changes: number;
@@ -315,7 +319,7 @@ UPDATE alerts a SET incident_id = x.incident_id, severity = CASE WHEN x.content 
   ends_at = CASE WHEN x.status = 'firing' THEN NULL ELSE coalesce(x.ends_at, a.ends_at) END,
   count = x.count, flapping = x.flapping, changes = x.changes,
   recent_changes = x.recent_changes, expired_at = x.expired_at, pinned = x.pinned,
-  explanation = x.explanation, template = x.template,
+  explanation = coalesce(x.explanation, a.explanation), template = x.template,
   ci = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.ci
     ELSE x.content ->> 'ci' END,
   title = CASE WHEN x.content IS NULL OR (x.content ->> 'partial')::boolean THEN a.title

@@ -606,12 +606,17 @@ describe('a firing alert re-sent', () => {
     expect(changed.count).toBe(5);
     expect(changed.severity).toBe('critical');
     expect(changed.description).toBe('Replica lag is 95 s');
+    // Its explanation did not change with the text: still the one it was placed with (the write
+    // leaves it out when the engine's is the one already stored).
+    expect(first.explanation.message).toMatch(/\S/);
+    expect(changed.explanation).toEqual(first.explanation);
     // And then identical again: counted, the new text kept.
     await post(tocsin, [resend(360, { severity: 'critical', description: 'Replica lag is 95 s' })]);
     const after = await alertOf(tocsin, 'resend-1');
     expect(after.count).toBe(6);
     expect(after.severity).toBe('critical');
     expect(after.description).toBe('Replica lag is 95 s');
+    expect(after.explanation).toEqual(first.explanation);
   });
 });
 
