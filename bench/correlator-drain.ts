@@ -36,6 +36,7 @@ import {
   cpuSecondsSince,
   cpuSnapshot,
   describeMachine,
+  markdownTable,
   postgresProcesses,
   withAutovacuum,
   writeResults,
@@ -228,16 +229,17 @@ try {
     `\nbench/correlator-drain: ${estate.cis.length} CIs; ${alerts.length} alerts at ${rate}/s event time; batches of ${batchSize} (${batches.length} written)`,
   );
   console.log(`${describeMachine(loadBefore)}\n`);
-  console.log(
-    '| measure                                 | alerts/s | CPU ms / 1,000 alerts | vs baseline (CPU) |',
+  const table = markdownTable(
+    ['measure', 'alerts/s', 'CPU ms / 1,000 alerts', 'vs baseline (CPU)'],
+    rows.map((r) => [
+      r.measure,
+      Math.round(r.perSecond).toLocaleString('en-US'),
+      r.cpuPer1000.toFixed(1),
+      (r.cpuPer1000 / rows[0]!.cpuPer1000).toFixed(2),
+    ]),
+    [1, 2, 3],
   );
-  console.log(
-    '| --------------------------------------- | -------- | --------------------- | ----------------- |',
-  );
-  for (const r of rows)
-    console.log(
-      `| ${r.measure.padEnd(39)} | ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} | ${r.cpuPer1000.toFixed(1).padStart(21)} | ${(r.cpuPer1000 / rows[0]!.cpuPer1000).toFixed(2).padStart(17)} |`,
-    );
+  for (const line of table) console.log(line);
   console.log(
     `\nlive: ${liveSeconds.toFixed(1)} s from start (lease and restore included) to pending 0`,
   );

@@ -24,7 +24,7 @@ import { sources } from '../ingest/sources/index.ts';
 import { generateEstate } from './correlation/estate.ts';
 import { generateStorm, type Tier } from './correlation/storms.ts';
 import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
-import { describeMachine, writeResults } from './processes.ts';
+import { describeMachine, markdownTable, writeResults } from './processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -106,16 +106,28 @@ console.log(
   `\nbench/engine-density: ${estate.cis.length} CIs; bench/pipeline's storm ${passes} times under new fingerprints, ${rate}/s event time`,
 );
 console.log(`${describeMachine(loadBefore)}\n`);
-console.log(
-  '| pass | deliveries | new alerts | incidents held after | CPU s | CPU µs / delivery | vs pass 1 |',
+const table = markdownTable(
+  [
+    'pass',
+    'deliveries',
+    'new alerts',
+    'incidents held after',
+    'CPU s',
+    'CPU µs / delivery',
+    'vs pass 1',
+  ],
+  rows.map((r) => [
+    String(r.pass),
+    r.deliveries.toLocaleString('en-US'),
+    r.newAlerts.toLocaleString('en-US'),
+    r.liveIncidents.toLocaleString('en-US'),
+    r.cpuSeconds.toFixed(2),
+    perDelivery(r).toFixed(1),
+    (perDelivery(r) / perDelivery(rows[0]!)).toFixed(2),
+  ]),
+  [0, 1, 2, 3, 4, 5, 6],
 );
-console.log(
-  '| ---- | ---------- | ---------- | -------------------- | ----- | ----------------- | --------- |',
-);
-for (const r of rows)
-  console.log(
-    `| ${String(r.pass).padStart(4)} | ${r.deliveries.toLocaleString('en-US').padStart(10)} | ${r.newAlerts.toLocaleString('en-US').padStart(10)} | ${r.liveIncidents.toLocaleString('en-US').padStart(20)} | ${r.cpuSeconds.toFixed(2).padStart(5)} | ${perDelivery(r).toFixed(1).padStart(17)} | ${(perDelivery(r) / perDelivery(rows[0]!)).toFixed(2).padStart(9)} |`,
-  );
+for (const line of table) console.log(line);
 console.log(`\ndecisions digest (every alert's incident): ${decisions}`);
 writeResults('engine-density', loadBefore, {
   settings: { passes, rate, cis: estate.cis.length },

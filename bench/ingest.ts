@@ -27,6 +27,7 @@ import { insertToken } from '../services/store/tokens.ts';
 import {
   cpuSecondsSince,
   cpuSnapshot,
+  markdownTable,
   postgresProcesses,
   root,
   startProcess,
@@ -344,15 +345,11 @@ const header = [
   'load gen CPU µs/req',
   'deliveries/commit',
 ];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(
   `\nbench/ingest: ${connections} connections, ${duration} s per run after ${warmup} s warm-up`,
 );
 console.log(`${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, Node ${process.version}\n`);
-console.log(line(header));
-console.log(line(widths.map((w) => '-'.repeat(w))));
-for (const r of rows) console.log(line(r));
+for (const line of markdownTable(header, rows)) console.log(line);
 
 const found = (server: Run['server'], scenario: Scenario) =>
   runs.find((r) => r.server === server && r.scenario === scenario.name);

@@ -55,6 +55,7 @@ import {
   cpuSnapshot,
   type CpuSnapshot,
   httpCall,
+  markdownTable,
   pidsNamed,
   postgresProcesses,
   root,
@@ -773,10 +774,6 @@ const table: [string, string, string][] = [
     '',
   ],
 ];
-const widths = [0, 1, 2].map((i) =>
-  Math.max(...[['measure', 'figure', 'vs baseline'], ...table].map((r) => r[i]!.length)),
-);
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(
   `\nbench/pipeline: ${estate.cis.length} CIs; ${fmt(alertCount)} alerts in (a0) and (a) ` +
     `(${batch} per request, ${connections} senders); ${fmt(rate)} alerts/s for ${fmt(steady.seconds)} s in (b, c)`,
@@ -785,9 +782,7 @@ console.log(
   `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, Node ${process.version}, ` +
     `load average ${loadBefore[0]!.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after\n`,
 );
-console.log(line(['measure', 'figure', 'vs baseline']));
-console.log(line(widths.map((w) => '-'.repeat(w))));
-for (const r of table) console.log(line(r));
+for (const line of markdownTable(['measure', 'figure', 'vs baseline'], table)) console.log(line);
 
 const targets = [
   {

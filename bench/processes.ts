@@ -37,6 +37,21 @@ export function describeMachine(loadBefore: number): string {
   return `${cpu} × ${cpus().length}, Node ${process.version}, load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
 }
 
+/**
+ * A benchmark's table as Markdown lines: the header, its rule and the rows, each column as wide
+ * as its widest cell, left-aligned but for the columns in `right` (numbers).
+ */
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly number[] = [],
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 /** The tsx binary every benchmark process runs with. */
 export const tsx = join(root, 'node_modules/.bin/tsx');
 
