@@ -228,7 +228,6 @@ const durability: { scenario: string; answered: number; stored: number }[] = [];
 
 await ensureDatabase(databaseUrl);
 const pool = createPool(databaseUrl, 2);
-const autovacuum = await withAutovacuum(pool);
 await migrate(pool);
 const tokens: Record<string, string> = {};
 for (const scenario of scenarios) {
@@ -268,6 +267,9 @@ const tocsin = startProcess(
   },
 );
 
+// Turned on last before the try whose finally puts it back: a setup that fails leaves the
+// server's setting as it found it.
+const autovacuum = await withAutovacuum(pool);
 try {
   await waitUntilUp(`http://127.0.0.1:${barePort}/`, bare);
   await waitUntilUp(`http://127.0.0.1:${tocsinPort}/healthz`, tocsin);
