@@ -1,9 +1,11 @@
 /**
  * The in-process correlation engine: deliveries in, incidents with explanations, root causes and
  * dominant templates out (correlator/problems.ts mines recurring problems from incidents). No
- * database and no wall clock: deliveries are buffered and processed in event-time order (a firing
- * alert's `startsAt`, a resolved one's `endsAt`) behind a watermark (the latest event time seen
- * minus the allowed lateness); a delivery later than that is processed on arrival. Ties go by
+ * database and no wall clock: deliveries wait `reorderMs` of event time (a firing alert's
+ * `startsAt`, a resolved one's `endsAt`) in a buffer and are processed from it in event-time
+ * order (with the default 0, on arrival); the timers run behind a watermark, the event time
+ * processing has reached minus the allowed lateness, and a delivery that comes behind the
+ * watermark is late (processed on arrival, and said so). Ties go by
  * delivery order, ids are counters, and every map is read in insertion order, so the same stream
  * always gives the same answer, and an out-of-order delivery within the lateness gives the same
  * answer as in order.
@@ -275,7 +277,8 @@ type Incident = {
   templates: Map<number, number>;
 };
 
-type Event = { seq: number; at: number; delivery: EngineDelivery };
+/** A delivery at its event time; `late` when it came behind the watermark (see push). */
+type Event = { seq: number; at: number; late: boolean; delivery: EngineDelivery };
 
 type Scored = {
   incident: Incident;
@@ -338,7 +341,14 @@ export class CorrelationEngine {
   #topology: Topology;
   readonly #texts: TemplateIndex;
   readonly #pending: Event[] = [];
+  /** The latest event time seen. */
   #maxAt = -Infinity;
+  /**
+   * Event time as processing has reached it: the latest event time processed, or the reorder
+   * buffer's horizon (#maxAt − reorderMs) once event time has passed it. The rates run on it and
+   * the timers lag it by the allowed lateness; with reorderMs 0 it is #maxAt.
+   */
+  #clock = -Infinity;
   readonly #byFingerprint = new Map<string, AlertState>();
   readonly #deliveryAlert: (AlertState | undefined)[] = [];
   readonly #incidents = new Map<number, Incident>();
@@ -399,23 +409,34 @@ export class CorrelationEngine {
 
   /**
    * Takes one delivery. It is processed once the latest event time passes its own by reorderMs
-   * (at once with the default 0); then the timers run up to the new watermark.
+   * (at once with the default 0); then the timers run up to the new watermark. It is late when
+   * its event time is behind the watermark as it arrives: one that waits in the reorder buffer is
+   * processed in order, never late.
    */
   push(delivery: EngineDelivery): void {
     const at = eventTime(delivery);
-    const event = { seq: delivery.seq, at, delivery };
     this.#maxAt = Math.max(this.#maxAt, at);
     const horizon = this.#maxAt - this.config.reorderMs;
+    const late = at < Math.max(this.#clock, horizon) - this.config.allowedLatenessMs;
+    const event = { seq: delivery.seq, at, late, delivery };
     if (at <= horizon && this.#pending.length === 0) this.#process(event);
     else this.#pending.splice(insertionPoint(this.#pending, event), 0, event);
-    while (this.#pending.length > 0 && this.#pending[0]!.at <= horizon)
-      this.#process(this.#pending.shift()!);
-    this.#sweep(this.watermark);
+    this.#release(horizon);
   }
 
   /** Processes every buffered delivery: the end of the stream. */
   flush(): void {
-    for (const event of this.#pending.splice(0)) this.#process(event);
+    this.#release(this.#maxAt);
+  }
+
+  /**
+   * Processes the buffered deliveries up to `horizon` in event-time order, moves the clock to
+   * it, and runs the timers up to the new watermark.
+   */
+  #release(horizon: number): void {
+    while (this.#pending.length > 0 && this.#pending[0]!.at <= horizon)
+      this.#process(this.#pending.shift()!);
+    this.#clock = Math.max(this.#clock, horizon);
     this.#sweep(this.watermark);
   }
 
@@ -424,9 +445,12 @@ export class CorrelationEngine {
     return this.#maxAt;
   }
 
-  /** Latest event time seen minus the allowed lateness: what the timers run on. */
+  /**
+   * Event time as processing has reached it (see #clock) minus the allowed lateness: what the
+   * timers run on. The latest event time minus both reorderMs and the lateness, or later.
+   */
   get watermark(): number {
-    return this.#maxAt - this.config.allowedLatenessMs;
+    return this.#clock - this.config.allowedLatenessMs;
   }
 
   /**
@@ -437,8 +461,7 @@ export class CorrelationEngine {
   advanceTo(at: number): void {
     if (at <= this.#maxAt) return;
     this.#maxAt = at;
-    for (const event of this.#pending.splice(0)) this.#process(event);
-    this.#sweep(this.watermark);
+    this.#release(at - this.config.reorderMs);
   }
 
   /** Deliveries held for reordering. */
@@ -551,7 +574,8 @@ export class CorrelationEngine {
   }
 
   #process(event: Event): void {
-    const late = event.at < this.watermark;
+    const { late } = event;
+    this.#clock = Math.max(this.#clock, event.at);
     const { alert } = event.delivery;
     const firing = alert.status === 'firing';
     const fingerprint = fingerprintOf(alert);
@@ -710,7 +734,7 @@ export class CorrelationEngine {
     if (best === undefined) {
       const incident = this.#open(at);
       this.#join(incident, state, at);
-      this.#background.record(at, this.#maxAt, state);
+      this.#background.record(at, this.#clock, state);
       const top = scored[0];
       const said = new Wording().text('new incident: ');
       if (top === undefined) said.text('no live incident near it in the CMDB or in text');
@@ -770,7 +794,7 @@ export class CorrelationEngine {
     }
     this.#join(best.incident, state, at);
     if (best.basis === 'topology' && best.hops !== null)
-      this.#landing.record(at, this.#maxAt, best.hops);
+      this.#landing.record(at, this.#clock, best.hops);
     const secondsSinceFirst = Math.round((at - best.incident.firstAt) / SECOND);
     const path =
       best.near === null ? [] : (this.#topology.path(state.view.ci!, best.near) ?? [best.near]);
@@ -838,7 +862,7 @@ export class CorrelationEngine {
     state.view.explanation = explanation;
     // From the explanation, as a restore counts it.
     const company = loneCompanyGap(explanation);
-    if (company !== null) this.#company.record(at, this.#maxAt, company);
+    if (company !== null) this.#company.record(at, this.#clock, company);
   }
 
   /**
@@ -908,7 +932,7 @@ export class CorrelationEngine {
     const target = best.incident;
     const { textFragmentMerges, chanceCorrection } = this.config;
     if (!textFragmentMerges || !chanceCorrection) return;
-    const anywhere = this.#background.perCi(this.#maxAt, 1);
+    const anywhere = this.#background.perCi(this.#clock, 1);
     if (!(anywhere > 0)) return;
     for (const [id, lastAt] of [...(this.#recentByTemplate.get(state.templateId) ?? [])]) {
       const incident = this.#live(id, at);
@@ -1015,14 +1039,14 @@ export class CorrelationEngine {
     const ci = state.view.ci;
     // Once per alert, from a count over the window (never over the estate).
     const perCi = this.config.chanceCorrection
-      ? this.#background.perCi(this.#maxAt, this.#topology.size)
+      ? this.#background.perCi(this.#clock, this.#topology.size)
       : 0;
     // Asked only of a candidate with one alert, at most once per alert.
     let growth: number | undefined;
     const growthShare = () => (growth ??= this.#growthShare());
     let paced: number | undefined;
     const companyPace = () =>
-      (paced ??= this.#company.meanGap(this.#maxAt, this.config.timeDecayMs));
+      (paced ??= this.#company.meanGap(this.#clock, this.config.timeDecayMs));
     const weighLone = this.config.chanceCorrection && this.config.loneIncidentChance;
     const known = new Map<number, number>();
     const around = ci === null ? null : this.#topology.around(ci);
@@ -1059,7 +1083,7 @@ export class CorrelationEngine {
                   room,
                   gap,
                   growthShare(),
-                  this.#landing.shareWithin(this.#maxAt, hops),
+                  this.#landing.shareWithin(this.#clock, hops),
                   companyPace(),
                 )
               : null;
@@ -1124,7 +1148,7 @@ export class CorrelationEngine {
           continue;
         }
         // Anywhere in the estate: the whole background rate, which needs no CMDB to count.
-        const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#maxAt, 1) : 0;
+        const anywhere = this.config.chanceCorrection ? this.#background.perCi(this.#clock, 1) : 0;
         const chance = this.#chance(anywhere, incident, 1, gap);
         // A lone alert's incident is weighed as on topology (see #loneCompany): it takes the
         // alert only when that is likelier its company than a coincidence.
@@ -1284,7 +1308,7 @@ export class CorrelationEngine {
    * topology lately that landed that far (see HopShares).
    */
   #ring(ring: number, hops: number): [room: number, share: number] {
-    return [Math.max(1, ring), this.#landing.share(this.#maxAt, hops)];
+    return [Math.max(1, ring), this.#landing.share(this.#clock, hops)];
   }
 
   /**
@@ -1305,7 +1329,7 @@ export class CorrelationEngine {
    * the openers and the incidents they are in, as a restore rebuilds them.
    */
   #growthShare(): number {
-    return this.#background.growthShare(this.#maxAt, this.config.windowMs, (opener) => {
+    return this.#background.growthShare(this.#clock, this.config.windowMs, (opener) => {
       const incident = this.#incidents.get(this.#find(opener.incident));
       return incident !== undefined && incident.alerts.length > 1;
     });
@@ -1650,8 +1674,8 @@ export class CorrelationEngine {
    * firing or flapping, it holds whatever their age; restore() forgets again what it need not hold.
    */
   restoreHorizon(latest: number): number {
-    const { allowedLatenessMs, windowMs, refireGraceMs } = this.config;
-    return scanTick(latest - allowedLatenessMs) - windowMs - refireGraceMs;
+    const { reorderMs, allowedLatenessMs, windowMs, refireGraceMs } = this.config;
+    return scanTick(latest - reorderMs - allowedLatenessMs) - windowMs - refireGraceMs;
   }
 
   /**
@@ -1665,6 +1689,7 @@ export class CorrelationEngine {
   restore(incidents: readonly RestoredIncident[], context: RestoreContext): string[] {
     for (const template of context.templates) this.#texts.add(template);
     this.#maxAt = Math.max(this.#maxAt, context.latest);
+    this.#clock = Math.max(this.#clock, context.latest - this.config.reorderMs);
     this.#sweptAt = Math.max(this.#sweptAt, scanTick(this.watermark));
     const names: string[] = [];
     for (const restored of incidents) {
@@ -1722,15 +1747,15 @@ export class CorrelationEngine {
         this.#index(incident, state, a.startsAt);
         // The openers it counted, as it counted them: by the explanation it gave them.
         if (a.explanation?.decision === 'new')
-          this.#background.record(a.startsAt, this.#maxAt, state);
+          this.#background.record(a.startsAt, this.#clock, state);
         else if (a.explanation != null) {
           const e = a.explanation;
           // The attaches it counted, as it counted them: by the hops the explanation states.
           if (e.basis === 'topology' && e.hops !== null)
-            this.#landing.record(a.startsAt, this.#maxAt, e.hops);
+            this.#landing.record(a.startsAt, this.#clock, e.hops);
           // And the lone alerts' company, by when the explanation says it came.
           const company = loneCompanyGap(e);
-          if (company !== null) this.#company.record(a.startsAt, this.#maxAt, company);
+          if (company !== null) this.#company.record(a.startsAt, this.#clock, company);
         }
       }
       names.push(incidentName(incident.id));
@@ -1794,7 +1819,7 @@ export class CorrelationEngine {
     const states = alertIds
       .map((id) => this.#byId.get(id))
       .filter((s): s is AlertState => s !== undefined);
-    const incident = this.#open(Math.min(...states.map((s) => s.view.startsAt), this.#maxAt));
+    const incident = this.#open(Math.min(...states.map((s) => s.view.startsAt), this.#clock));
     incident.manual = true;
     this.moveAlerts(alertIds, incidentName(incident.id));
     return incidentName(incident.id);

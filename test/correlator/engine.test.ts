@@ -205,6 +205,38 @@ describe('the correlation engine', () => {
     expect(b.incidents).toEqual(a.incidents);
   });
 
+  it('decides behind a reorder buffer longer than the lateness as it does on arrival', async () => {
+    // The database and an application on it a minute later, then the far cache every 5 minutes
+    // for 40: the buffer releases the two only once the stream is 30 minutes past them. They are
+    // in order, not late, and the timers and rates wait for them (they ran 25 minutes ahead:
+    // every buffered alert was late, and the database's incident was forgotten before the
+    // application's alert was placed).
+    const stream = timeline([
+      { deliveredAfter: 0, alert: ledgerDown(0) },
+      {
+        deliveredAfter: 60,
+        alert: alert('f-billing', 'app-billing', 'High HTTP 5xx rate on app-billing', 60),
+      },
+      ...Array.from({ length: 8 }, (_, i) => ({
+        deliveredAfter: 300 * (i + 1),
+        alert: alert(
+          `f-far-${i}`,
+          'cache-far',
+          `Disk space low on cache-far: ${90 + i}% full`,
+          300 * (i + 1),
+        ),
+      })),
+    ]);
+    const buffered = await correlate(stream, { reorderMs: 30 * 60_000 });
+    const onArrival = await correlate(stream);
+    expect(buffered.incidentOf[1]).toBe(buffered.incidentOf[0]);
+    expect(buffered.alertOf[1]!.explanation).toMatchObject({ decision: 'attach', late: false });
+    expect(buffered.alertOf.filter((a) => a!.explanation.late)).toEqual([]);
+    expect(incidentByFingerprint(stream, buffered)).toEqual(
+      incidentByFingerprint(stream, onArrival),
+    );
+  });
+
   it('gives identical output for the same stream twice', async () => {
     const stream = deliveries(inOrder);
     expect(await correlate(stream)).toEqual(await correlate(stream));
