@@ -192,6 +192,14 @@ export class LiveCorrelator {
   readonly #written = new Map<string, { digest: string; explanation: Explanation }>();
 
   constructor(options: LiveCorrelatorOptions) {
+    // Each delivery is marked correlated in the batch that hands it to the engine: one held in a
+    // reorder buffer would be lost with the process. Here late deliveries are allowedLatenessMs's.
+    if ((options.engine.reorderMs ?? 0) > 0)
+      throw new RangeError(
+        'engine config: reorderMs must be 0 for the live correlator (a reorder buffer is for ' +
+          'replays: deliveries it holds would be lost with the process); set allowedLatenessMs ' +
+          'for late deliveries instead',
+      );
     this.#o = {
       batchSize: 2000,
       pollMs: 100,

@@ -254,6 +254,21 @@ function beforeNextInboxRead(pool: Pool): {
   };
 }
 
+describe('the live correlator and a reorder buffer', () => {
+  it('refuses one: the deliveries it held would be marked correlated and lost with the process', () => {
+    const options = {
+      pool: createPool('postgres://127.0.0.1:1/none', 1),
+      priorityMatrix: [[1]],
+      log: pino({ level: 'silent' }),
+    };
+    expect(() => new LiveCorrelator({ ...options, engine: { reorderMs: 60_000 } })).toThrow(
+      /reorderMs must be 0 for the live correlator/,
+    );
+    expect(() => new LiveCorrelator({ ...options, engine: { reorderMs: 0 } })).not.toThrow();
+    void options.pool.end();
+  });
+});
+
 describe('a CMDB change that lands just before the correlator reads the alerts after it', () => {
   let ingest: TestTocsin;
   let pool: Pool;
