@@ -17,7 +17,7 @@
  *
  * `--seeds` (comma-separated) overrides `--seed`; `--engine-config` (JSON) overrides engine
  * settings. The engine runs in these modes: `arrival`, every delivery processed as it arrives
- * (allowedLatenessMs 0, as the live pipeline does); `buffered`, deliveries put in event-time order
+ * (reorderMs 0, as the live pipeline does); `buffered`, deliveries put in event-time order
  * behind a 30-minute reorder buffer; and, only when named (`--engines arrival,pipeline`),
  * `pipeline`: the live pipeline (HTTP ingest → queue → correlator → PostgreSQL) in this process on
  * a fresh database per tier, on the local PostgreSQL, Redis and Elasticsearch, with its own
