@@ -6,9 +6,10 @@ import { sources, type SourceName } from '../../ingest/sources/index.ts';
 import { fixtureFiles, readFixture } from '../support/fixtures.ts';
 import { eventually, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
-// Fixed, so that a failure reproduces; change it to explore other inputs.
-const SEED = 20_260_101;
-const FUZZ_PER_SOURCE = 260;
+// Fixed, so that a failure reproduces; FUZZ_SEED and FUZZ_PER_SOURCE explore other inputs
+// (e.g. FUZZ_SEED=7 FUZZ_PER_SOURCE=2000 npx vitest run test/ingest/fuzz.test.ts).
+const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
+const FUZZ_PER_SOURCE = Number(process.env.FUZZ_PER_SOURCE ?? 260);
 // Every VALID_EVERY-th request is a known-valid delivery that must be stored.
 const VALID_EVERY = 10;
 const CONCURRENCY = 8;
