@@ -14,9 +14,10 @@ import { createRandom } from '../../bench/random.ts';
 import { readFixture } from '../support/fixtures.ts';
 import { eventually, jsonRequest, startTestTocsin, type TestTocsin } from '../support/tocsin.ts';
 
-// Fixed, so that a failure reproduces; FUZZ_SEED=<n> explores other inputs.
+// Fixed, so that a failure reproduces; FUZZ_SEED=<n> (and FUZZ_RUNS_PER_OPERATION) explore
+// other inputs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_130);
-const RUNS_PER_OPERATION = 40;
+const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS_PER_OPERATION ?? 40);
 const CONCURRENCY = 6;
 
 type Schema = {
