@@ -30,8 +30,8 @@ import { acceptDeliveries } from '../services/store/deliveries.ts';
 import { oldestPendingInbox } from '../services/store/inbox.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { generateEstate } from './correlation/estate.ts';
-import { generateStorm, type Tier } from './correlation/storms.ts';
-import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
+import { generateStorm } from './correlation/storms.ts';
+import { pipelineEstateOptions, pipelineTier } from './pipeline-estate.ts';
 import {
   cpuSecondsSince,
   cpuSnapshot,
@@ -57,13 +57,7 @@ const batchSize = Number(args.batch);
 
 // bench/pipeline's estate and stream (about 9,900 CIs; tier C-like storms).
 const estate = generateEstate(pipelineEstateOptions);
-const tier: Tier = {
-  name: 'C',
-  summary: 'drain',
-  estate,
-  cmdb: estate,
-  storm: pipelineStormOptions,
-};
+const tier = pipelineTier(estate, 'drain');
 
 /** The storm's alerts without their event times, each given one `rate` per second apart. */
 function stream(): Alert[] {

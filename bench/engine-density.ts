@@ -22,8 +22,8 @@ import type { Alert, AlertInput } from '../correlator/alert.ts';
 import { createCorrelationEngine } from '../correlator/engine/engine.ts';
 import { sources } from '../ingest/sources/index.ts';
 import { generateEstate } from './correlation/estate.ts';
-import { generateStorm, type Tier } from './correlation/storms.ts';
-import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
+import { generateStorm } from './correlation/storms.ts';
+import { pipelineEstateOptions, pipelineTier } from './pipeline-estate.ts';
 import { describeMachine, markdownTable, writeResults } from './processes.ts';
 
 const { values: args } = parseArgs({
@@ -37,13 +37,7 @@ const rate = Number(args.rate);
 if (!(passes >= 1) || !(rate > 0)) throw new Error('--passes ≥ 1 and --rate > 0');
 
 const estate = generateEstate(pipelineEstateOptions);
-const tier: Tier = {
-  name: 'C',
-  summary: 'density',
-  estate,
-  cmdb: estate,
-  storm: pipelineStormOptions,
-};
+const tier = pipelineTier(estate, 'density');
 const start = Date.parse('2026-11-29T00:00:00.000Z');
 
 /** The storm's deliveries `passes` times, each pass under its own tag, `rate` a second apart. */

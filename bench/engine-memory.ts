@@ -26,8 +26,8 @@ import type { AlertInput } from '../correlator/alert.ts';
 import { createCorrelationEngine } from '../correlator/engine/engine.ts';
 import { sources } from '../ingest/sources/index.ts';
 import { generateEstate } from './correlation/estate.ts';
-import { generateStorm, type Tier } from './correlation/storms.ts';
-import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
+import { generateStorm } from './correlation/storms.ts';
+import { pipelineEstateOptions, pipelineTier } from './pipeline-estate.ts';
 import { describeMachine, markdownTable, writeResults } from './processes.ts';
 
 const { values: args } = parseArgs({
@@ -46,13 +46,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:engine-memory)');
 
 const estate = generateEstate(pipelineEstateOptions);
-const tier: Tier = {
-  name: 'C',
-  summary: 'memory',
-  estate,
-  cmdb: estate,
-  storm: pipelineStormOptions,
-};
+const tier = pipelineTier(estate, 'memory');
 const storm = [...generateStorm(tier)].map(({ delivery }): AlertInput => {
   const { startsAt: _s, endsAt: _e, ...alert } = delivery.alert;
   return alert;

@@ -2,8 +2,8 @@
  * The estate and storm that bench/pipeline and bench/correlator-drain both run on, so that their
  * figures are about the same stream.
  */
-import { defaultEstateOptions } from './correlation/estate.ts';
-import { defaultStormOptions } from './correlation/storms.ts';
+import { defaultEstateOptions, type Cmdb } from './correlation/estate.ts';
+import { defaultStormOptions, type Tier } from './correlation/storms.ts';
 
 /** About 9,900 CIs and 16,000 relationships: four data centres and a larger cloud region. */
 export const pipelineEstateOptions = {
@@ -25,3 +25,8 @@ export const pipelineStormOptions = {
   concurrentShare: 0.6,
   sameDatacenterShare: 0.7,
 };
+
+/** The storms above on the estate, as the generator takes them (its CMDB the estate as it is). */
+export function pipelineTier(estate: Cmdb, summary: string): Tier {
+  return { name: 'C', summary, estate, cmdb: estate, storm: pipelineStormOptions };
+}

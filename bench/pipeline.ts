@@ -52,8 +52,8 @@ import { createPool, ensureDatabase, withTransaction } from '../services/store/d
 import { migrate } from '../services/store/migrate.ts';
 import { insertToken } from '../services/store/tokens.ts';
 import { generateEstate, type Cmdb } from './correlation/estate.ts';
-import { generateStorm, type Tier } from './correlation/storms.ts';
-import { pipelineEstateOptions, pipelineStormOptions } from './pipeline-estate.ts';
+import { generateStorm } from './correlation/storms.ts';
+import { pipelineEstateOptions, pipelineStormOptions, pipelineTier } from './pipeline-estate.ts';
 import {
   cpuSecondsSince,
   cpuSnapshot,
@@ -110,13 +110,7 @@ let stormCache: AlertInput[] | null = null;
  * so that two scenarios post distinct alerts.
  */
 function* alertStream(estate: Cmdb, tag: string): Generator<AlertInput> {
-  const tier: Tier = {
-    name: 'C',
-    summary: 'pipeline',
-    estate,
-    cmdb: estate,
-    storm: pipelineStormOptions,
-  };
+  const tier = pipelineTier(estate, 'pipeline');
   stormCache ??= [...generateStorm(tier)].map(({ delivery }) => {
     const { startsAt: _starts, endsAt: _ends, ...alert } = delivery.alert;
     return alert;
