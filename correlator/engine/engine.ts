@@ -255,8 +255,11 @@ type AlertState = {
   /** Latest event or receipt time of a delivery of it, for its time to live. */
   lastSeenAt: number;
   templateId: number;
-  /** Event times of its latest firing/resolved changes within the flap window (flapChanges at most). */
-  changes: number[];
+  /**
+   * Event times of its latest firing/resolved changes within the flap window (flapChanges at
+   * most); replaced, never edited (most alerts never change: they share one empty list).
+   */
+  changes: readonly number[];
 };
 
 type Incident = {
@@ -630,7 +633,7 @@ export class CorrelationEngine {
       resolvedAt: firing ? null : event.at,
       lastSeenAt: seenAt,
       templateId,
-      changes: [],
+      changes: noChanges,
     };
     // The episode it replaces (resolved) stays held with its incident, as a restored engine holds
     // it, until the incident is forgotten: one still flapping cools down as any resolved flapping
@@ -848,7 +851,8 @@ export class CorrelationEngine {
       decision: merged.length > 0 ? 'merge' : 'attach',
       score: round(best.score),
       hops: best.hops,
-      path: path.length > 0 ? path : none,
+      // Copied to its size: built by push, it has room for 16 more CI names.
+      path: path.length > 0 ? path.slice() : none,
       text: round(best.text),
       chance: round(best.chance),
       secondsSinceFirst,
@@ -1384,7 +1388,9 @@ export class CorrelationEngine {
 
   #join(incident: Incident, state: AlertState, at: number): void {
     state.incident = incident.id;
-    incident.alerts.push(state);
+    // Most incidents keep one alert: a list of one, not one pushed to (room for 16 more).
+    if (incident.alerts.length === 0) incident.alerts = [state];
+    else incident.alerts.push(state);
     // Its first alert, which may have opened it, now has company.
     if (incident.alerts.length === 2) this.#background.regrew(incident.alerts[0]!, true);
     incident.firstAt = Math.min(incident.firstAt, at);
@@ -2079,6 +2085,8 @@ function gapTo(at: number, firstAt: number, lastAt: number): number {
 
 /** One empty list for every explanation's path or merges that has none (there is one per alert). */
 const none: readonly string[] = Object.freeze([]);
+/** One empty list of changes for every alert that has had none. */
+const noChanges: readonly number[] = Object.freeze([]);
 
 function emptyExplanation(late: boolean): Explanation {
   return {

@@ -35,9 +35,13 @@ export class Wording {
   /**
    * The message, joined rather than concatenated (V8 keeps a string built with `+` as a tree of
    * its pieces for as long as it lives, and the engine holds every alert's explanation), and the
-   * offsets of the incident names in it.
+   * offsets of the incident names in it, copied to their size (the list pushed to has room for 16
+   * numbers after its first push: 144 bytes for the one or two it holds).
    */
   done(): { message: string; refs: readonly number[] } {
-    return { message: this.#parts.join(''), refs: this.#refs.length > 0 ? this.#refs : NO_REFS };
+    return {
+      message: this.#parts.join(''),
+      refs: this.#refs.length > 0 ? this.#refs.slice() : NO_REFS,
+    };
   }
 }
