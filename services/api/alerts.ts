@@ -106,7 +106,7 @@ export const alertRoutes = {
     tag: 'Alerts',
     summary: 'One alert, with the payload it last came in',
     description:
-      'The original body goes out byte for byte as it came in (JSON as JSON, anything else as a string; a body sent in another charset than UTF-8, as the text it was decoded to).',
+      'The original body goes out as it came in (JSON as JSON, anything else as a string; a body sent in another charset than UTF-8, as the text it was decoded to).',
     role: 'viewer',
     response: {
       status: 200,
@@ -115,7 +115,7 @@ export const alertRoutes = {
         payload: z.unknown().meta({ description: 'The delivery body; null when it was pruned.' }),
         payloadContentType: z.string().optional().meta({
           description:
-            'The Content-Type the delivery came with. A body declared in another charset than UTF-8 was decoded on receipt: `payload` is then that text, in UTF-8, while this still names the charset it came in.',
+            'The media type the delivery came with, without its parameters: a body declared in another charset than UTF-8 was decoded on receipt, and `payload` is that text, in UTF-8.',
         }),
         payloadReceivedAt: timestamp.optional(),
       }),
@@ -143,7 +143,7 @@ export function alertsApi(pool: Pool, authenticate: Authenticate): Hono {
     // The original body goes out as it came in, byte for byte (integers beyond 2^53 included):
     // spliced in as JSON text, never parsed and re-serialized. NDJSON goes out as a string. A
     // body sent in another charset than UTF-8 was decoded on receipt: it goes out as that text,
-    // in UTF-8, and `payloadContentType` still names the charset it came in.
+    // in UTF-8, and `payloadContentType` is the media type alone (ingest stores no charset).
     const raw =
       delivery.contentType.includes('json') && !/ndjson|jsonl/.test(delivery.contentType)
         ? delivery.body

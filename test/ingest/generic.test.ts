@@ -196,6 +196,13 @@ describe('POST /api/v1/ingest/generic', () => {
         expect((await send(body, contentType)).status, fingerprint).toBe(202);
         expect(await stored(fingerprint), fingerprint).toEqual([title]);
       }
+      // The payload kept (GET /alerts/{id} serves it) is the decoded text, stored as UTF-8, under
+      // the media type alone: no charset left to say it is anything but UTF-8.
+      const { rows } = await pool.query<{ content_type: string; body: string }>(
+        `SELECT d.content_type, d.body FROM alert_inbox i
+         JOIN ingest_deliveries d ON d.id = i.delivery_id WHERE i.alert->>'fingerprint' = 'latin1'`,
+      );
+      expect(rows).toEqual([{ content_type: 'application/json', body: json('latin1') }]);
     } finally {
       await pool.end();
     }
