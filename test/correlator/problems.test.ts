@@ -128,6 +128,22 @@ async function problemsLike(pattern: string): Promise<ProblemRow[]> {
   return rows;
 }
 
+/**
+ * Mining proposed one pattern, of this signature: its problem, whose evidence lists exactly these
+ * incidents and a chance below the 5% level (the tests check the rest of its evidence).
+ */
+async function proposedAlone(
+  result: Awaited<ReturnType<typeof mineProblems>>,
+  signature: string,
+  ids: readonly string[],
+): Promise<ProblemRow> {
+  expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([[signature, 'proposed']]);
+  const [problem] = await problemsLike(`${signature.slice(0, signature.indexOf('|'))}|%`);
+  expect(problem!.evidence.chance).toBeLessThan(0.05);
+  expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+  return problem!;
+}
+
 async function problemOfIncidents(ids: string[]): Promise<(string | null)[]> {
   const { rows } = await pool.query<{ problem_id: string | null }>(
     'SELECT problem_id FROM incidents WHERE id = ANY($1::bigint[]) ORDER BY id',
@@ -342,13 +358,8 @@ describe('mining recurring incidents', () => {
 
     // Three lone alerts on it would be the class's normal (63 like occurrences on 40 VMs); three
     // failures that several alerts reported are not: no other VM had one.
-    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
-      [`ci:cpu-fleet-33|${CPU}`, 'proposed'],
-    ]);
-    const [problem] = await problemsLike('ci:cpu-fleet-33|%');
-    expect(problem!.evidence).toMatchObject({ count: 3, occurrences: 3, corroborated: 3 });
-    expect(problem!.evidence.chance).toBeLessThan(0.05);
-    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+    const problem = await proposedAlone(result, `ci:cpu-fleet-33|${CPU}`, ids);
+    expect(problem.evidence).toMatchObject({ count: 3, occurrences: 3, corroborated: 3 });
   });
 
   it('counts a failure whose alerts the correlator split into incidents minutes apart as corroborated', async () => {
@@ -371,13 +382,8 @@ describe('mining recurring incidents', () => {
 
     // Counted incident by incident none is corroborated, and three lone occurrences are the
     // class's normal (as three lone alerts are, below): nothing would be proposed.
-    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
-      [`ci:cpu-split-33|${CPU}`, 'proposed'],
-    ]);
-    const [problem] = await problemsLike('ci:cpu-split-33|%');
-    expect(problem!.evidence).toMatchObject({ count: 6, occurrences: 3, corroborated: 3 });
-    expect(problem!.evidence.chance).toBeLessThan(0.05);
-    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+    const problem = await proposedAlone(result, `ci:cpu-split-33|${CPU}`, ids);
+    expect(problem.evidence).toMatchObject({ count: 6, occurrences: 3, corroborated: 3 });
   });
 
   it('does not count an alert firing again in a new incident, in the same words, as a second report', async () => {
@@ -417,21 +423,16 @@ describe('mining recurring incidents', () => {
 
     const result = await mineProblems(pool, settings, now);
 
-    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
-      [`ci:cpu-mix-40|${CPU}`, 'proposed'],
-    ]);
-    const [problem] = await problemsLike('ci:cpu-mix-40|%');
+    const problem = await proposedAlone(result, `ci:cpu-mix-40|${CPU}`, ids);
     // 8 occurrences where the class has 2.65 a VM: about 0.2 VMs of 40 by chance; 3 corroborated
     // where it has 0.28: about 0.09; both together: about 0.03.
-    expect(problem!.evidence).toMatchObject({
+    expect(problem.evidence).toMatchObject({
       occurrences: 8,
       corroborated: 3,
       schedule: null,
       test: 'lone and corroborated',
     });
-    expect(problem!.evidence.chance).toBeGreaterThan(0.01);
-    expect(problem!.evidence.chance).toBeLessThan(0.05);
-    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+    expect(problem.evidence.chance).toBeGreaterThan(0.01);
   });
 
   it('does not propose a CI for three lone alerts where lone alerts saying so are common', async () => {
@@ -463,21 +464,17 @@ describe('mining recurring incidents', () => {
 
     const result = await mineProblems(pool, settings, now);
 
-    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
-      [`ci:cpu-nightly-33|${CPU}`, 'proposed'],
-    ]);
-    const [problem] = await problemsLike('ci:cpu-nightly-33|%');
-    expect(problem!.evidence).toMatchObject({
+    const problem = await proposedAlone(result, `ci:cpu-nightly-33|${CPU}`, ids);
+    expect(problem.evidence).toMatchObject({
       count: 3,
       corroborated: 0,
       schedule: { at: '02:05', days: 3, windowMinutes: 30 },
     });
-    expect(problem!.evidence.schedule!.chance).toBeLessThan(0.05);
-    expect(problem!.evidence.chance).toBe(problem!.evidence.schedule!.chance);
-    expect(problem!.evidence.test).toBe('schedule');
+    expect(problem.evidence.schedule!.chance).toBeLessThan(0.05);
+    expect(problem.evidence.chance).toBe(problem.evidence.schedule!.chance);
+    expect(problem.evidence.test).toBe('schedule');
     // Weighed with its count too, which is the class's normal: no help here.
-    expect(problem!.evidence.schedule!.withCount).toBeGreaterThan(problem!.evidence.chance!);
-    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+    expect(problem.evidence.schedule!.withCount).toBeGreaterThan(problem.evidence.chance!);
   });
 
   it('proposes a CI whose failures, often corroborated, begin at about the same time of day, neither its counts nor its schedule enough alone', async () => {
@@ -507,11 +504,8 @@ describe('mining recurring incidents', () => {
 
     const result = await mineProblems(pool, settings, now);
 
-    expect(result.patterns.map((p) => [p.signature, p.outcome])).toEqual([
-      [`ci:cpu-sched-40|${CPU}`, 'proposed'],
-    ]);
-    const [problem] = await problemsLike('ci:cpu-sched-40|%');
-    expect(problem!.evidence).toMatchObject({
+    const problem = await proposedAlone(result, `ci:cpu-sched-40|${CPU}`, ids);
+    expect(problem.evidence).toMatchObject({
       occurrences: 3,
       corroborated: 2,
       schedule: { at: '21:55', days: 3 },
@@ -520,10 +514,8 @@ describe('mining recurring incidents', () => {
     // The schedule alone: about 0.16 of the 31 hosts with three occurrences would line up so.
     // Its own chance with that of the lone and corroborated counts: about 0.02. (With the total
     // count alone, the class's normal, about 0.67; the corroborated count alone about 0.24.)
-    expect(problem!.evidence.schedule!.chance).toBeGreaterThan(0.1);
-    expect(problem!.evidence.chance).toBe(problem!.evidence.schedule!.withCount);
-    expect(problem!.evidence.chance).toBeLessThan(0.05);
-    expect(problem!.evidence.incidents.map((i) => i.id).sort()).toEqual([...ids].sort());
+    expect(problem.evidence.schedule!.chance).toBeGreaterThan(0.1);
+    expect(problem.evidence.chance).toBe(problem.evidence.schedule!.withCount);
   });
 
   it('does not propose lone alerts at the time of day when the whole class has them', async () => {
