@@ -713,6 +713,9 @@ const fmt = (n: number | undefined, digits = 0) =>
   n === undefined || Number.isNaN(n)
     ? '–'
     : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** A probe latency summary as the table shows it. */
+const probeLatencies = (l: ReturnType<typeof summarize>) =>
+  `p50 ${fmt(l.p50)} / p95 ${fmt(l.p95)} / p99 ${fmt(l.p99)} / max ${fmt(l.max)} ms`;
 const table: [string, string, string][] = [
   [
     '(a0) ingest alone, correlator stopped (baseline)',
@@ -746,17 +749,17 @@ const table: [string, string, string][] = [
   ],
   [
     `(b) 202 → incident visible in API (${seen.length}/${probes.length} probes)`,
-    `p50 ${fmt(latency.p50)} / p95 ${fmt(latency.p95)} / p99 ${fmt(latency.p99)} / max ${fmt(latency.max)} ms`,
+    probeLatencies(latency),
     (latency.p99 / ingestLatency.p99).toFixed(1),
   ],
   [
     `(b) the same, probes sent after the first pass (${fmt(firstPassSeconds)} s of new alerts)`,
-    `p50 ${fmt(latencyAfterFirstPass.p50)} / p95 ${fmt(latencyAfterFirstPass.p95)} / p99 ${fmt(latencyAfterFirstPass.p99)} / max ${fmt(latencyAfterFirstPass.max)} ms`,
+    probeLatencies(latencyAfterFirstPass),
     (latencyAfterFirstPass.p99 / ingestLatency.p99).toFixed(1),
   ],
   [
     `(b) the same, probes sent in the minute after the miner started (at ${fmt(miningAtSeconds ?? NaN)} s; hourly in production)`,
-    `p50 ${fmt(latencyWhileMining.p50)} / p95 ${fmt(latencyWhileMining.p95)} / p99 ${fmt(latencyWhileMining.p99)} / max ${fmt(latencyWhileMining.max)} ms`,
+    probeLatencies(latencyWhileMining),
     (latencyWhileMining.p99 / ingestLatency.p99).toFixed(1),
   ],
   [
