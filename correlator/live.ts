@@ -554,7 +554,8 @@ export class LiveCorrelator {
       // The engine replaces an alert's explanation when it changes and never edits one: the same
       // object as last written is stored already (a re-send's, mostly) and is not sent again —
       // nearly half of what an alert's update carried, to serialize, send and parse.
-      const explained = this.#written.get(stored.id)?.explanation !== alert.explanation;
+      const last = this.#written.get(stored.id);
+      const explained = last?.explanation !== alert.explanation;
       const write: AlertWrite = {
         id: stored.id,
         insert: inserted.has(alert.id),
@@ -590,7 +591,7 @@ export class LiveCorrelator {
             }
           : null,
       };
-      if (this.#touchOnly(write, alert.explanation))
+      if (this.#touchOnly(write, alert.explanation, last?.digest))
         touched.push({ id: write.id, count: write.count, receivedAt: write.content!.receivedAt });
       else written.push(write);
     }
@@ -655,8 +656,9 @@ export class LiveCorrelator {
    * touched, not rewritten, and not re-indexed for search. Compares a digest of everything else
    * but the explanation with the last write's, and the explanation by identity (null in `write`:
    * the one last written); the first write of an alert in this process is always a full one.
+   * `lastDigest` is the last write's (its #written entry, which this replaces).
    */
-  #touchOnly(write: AlertWrite, explanation: Explanation): boolean {
+  #touchOnly(write: AlertWrite, explanation: Explanation, lastDigest: string | undefined): boolean {
     const c = write.content;
     const digest = createHash('sha1')
       .update(
@@ -675,11 +677,7 @@ export class LiveCorrelator {
         ]),
       )
       .digest('base64');
-    const same =
-      !write.insert &&
-      c !== null &&
-      write.explanation === null &&
-      this.#written.get(write.id)?.digest === digest;
+    const same = !write.insert && c !== null && write.explanation === null && lastDigest === digest;
     this.#written.set(write.id, { digest, explanation });
     return same;
   }
