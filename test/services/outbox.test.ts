@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createPool, type Pool } from '../../services/store/db.ts';
+import { createPool, withTransaction, type Pool } from '../../services/store/db.ts';
+import { CLAIM_REPEATS, claimOutbox, claimRepeats } from '../../services/store/outbox.ts';
 import { insertRecord, updateRecord } from '../../services/store/records.ts';
 import {
   aliasOf,
@@ -13,6 +14,8 @@ import {
 import { importCmdb } from '../../services/store/cmdb.ts';
 import { serviceStore } from '../../services/store/services.ts';
 import { createTestDatabase } from '../support/db.ts';
+
+type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: Pool;
@@ -131,5 +134,52 @@ describe('search projection', () => {
     expect(plain.hits.hits).toHaveLength(1);
     const service = await es.get({ index: aliasOf(prefix, 'service'), id: after.id });
     expect(service.found).toBe(true);
+  });
+
+  it('claims the repeats of claimed records by index, whatever the outbox statistics say', async () => {
+    // A queue analyzed just after a drain emptied it: pages but no live row, so the planner takes
+    // any backlog for one row. A join planned on that scanned the whole outbox per claimed record.
+    await pool.query(
+      "INSERT INTO search_outbox (record_type, record_id) SELECT 'alert', g FROM generate_series(1, 5000) g",
+    );
+    await pool.query('DELETE FROM search_outbox');
+    await pool.query('ANALYZE search_outbox');
+    // The backlog: 50 incidents twice, 20,000 alerts, then 5,000 more changes of those incidents.
+    await pool.query(
+      "INSERT INTO search_outbox (record_type, record_id) SELECT 'incident', g % 50 FROM generate_series(1, 100) g",
+    );
+    await pool.query(
+      "INSERT INTO search_outbox (record_type, record_id) SELECT 'alert', g FROM generate_series(1, 20000) g",
+    );
+    await pool.query(
+      "INSERT INTO search_outbox (record_type, record_id) SELECT 'incident', g % 50 FROM generate_series(1, 5000) g",
+    );
+    try {
+      await withTransaction(pool, async (tx) => {
+        const claimed = await claimOutbox(tx, 500);
+        expect(claimed.filter((r) => r.type === 'incident')).toHaveLength(100);
+        expect(await claimRepeats(tx, claimed)).toHaveLength(5000);
+
+        const { rows } = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+          `EXPLAIN (FORMAT JSON) ${CLAIM_REPEATS}`,
+          [claimed.map((r) => r.type), claimed.map((r) => r.recordId)],
+        );
+        const scans: PlanNode[] = [];
+        const walk = (node: PlanNode) => {
+          if (node['Relation Name'] === 'search_outbox') scans.push(node);
+          for (const child of node.Plans ?? []) walk(child);
+        };
+        walk(rows[0]!['QUERY PLAN'][0].Plan);
+        expect(scans).toEqual([
+          expect.objectContaining({
+            'Node Type': 'Index Scan',
+            'Index Name': 'search_outbox_record',
+            'Index Cond': expect.stringContaining('record_id') as string,
+          }),
+        ]);
+      });
+    } finally {
+      await pool.query('DELETE FROM search_outbox');
+    }
   });
 });
