@@ -278,7 +278,9 @@ FROM incidents WHERE id = $1 FOR UPDATE`,
 
 /**
  * Incidents after `after` whose timers still run, or that are open with none while an SLA is
- * active (opened by the correlator, say), for the sweep; paged by id.
+ * active (opened by the correlator, say), for the sweep; paged by id. Each part is read from an
+ * index of what it asks for (live timers; open incidents), never from the whole incident history:
+ * asked of every incident, the sweep scanned it all every 30 s.
  */
 export async function incidentsWithLiveSlas(
   q: Queryable,
@@ -287,13 +289,14 @@ export async function incidentsWithLiveSlas(
 ): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
     `-- Incidents whose SLA timers need reading. Params: after id, limit.
-SELECT i.id FROM incidents i
-WHERE i.id > $1 AND (
-  EXISTS (SELECT 1 FROM sla_timers t WHERE t.incident_id = i.id AND t.stopped_at IS NULL)
-  OR (i.state IN ('new', 'in_progress', 'on_hold')
-      AND NOT EXISTS (SELECT 1 FROM sla_timers t WHERE t.incident_id = i.id)
-      AND EXISTS (SELECT 1 FROM sla_definitions d WHERE d.active)))
-ORDER BY i.id LIMIT $2`,
+SELECT id FROM (
+  SELECT t.incident_id AS id FROM sla_timers t WHERE t.stopped_at IS NULL AND t.incident_id > $1
+  UNION
+  SELECT i.id FROM incidents i
+  WHERE i.state IN ('new', 'in_progress', 'on_hold') AND i.id > $1
+    AND NOT EXISTS (SELECT 1 FROM sla_timers t WHERE t.incident_id = i.id)
+    AND EXISTS (SELECT 1 FROM sla_definitions d WHERE d.active)) due
+ORDER BY id LIMIT $2`,
     [after, limit],
   );
   return rows.map((r) => r.id);
