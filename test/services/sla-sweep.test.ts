@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '../../services/store/db.ts';
+import { describe, expect, it } from 'vitest';
 import { incidentsWithLiveSlas } from '../../services/store/slas.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let pool: Pool;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, 2);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const db = useTestDatabase();
 
 const incident = async (state: string): Promise<string> => {
-  const { rows } = await pool.query<{ id: string }>(
+  const { rows } = await db.pool.query<{ id: string }>(
     `INSERT INTO incidents (title, state, severity, priority, opened_at, last_alert_at)
      VALUES ($1, $2, 'major', 3, now(), now()) RETURNING id`,
     [`${state} incident`, state],
@@ -24,7 +14,7 @@ const incident = async (state: string): Promise<string> => {
 };
 
 const definition = async (name: string, active: boolean): Promise<string> => {
-  const { rows } = await pool.query<{ id: string }>(
+  const { rows } = await db.pool.query<{ id: string }>(
     `INSERT INTO sla_definitions (name, response_minutes, resolution_minutes, active)
      VALUES ($1, 15, 240, $2) RETURNING id`,
     [name, active],
@@ -33,7 +23,7 @@ const definition = async (name: string, active: boolean): Promise<string> => {
 };
 
 const timer = (incidentId: string, slaId: string, kind: string, stopped: boolean) =>
-  pool.query(
+  db.pool.query(
     `INSERT INTO sla_timers (sla_id, incident_id, kind, target_seconds, accounted_at, read_at,
        stopped_at)
      VALUES ($1, $2, $3, 900, now(), now(), CASE WHEN $4::boolean THEN now() END)`,
@@ -57,17 +47,17 @@ describe('the SLA sweep’s incidents (every 30 s)', () => {
     const resolvedUntimed = await incident('resolved');
 
     // No active SLA: an open incident without timers has none to start.
-    expect(await incidentsWithLiveSlas(pool, '0', 500)).toEqual([running, closedRunning]);
+    expect(await incidentsWithLiveSlas(db.pool, '0', 500)).toEqual([running, closedRunning]);
 
     await definition('Everything', true);
     const due = [running, untimed, closedRunning].sort((a, b) => Number(a) - Number(b));
-    expect(await incidentsWithLiveSlas(pool, '0', 500)).toEqual(due);
+    expect(await incidentsWithLiveSlas(db.pool, '0', 500)).toEqual(due);
     expect(due).not.toContain(resolvedUntimed);
     expect(due).not.toContain(heldStopped);
     expect(due).not.toContain(finished);
 
     // Paged by id.
-    expect(await incidentsWithLiveSlas(pool, '0', 2)).toEqual(due.slice(0, 2));
-    expect(await incidentsWithLiveSlas(pool, due[1]!, 2)).toEqual(due.slice(2));
+    expect(await incidentsWithLiveSlas(db.pool, '0', 2)).toEqual(due.slice(0, 2));
+    expect(await incidentsWithLiveSlas(db.pool, due[1]!, 2)).toEqual(due.slice(2));
   });
 });
