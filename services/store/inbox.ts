@@ -22,8 +22,9 @@ WHERE processed_at IS NULL`;
  * every few seconds in a bench:pipeline run whose correlator was behind). A plain index scan, not
  * a bitmap one: it skips the entries of rows correlated since the last vacuum once a scan has
  * marked them, as the correlator's reads of the same index do. Its cost follows the backlog, not
- * the table that retention keeps: 0.3-1.4 s for 118,000-150,000 pending in that bench (where the
- * whole inbox is 300,000 rows and a scan of it took as long), milliseconds for a few hundred.
+ * the table that retention keeps: 0.3-1.4 s for 118,000-150,000 pending in that bench (slower
+ * there than the parallel scan of its whole 300,000-row inbox, 0.3-0.6 s), milliseconds for a few
+ * hundred; a scan's cost grows with every day of alerts retention keeps.
  */
 export const PENDING_PLAN =
   'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0';
