@@ -20,9 +20,15 @@ export const pipelineRoutes = {
       description: 'Backlogs of correlation and search.',
       schema: z.object({
         pending: z.number().int().meta({
-          description: 'Alerts accepted but not yet correlated (0: every one is in incidents).',
+          description:
+            'Alerts accepted but not yet correlated (0: every one is in incidents); beyond 10,000, estimated from the inbox ids still ahead of the correlator.',
         }),
-        oldestPendingAt: timestamp.nullable(),
+        pendingExact: z
+          .boolean()
+          .meta({ description: 'Whether `pending` is a count (up to 10,000) or an estimate.' }),
+        oldestPendingAt: timestamp
+          .nullable()
+          .meta({ description: 'When the first pending alert (in inbox order) was accepted.' }),
         searchBacklog: z
           .number()
           .int()
@@ -39,8 +45,8 @@ export const pipelineRoutes = {
 
 /**
  * `GET /pipeline`: how far behind the pipeline is. `pending` counts alerts accepted but not yet
- * correlated (0: every accepted alert is reflected in incidents); `searchBacklog` counts record
- * changes not yet in Elasticsearch.
+ * correlated (0: every accepted alert is reflected in incidents; estimated beyond 10,000, as
+ * `pendingExact` says); `searchBacklog` counts record changes not yet in Elasticsearch.
  */
 export function pipelineApi(
   pool: Pool,
@@ -57,6 +63,7 @@ export function pipelineApi(
     ]);
     return c.json({
       pending: inbox.pending,
+      pendingExact: inbox.exact,
       oldestPendingAt: inbox.oldest,
       searchBacklog,
       queues,

@@ -11,33 +11,61 @@ export async function markProcessed(q: Queryable, ids: string[]): Promise<void> 
 
 /** Exported for the test that checks its plan. */
 export const PENDING = `
--- Count accepted alerts not yet correlated. Params: none. Run after PENDING_PLAN (pendingInbox).
-SELECT count(*)::bigint AS pending, min(received_at) AS oldest FROM alert_inbox
-WHERE processed_at IS NULL`;
+-- Accepted alerts not yet correlated, counted through the pending index up to $1 (one more says
+-- there are more); the first pending id, its receipt time and the inbox's last id, to estimate
+-- beyond that. Params: the most to count. Run after PENDING_PLAN (pendingInbox).
+SELECT
+  (SELECT count(*) FROM (SELECT 1 FROM alert_inbox WHERE processed_at IS NULL
+     ORDER BY id LIMIT $1::bigint + 1) p)::bigint AS counted,
+  first.id AS first_id, first.received_at AS oldest,
+  (SELECT max(id) FROM alert_inbox) AS last_id
+FROM (SELECT 1) one
+LEFT JOIN LATERAL (SELECT id, received_at FROM alert_inbox WHERE processed_at IS NULL
+  ORDER BY id LIMIT 1) first ON true`;
 
 /**
- * How pendingInbox's count is planned: through the pending index alone, whatever the statistics
- * say. Analyzed during a burst (most rows pending), the planner chose a parallel scan of the whole
- * inbox, processed rows kept for retention included (0.3-0.6 s with three processes on two cores,
- * every few seconds in a bench:pipeline run whose correlator was behind). A plain index scan, not
- * a bitmap one: it skips the entries of rows correlated since the last vacuum once a scan has
- * marked them, as the correlator's reads of the same index do. Its cost follows the backlog, not
- * the table that retention keeps: 0.3-1.4 s for 118,000-150,000 pending in that bench (slower
- * there than the parallel scan of its whole 300,000-row inbox, 0.3-0.6 s), milliseconds for a few
- * hundred; a scan's cost grows with every day of alerts retention keeps.
+ * How pendingInbox's statement is planned: through the pending index alone, whatever the
+ * statistics say. Analyzed during a burst (most rows pending), the planner counted with a
+ * parallel scan of the whole inbox, processed rows kept for retention included (0.3-0.6 s with
+ * three processes on two cores, every few seconds in a bench:pipeline run whose correlator was
+ * behind), a cost that grows with every day of alerts retention keeps. A plain index scan, not a
+ * bitmap one: it skips the entries of rows correlated since the last vacuum once a scan has
+ * marked them, as the correlator's reads of the same index do.
  */
 export const PENDING_PLAN =
   'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0';
 
-/** Counts pending alerts; see PENDING_PLAN. */
+/**
+ * Pending alerts counted exactly up to this many; beyond, estimated. Counting through the index
+ * costs a heap visit per pending row: 0.3-1.4 s for 118,000-150,000 pending in bench:pipeline,
+ * asked by every dashboard poll while the correlator is furthest behind.
+ */
+export const PENDING_EXACT_UP_TO = 10_000;
+
+/**
+ * How many accepted alerts are not yet reflected in incidents (`exact` up to `exactUpTo`; beyond,
+ * the inbox ids from the first pending one to the last: the correlator takes the inbox in id
+ * order, so a backlog is that range less the few ids a rolled-back write skipped), and the first
+ * pending alert's receipt time (in inbox order).
+ */
 export async function pendingInbox(
   pool: Pool,
-): Promise<{ pending: number; oldest: string | null }> {
-  const rows = await withTransaction(pool, async (tx) => {
+  exactUpTo = PENDING_EXACT_UP_TO,
+): Promise<{ pending: number; exact: boolean; oldest: string | null }> {
+  const row = await withTransaction(pool, async (tx) => {
     await tx.query(PENDING_PLAN);
-    return (await tx.query<{ pending: string; oldest: string | null }>(PENDING)).rows;
+    const { rows } = await tx.query<{
+      counted: string;
+      first_id: string | null;
+      last_id: string | null;
+      oldest: string | null;
+    }>(PENDING, [exactUpTo]);
+    return rows[0]!;
   });
-  return { pending: Number(rows[0]?.pending ?? 0), oldest: rows[0]?.oldest ?? null };
+  const counted = Number(row.counted);
+  if (counted <= exactUpTo) return { pending: counted, exact: true, oldest: row.oldest };
+  const span = Number(row.last_id) - Number(row.first_id) + 1;
+  return { pending: Math.max(counted, span), exact: false, oldest: row.oldest };
 }
 
 /** Exported for the test that checks its plan reads one row. */
