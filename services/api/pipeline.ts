@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { requireRole, type Authenticate } from '../../runtime/auth.ts';
 import type { RouteDoc } from '../../runtime/openapi.ts';
 import type { Pool } from '../store/db.ts';
-import { pendingInbox } from '../store/inbox.ts';
+import { PENDING_EXACT_UP_TO, pendingInbox } from '../store/inbox.ts';
 import { outboxBacklog } from '../store/outbox.ts';
 import { timestamp } from './responses.ts';
+
+const exactUpTo = PENDING_EXACT_UP_TO.toLocaleString('en');
 
 /** The pipeline route as the API document describes it. */
 export const pipelineRoutes = {
@@ -19,13 +21,17 @@ export const pipelineRoutes = {
       status: 200,
       description: 'Backlogs of correlation and search.',
       schema: z.object({
-        pending: z.number().int().meta({
-          description:
-            'Alerts accepted but not yet correlated (0: every one is in incidents); beyond 10,000, estimated from the inbox ids still ahead of the correlator.',
-        }),
+        pending: z
+          .number()
+          .int()
+          .meta({
+            description: `Alerts accepted but not yet correlated (0: every one is in incidents); beyond ${exactUpTo}, estimated from the inbox ids still ahead of the correlator.`,
+          }),
         pendingExact: z
           .boolean()
-          .meta({ description: 'Whether `pending` is a count (up to 10,000) or an estimate.' }),
+          .meta({
+            description: `Whether \`pending\` is a count (up to ${exactUpTo}) or an estimate.`,
+          }),
         oldestPendingAt: timestamp
           .nullable()
           .meta({ description: 'When the first pending alert (in inbox order) was accepted.' }),
