@@ -27,11 +27,9 @@ export const pipelineRoutes = {
           .meta({
             description: `Alerts accepted but not yet correlated (0: every one is in incidents); beyond ${exactUpTo}, estimated from the inbox ids still ahead of the correlator.`,
           }),
-        pendingExact: z
-          .boolean()
-          .meta({
-            description: `Whether \`pending\` is a count (up to ${exactUpTo}) or an estimate.`,
-          }),
+        pendingExact: z.boolean().meta({
+          description: `Whether \`pending\` is a count (up to ${exactUpTo}) or an estimate.`,
+        }),
         oldestPendingAt: timestamp
           .nullable()
           .meta({ description: 'When the first pending alert (in inbox order) was accepted.' }),
