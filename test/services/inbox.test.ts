@@ -9,7 +9,7 @@ import {
   PENDING_PLAN,
   pendingInbox,
 } from '../../services/store/inbox.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { createTestDatabase, planNodes } from '../support/db.ts';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: Pool;
@@ -77,10 +77,7 @@ describe('the oldest pending inbox row (what the inbox sweep asks)', () => {
   it('reads one row of the pending index however long the backlog', async () => {
     await accept(5_000, 100);
     await pool.query('ANALYZE alert_inbox');
-    const { rows } = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-      `EXPLAIN (ANALYZE, FORMAT JSON) ${OLDEST_PENDING}`,
-    );
-    const scans = nodes(rows[0]!['QUERY PLAN'][0].Plan).filter((n) => n['Node Type'] !== 'Limit');
+    const scans = (await planNodes(pool, OLDEST_PENDING)).filter((n) => n['Node Type'] !== 'Limit');
     // An index scan stopped at its first row, not a scan and sort of the 5,000 pending.
     expect(scans.map((n) => n['Node Type'])).toEqual(['Index Scan']);
     expect(scans[0]!['Actual Rows']).toBe(1);
@@ -114,22 +111,18 @@ describe('the pending count (GET /api/v1/pipeline)', () => {
 
     const plan = await withTransaction(pool, async (tx) => {
       await tx.query(PENDING_PLAN);
-      const { rows } = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-        `EXPLAIN (ANALYZE, FORMAT JSON) ${PENDING}`,
-        [10_000],
-      );
-      return rows[0]!['QUERY PLAN'][0].Plan;
+      return planNodes(tx, PENDING, [10_000]);
     });
     // Every read of the inbox goes through an index: the pending one (the count and the first
     // pending row), the primary key (the last id).
-    const reads = nodes(plan).filter((n) => n['Relation Name'] === 'alert_inbox');
+    const reads = plan.filter((n) => n['Relation Name'] === 'alert_inbox');
     expect(new Set(reads.map((n) => n['Node Type']))).toEqual(
       new Set(['Index Scan', 'Index Only Scan']),
     );
     expect(new Set(reads.map((n) => n['Index Name']))).toEqual(
       new Set(['alert_inbox_pending', 'alert_inbox_pkey']),
     );
-    const counted = reads.find((n) => n['Actual Rows'] > 1);
+    const counted = reads.find((n) => (n['Actual Rows'] ?? 0) > 1);
     expect(counted).toMatchObject({ 'Index Name': 'alert_inbox_pending', 'Actual Rows': 100 });
   });
 
@@ -149,15 +142,3 @@ describe('the pending count (GET /api/v1/pipeline)', () => {
     expect(await pendingInbox(pool)).toMatchObject({ pending: 110, exact: true });
   });
 });
-
-type PlanNode = {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  Plans?: PlanNode[];
-};
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}

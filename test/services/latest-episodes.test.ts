@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../services/store/db.ts';
 import { LATEST_EPISODES, latestEpisodes } from '../../services/store/correlation.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { createTestDatabase, planNodes } from '../support/db.ts';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: Pool;
@@ -38,11 +38,7 @@ describe('latestEpisodes', () => {
 
   it('probes the index once per fingerprint, never scanning the alerts', async () => {
     const fingerprints = Array.from({ length: 700 }, (_, i) => `new-${i}`).concat('flappy');
-    const { rows } = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-      `EXPLAIN (ANALYZE, FORMAT JSON) ${LATEST_EPISODES}`,
-      [fingerprints],
-    );
-    const onAlerts = nodes(rows[0]!['QUERY PLAN'][0].Plan).filter(
+    const onAlerts = (await planNodes(pool, LATEST_EPISODES, [fingerprints])).filter(
       (n) => n['Relation Name'] === 'alerts',
     );
     expect(onAlerts.map((n) => n['Node Type'])).toEqual(['Index Only Scan']);
@@ -51,15 +47,3 @@ describe('latestEpisodes', () => {
     expect(onAlerts[0]!['Actual Loops']).toBe(701);
   });
 });
-
-type PlanNode = {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
-};
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}

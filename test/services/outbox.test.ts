@@ -13,9 +13,7 @@ import {
 } from '../../services/store/search.ts';
 import { importCmdb } from '../../services/store/cmdb.ts';
 import { serviceStore } from '../../services/store/services.ts';
-import { createTestDatabase } from '../support/db.ts';
-
-type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
+import { createTestDatabase, planNodes } from '../support/db.ts';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: Pool;
@@ -160,16 +158,14 @@ describe('search projection', () => {
         expect(claimed.filter((r) => r.type === 'incident')).toHaveLength(100);
         expect(await claimRepeats(tx, claimed)).toHaveLength(5000);
 
-        const { rows } = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-          `EXPLAIN (FORMAT JSON) ${CLAIM_REPEATS}`,
-          [claimed.map((r) => r.type), claimed.map((r) => r.recordId)],
-        );
-        const scans: PlanNode[] = [];
-        const walk = (node: PlanNode) => {
-          if (node['Relation Name'] === 'search_outbox') scans.push(node);
-          for (const child of node.Plans ?? []) walk(child);
-        };
-        walk(rows[0]!['QUERY PLAN'][0].Plan);
+        const scans = (
+          await planNodes(
+            tx,
+            CLAIM_REPEATS,
+            [claimed.map((r) => r.type), claimed.map((r) => r.recordId)],
+            { analyze: false },
+          )
+        ).filter((n) => n['Relation Name'] === 'search_outbox');
         expect(scans).toEqual([
           expect.objectContaining({
             'Node Type': 'Index Scan',

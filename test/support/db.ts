@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createPool, type Pool } from '../../services/store/db.ts';
+import { createPool, type Pool, type Queryable } from '../../services/store/db.ts';
 
 /**
  * A name for this run's migrated template database, which every test file clones: a name of the
@@ -71,4 +71,32 @@ export function useTestDatabase(connections = 2): { readonly pool: Pool } {
       return pool;
     },
   };
+}
+
+/** One node of a statement's plan, as `EXPLAIN (FORMAT JSON)` gives it (the counts with ANALYZE). */
+export type PlanNode = {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  Plans?: PlanNode[];
+};
+
+/**
+ * Every node of a statement's plan, the top one first. With `analyze` the statement runs (and
+ * the nodes carry their counts); on a transaction's client, its `SET LOCAL`s apply.
+ */
+export async function planNodes(
+  q: Queryable,
+  statement: string,
+  params: unknown[] = [],
+  { analyze = true } = {},
+): Promise<PlanNode[]> {
+  const { rows } = await q.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+    `EXPLAIN (${analyze ? 'ANALYZE, ' : ''}FORMAT JSON) ${statement}`,
+    params,
+  );
+  const flatten = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(flatten)];
+  return flatten(rows[0]!['QUERY PLAN'][0].Plan);
 }
