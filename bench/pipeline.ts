@@ -49,6 +49,7 @@ import { digest } from '../runtime/auth.ts';
 import { removeQueuesAndIndices } from '../runtime/throwaway.ts';
 import { importCmdb } from '../services/store/cmdb.ts';
 import { createPool, ensureDatabase, withTransaction } from '../services/store/db.ts';
+import { PENDING_EXACT_UP_TO } from '../services/store/inbox.ts';
 import { migrate } from '../services/store/migrate.ts';
 import { insertToken } from '../services/store/tokens.ts';
 import { generateEstate, type Cmdb } from './correlation/estate.ts';
@@ -203,7 +204,7 @@ async function postAlerts(alerts: AlertInput[]): Promise<number> {
   }
 }
 
-/** Alerts accepted and not yet correlated: a count up to 10,000, an estimate from above beyond. */
+/** Alerts accepted and not yet correlated: a count up to PENDING_EXACT_UP_TO, an estimate beyond. */
 async function pending(): Promise<number> {
   const res = await httpCall(`http://127.0.0.1:${ports.services}/api/v1/pipeline`, {
     headers: admin,
@@ -856,7 +857,7 @@ for (const [type, w] of Object.entries(searchPer1000).filter(
   );
 console.log(
   `\nsteady run: ${fmt(steady.alerts)} alerts (${fmt(steady.alerts / steady.seconds)}/s) in ${fmt(steady.ticks)} requests, ${fmt(steady.failed)} not accepted, ` +
-    `sender at most ${fmt(steady.maxBehindMs)} ms behind schedule; pending at most ${fmt(mem.maxPending)}${mem.maxPending > 10_000 ? ' (GET /api/v1/pipeline estimates beyond 10,000)' : ''}`,
+    `sender at most ${fmt(steady.maxBehindMs)} ms behind schedule; pending at most ${fmt(mem.maxPending)}${mem.maxPending > PENDING_EXACT_UP_TO ? ` (GET /api/v1/pipeline estimates beyond ${fmt(PENDING_EXACT_UP_TO)})` : ''}`,
 );
 
 const resultsDir = join(root, 'bench/results');
