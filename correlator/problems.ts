@@ -285,19 +285,21 @@ export async function mineProblems(
       'problem mining needs lookbackDays > 0, minIncidents >= 2, quietMinutes >= 0 and chance > 0',
     );
   const since = new Date(now.getTime() - options.lookbackDays * DAY_MS);
+  // Read in one snapshot, searched outside any transaction (the search takes seconds to a minute
+  // on a month of a noisy estate: a transaction open that long holds back the cleanup of the
+  // inbox and outbox, which the pipeline churns through), then settled under the lock, which
+  // reads what problems exist as it settles.
+  const { incidents, classCis, anchors } = await withTransaction(pool, async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const incidents = await recurrenceIncidents(tx, since, now);
+    const cis = [...new Set(incidents.map((i) => i.rootCauseCi))];
+    return { incidents, classCis: await classSizes(tx), anchors: await ciAnchors(tx, cis) };
+  });
+  const index = await createTemplateIndex();
+  const found = await recurringPatterns(incidents, index, classCis, anchors, options);
   return withTransaction(pool, async (tx) => {
     await lockKeys(tx, ['problem.mine']);
     await setActor(tx, 'correlator', 'propose');
-    const incidents = await recurrenceIncidents(tx, since, now);
-    const index = await createTemplateIndex();
-    const cis = [...new Set(incidents.map((i) => i.rootCauseCi))];
-    const found = recurringPatterns(
-      incidents,
-      index,
-      await classSizes(tx),
-      await ciAnchors(tx, cis),
-      options,
-    );
     const patterns: MinedPattern[] = [];
     for (const pattern of found) patterns.push(await settle(tx, pattern, options, now));
     return {
@@ -415,6 +417,40 @@ export async function runProblemMining(
   return touched.length;
 }
 
+/** How long the search runs before it gives the event loop a turn (see pauses). */
+const SLICE_MS = 10;
+
+/**
+ * Turns for the rest of the process: each call returns at once until `sliceMs` have passed since
+ * the last turn, then waits for one (setImmediate: after pending I/O). The search runs in the
+ * correlator's process, whose live correlation, queue locks and health checks would otherwise
+ * wait for all of it (seconds to a minute on a month of a noisy estate).
+ */
+function pauses(sliceMs: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+}
+
+/**
+ * The index's add() remembered per template for one mining run: add() masks its text again on
+ * every call, and the miner asks for the same few thousand templates hundreds of thousands of
+ * times. An id the index has evicted since (past its maxTemplates) is added again, as add() would.
+ */
+function rememberIds(index: TemplateIndex): (template: string) => number {
+  const ids = new Map<string, number>();
+  return (template) => {
+    const known = ids.get(template);
+    if (known !== undefined && index.has(known)) return known;
+    const id = index.add(template);
+    ids.set(template, id);
+    return id;
+  };
+}
+
 /** Groups incidents by a key, keeping their order. */
 function groupBy<K>(
   items: readonly RecurrenceIncident[],
@@ -441,10 +477,11 @@ export function clusterByTemplate(
   incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
   threshold: number,
+  idOf: (template: string) => number = (t) => index.add(t),
 ): { template: string; templates: string[]; incidents: RecurrenceIncident[] }[] {
   const byTemplate = groupBy(incidents, (i) => i.template);
   const templates = [...byTemplate.keys()].sort();
-  const ids = templates.map((t) => index.add(t));
+  const ids = templates.map(idOf);
   const parent = templates.map((_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
@@ -460,7 +497,7 @@ export function clusterByTemplate(
     const own = position.get(incident.template)!;
     for (const other of incident.templates) {
       if (other === incident.template) continue;
-      const id = index.add(other);
+      const id = idOf(other);
       for (let b = 0; b < templates.length; b++)
         if (id === ids[b] || index.similarity(id, ids[b]!) >= threshold)
           parent[root(b)] = root(own);
@@ -468,8 +505,9 @@ export function clusterByTemplate(
   }
   const clusters = new Map<number, string[]>();
   templates.forEach((t, i) => {
-    const r = root(i);
-    clusters.set(r, [...(clusters.get(r) ?? []), t]);
+    const cluster = clusters.get(root(i));
+    if (cluster) cluster.push(t);
+    else clusters.set(root(i), [t]);
   });
   return [...clusters.values()].map((members) => {
     const rank = members
@@ -489,31 +527,58 @@ export function clusterByTemplate(
 /**
  * The recurring patterns among the incidents, as the module comment defines them: CI patterns
  * first (by CI name), then class patterns made of what they left (by class name). Pure: the live
- * miner and the bench's in-process mode run the same rule.
+ * miner and the bench's in-process mode run the same rule. It gives the event loop a turn every
+ * `sliceMs` of work (see pauses), which changes nothing it finds.
  */
-export function recurringPatterns(
+export async function recurringPatterns(
   incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
   classCis: ReadonlyMap<string, number>,
   anchors: ReadonlyMap<string, readonly CiAnchor[]>,
   o: PatternSettings,
-): Pattern[] {
+  sliceMs = SLICE_MS,
+): Promise<Pattern[]> {
+  const pause = pauses(sliceMs);
   const quietMs = o.quietMinutes * 60_000;
   const all = new Set(incidents.flatMap((i) => [i.template, ...i.templates]));
-  for (const template of [...all].sort()) index.add(template);
-  const peers = createPeers(incidents, index, classCis, o.textThreshold, quietMs);
-  const corroboratedPeers = createPeers(incidents, index, classCis, o.textThreshold, quietMs, true);
+  const idOf = rememberIds(index);
+  for (const template of [...all].sort()) {
+    idOf(template);
+    await pause();
+  }
+  const peers = await createPeers(
+    incidents,
+    index,
+    idOf,
+    classCis,
+    o.textThreshold,
+    quietMs,
+    pause,
+  );
+
+  // Each class's like occurrences, prepared once for the schedule test of each of its CIs.
+  const schedules = new WeakMap<Like, ScheduleBasis>();
+  const scheduleOf = (like: Like) => {
+    let basis = schedules.get(like);
+    if (basis === undefined) {
+      basis = scheduleBasis(like.starts, o.scheduleMinutes * 60_000);
+      schedules.set(like, basis);
+    }
+    return basis;
+  };
 
   const found: Pattern[] = [];
   const left = new Map<string, Candidate[]>();
   const byCi = groupBy(incidents, (i) => i.rootCauseCi);
   for (const ci of [...byCi.keys()].sort()) {
+    await pause();
     const rows = byCi.get(ci)!;
     const ciClass = rows[0]!.ciClass;
-    for (const cluster of clusterByTemplate(rows, index, o.textThreshold)) {
+    for (const cluster of clusterByTemplate(rows, index, o.textThreshold, idOf)) {
       const k = occurrences(cluster.incidents, quietMs);
       if (k < o.minIncidents) continue;
-      const like = ciClass === null ? null : peers.like(ciClass, cluster.templates);
+      const likes = ciClass === null ? null : peers.like(ciClass, cluster.templates);
+      const like = likes?.all ?? null;
       // P(a given CI has k or more of the class's N like occurrences), were they placed at random.
       const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
       // Expected CIs of the class that would show as many by chance: placed on any CI of the
@@ -525,7 +590,7 @@ export function recurringPatterns(
       // The same test over the corroborated occurrences alone: there, chance is the background
       // of failures more than one alert reported, not of every lone threshold crossing.
       const kc = corroboratedOccurrences(cluster.incidents, quietMs);
-      const likeC = ciClass === null ? null : corroboratedPeers.like(ciClass, cluster.templates);
+      const likeC = likes?.corroborated ?? null;
       const seen =
         likeC === null || kc < 2
           ? null
@@ -535,14 +600,14 @@ export function recurringPatterns(
             );
       // The same failure beginning at about the same time of day on several days: a scheduled
       // cause (a batch job, a backup, a report) however common the failure is on its class.
+      // Weighed only when it lines up minIncidents days: the class is not prepared for less.
+      const starts = occurrenceStarts(cluster.incidents, quietMs);
       const schedule =
-        like === null || o.scheduleMinutes <= 0
+        like === null ||
+        o.scheduleMinutes <= 0 ||
+        linedDays(starts, o.scheduleMinutes * 60_000).days < o.minIncidents
           ? null
-          : scheduleChance(
-              occurrenceStarts(cluster.incidents, quietMs),
-              [...like.starts].flatMap(([other, starts]) => (other === ci ? [] : [starts])),
-              o.scheduleMinutes * 60_000,
-            );
+          : scheduleOf(like).chance(starts, ci);
       const weighed = schedule !== null && schedule.days >= o.minIncidents;
       const timed = weighed ? schedule.chance : null;
       // Lone and corroborated occurrences together (see the module comment and jointChance()).
@@ -598,28 +663,39 @@ export function recurringPatterns(
         });
       } else if (ciClass !== null && like !== null && tail! <= o.chance) {
         // Recurring, and unusual for one CI, not enough alone: material for a class pattern.
-        left.set(ciClass, [...(left.get(ciClass) ?? []), { ci, ...cluster }]);
+        const material = left.get(ciClass);
+        if (material) material.push({ ci, ...cluster });
+        else left.set(ciClass, [{ ci, ...cluster }]);
       }
     }
   }
 
   for (const ciClass of [...left.keys()].sort())
-    for (const group of groupCandidates(left.get(ciClass)!, index, o.textThreshold)) {
+    for (const group of groupCandidates(left.get(ciClass)!, index, idOf, o.textThreshold)) {
       const templates = [...new Set(group.flatMap((c) => c.templates))].sort();
-      const like = peers.like(ciClass, templates);
-      if (like === null) continue;
+      const like = peers.like(ciClass, templates)?.all;
+      if (like === undefined) continue;
       // Every CI next to a CI of the class that showed this failure is a common cause tested.
       const nextTo = (ci: string) => anchors.get(ci) ?? [];
       const tested = new Map<string, number>();
       for (const ci of like.counts.keys())
         for (const a of nextTo(ci)) tested.set(a.anchor, a.peers);
       const taken = new Set<string>();
+      // Each anchor's members: the group's candidates next to it, in the group's order.
+      const next = new Map<string, Candidate[]>();
+      for (const c of group)
+        for (const anchor of new Set(nextTo(c.ci).map((a) => a.anchor))) {
+          const members = next.get(anchor);
+          if (members) members.push(c);
+          else next.set(anchor, [c]);
+        }
       const options = [...tested.keys()].sort().map((anchor) => ({
         anchor,
-        members: group.filter((c) => nextTo(c.ci).some((a) => a.anchor === anchor)),
+        members: next.get(anchor) ?? [],
       }));
       options.sort((x, y) => y.members.length - x.members.length);
       for (const { anchor, members: all } of options) {
+        await pause();
         const members = all.filter((c) => !taken.has(c.ci));
         const rows = members.flatMap((c) => c.incidents);
         if (members.length < o.classMinCis || occurrences(rows, quietMs, true) < o.minIncidents)
@@ -706,6 +782,21 @@ function corroboratedOccurrences(
 /** One occurrence of a failure: when it began, and whether more than one alert reported it. */
 type Occurrence = { start: number; corroborated: boolean };
 
+/**
+ * When an incident opened and when its last alert came (never before it opened), epoch ms: parsed
+ * once per incident, however many of the miner's counts read it.
+ */
+const instants = new WeakMap<RecurrenceIncident, { opened: number; ends: number }>();
+function instantsOf(i: RecurrenceIncident): { opened: number; ends: number } {
+  let known = instants.get(i);
+  if (known === undefined) {
+    const opened = Date.parse(i.openedAt);
+    known = { opened, ends: Math.max(Date.parse(i.lastAlertAt) || opened, opened) };
+    instants.set(i, known);
+  }
+  return known;
+}
+
 /** Each occurrence of a failure, oldest first (see occurrences() and corroboratedOccurrences()). */
 function occurrenceSpans(
   incidents: readonly RecurrenceIncident[],
@@ -714,10 +805,11 @@ function occurrenceSpans(
 ): Occurrence[] {
   const lastOf = new Map<string, { at: number; occurrence: Occurrence; wordings: Set<string> }>();
   const spans: Occurrence[] = [];
-  for (const i of [...incidents].sort((x, y) => x.openedAt.localeCompare(y.openedAt))) {
+  const timed = incidents.map((i) => ({ i, ...instantsOf(i) }));
+  // Opened alike (ISO 8601 in UTC, as the store writes them): in order of the instant.
+  timed.sort((x, y) => x.opened - y.opened);
+  for (const { i, opened, ends } of timed) {
     const key = perCi ? i.rootCauseCi : '';
-    const opened = Date.parse(i.openedAt);
-    const ends = Math.max(Date.parse(i.lastAlertAt) || opened, opened);
     const last = lastOf.get(key);
     if (last === undefined || opened - last.at > quietMs) {
       const occurrence = { start: opened, corroborated: i.alertCount > 1 };
@@ -745,50 +837,87 @@ type Like = {
 
 /**
  * The peers of each class: its CIs (the CMDB's count, or those seen if more) and their incidents
- * by template, to count the occurrences of templates like a pattern's (with `corroboratedOnly`,
- * those more than one alert reported: see corroboratedOccurrences). Null for a class of one.
+ * by template, to count the occurrences of templates like a pattern's: all of them, and those
+ * more than one alert reported (see corroboratedOccurrences). Null for a class of one.
  */
-function createPeers(
+async function createPeers(
   incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
+  idOf: (template: string) => number,
   classCis: ReadonlyMap<string, number>,
   threshold: number,
   quietMs: number,
-  corroboratedOnly = false,
+  pause: () => Promise<void>,
 ) {
   type Peers = {
     cis: number;
     /** The class's incidents by template id. */
     rows: Map<number, RecurrenceIncident[]>;
+    /** Per template id: the CIs with an incident of it, in the order of its incidents. */
+    cisOf: Map<number, Set<string>>;
+    /** Per CI: its template ids (ascending) and its incidents with theirs. */
+    ofCi: Map<string, { ids: number[]; rows: { i: RecurrenceIncident; id: number }[] }>;
     /** Per template id asked about: the class's template ids at least `threshold` similar. */
     near: Map<number, number[]>;
     /** Answers by the like templates' ids. */
-    answers: Map<string, Like>;
+    answers: Map<string, Likes>;
+    /** A CI's occurrences of some of its templates, by those ids and the CI (see spansOf). */
+    spans: Map<string, Occurrence[]>;
   };
   const classes = new Map<string, Peers>();
-  const seen = new Map<string, Set<string>>();
-  for (const i of incidents) {
+  for (const [n, i] of incidents.entries()) {
+    if (n % 1024 === 0) await pause();
     if (i.ciClass === null) continue;
     const peers: Peers = classes.get(i.ciClass) ?? {
       cis: 0,
-      rows: new Map<number, RecurrenceIncident[]>(),
-      near: new Map<number, number[]>(),
-      answers: new Map<string, Like>(),
+      rows: new Map(),
+      cisOf: new Map(),
+      ofCi: new Map(),
+      near: new Map(),
+      answers: new Map(),
+      spans: new Map(),
     };
     classes.set(i.ciClass, peers);
-    const id = index.add(i.template);
-    peers.rows.set(id, [...(peers.rows.get(id) ?? []), i]);
-    seen.set(i.ciClass, (seen.get(i.ciClass) ?? new Set<string>()).add(i.rootCauseCi));
+    const id = idOf(i.template);
+    const rows = peers.rows.get(id);
+    if (rows) rows.push(i);
+    else peers.rows.set(id, [i]);
+    const cis = peers.cisOf.get(id);
+    if (cis) cis.add(i.rootCauseCi);
+    else peers.cisOf.set(id, new Set([i.rootCauseCi]));
+    const mine = peers.ofCi.get(i.rootCauseCi);
+    if (mine === undefined) peers.ofCi.set(i.rootCauseCi, { ids: [id], rows: [{ i, id }] });
+    else {
+      if (!mine.ids.includes(id)) mine.ids.push(id);
+      mine.rows.push({ i, id });
+    }
   }
-  for (const [name, peers] of classes)
-    peers.cis = Math.max(classCis.get(name) ?? 0, seen.get(name)!.size);
+  for (const [name, peers] of classes) {
+    peers.cis = Math.max(classCis.get(name) ?? 0, peers.ofCi.size);
+    for (const mine of peers.ofCi.values()) mine.ids.sort((a, b) => a - b);
+  }
+  /**
+   * A CI's occurrences of the like templates: those of its own templates that are like, which
+   * many questions share (a CI raises a few templates; the like sets asked about are many).
+   */
+  const spansOf = (peers: Peers, ci: string, like: ReadonlySet<number>): Occurrence[] => {
+    const mine = peers.ofCi.get(ci)!;
+    const key = `${mine.ids.filter((id) => like.has(id)).join(',')}|${ci}`;
+    let spans = peers.spans.get(key);
+    if (spans === undefined) {
+      const rows = mine.rows.filter((r) => like.has(r.id)).map((r) => r.i);
+      spans = occurrenceSpans(rows, quietMs, false);
+      peers.spans.set(key, spans);
+    }
+    return spans;
+  };
   return {
-    like(ciClass: string, templates: readonly string[]): Like | null {
+    like(ciClass: string, templates: readonly string[]): Likes | null {
       const peers = classes.get(ciClass);
       if (peers === undefined || peers.cis < 2) return null;
       const like = new Set<number>();
       for (const template of templates) {
-        const id = index.add(template);
+        const id = idOf(template);
         let near = peers.near.get(id);
         if (near === undefined) {
           near = [...peers.rows.keys()].filter(
@@ -801,50 +930,75 @@ function createPeers(
       const key = [...like].sort((a, b) => a - b).join(',');
       const known = peers.answers.get(key);
       if (known !== undefined) return known;
-      const byCi = groupBy(
-        [...like].flatMap((id) => peers.rows.get(id)!),
-        (r) => r.rootCauseCi,
-      );
-      const counts = new Map<string, number>();
-      const starts = new Map<string, number[]>();
-      for (const [ci, list] of byCi) {
-        const spans = occurrenceSpans(list, quietMs, false).filter(
-          (span) => !corroboratedOnly || span.corroborated,
-        );
-        if (spans.length === 0) continue;
-        starts.set(
-          ci,
-          spans.map((span) => span.start),
-        );
-        counts.set(ci, spans.length);
+      // The CIs with a like incident, in the order of the like templates' incidents.
+      const touched = new Set<string>();
+      for (const id of like) for (const ci of peers.cisOf.get(id) ?? []) touched.add(ci);
+      const answer = { all: likeOf(), corroborated: likeOf() };
+      for (const ci of touched) {
+        const spans = spansOf(peers, ci, like);
+        const corroborated = spans.filter((span) => span.corroborated);
+        if (spans.length > 0) count(answer.all, ci, spans);
+        if (corroborated.length > 0) count(answer.corroborated, ci, corroborated);
       }
-      let total = 0;
-      for (const n of counts.values()) total += n;
-      const answer = { total, distinct: counts.size, cis: peers.cis, counts, starts };
+      for (const one of [answer.all, answer.corroborated]) {
+        one.cis = peers.cis;
+        one.distinct = one.counts.size;
+      }
       peers.answers.set(key, answer);
       return answer;
     },
   };
 }
 
+/** Like occurrences of a failure: all of them, and those more than one alert reported. */
+type Likes = { all: Like; corroborated: Like };
+
+/** An empty Like, to count into. */
+function likeOf(): Like & { counts: Map<string, number>; starts: Map<string, number[]> } {
+  return { total: 0, distinct: 0, cis: 0, counts: new Map(), starts: new Map() };
+}
+
+/** Counts a CI's occurrences into a Like. */
+function count(like: ReturnType<typeof likeOf>, ci: string, spans: readonly Occurrence[]): void {
+  like.starts.set(
+    ci,
+    spans.map((span) => span.start),
+  );
+  like.counts.set(ci, spans.length);
+  like.total += spans.length;
+}
+
 /** Groups candidates whose templates are one failure (single-link at `threshold`). */
 function groupCandidates(
   candidates: readonly Candidate[],
   index: TemplateIndex,
+  idOf: (template: string) => number,
   threshold: number,
 ): Candidate[][] {
-  const ids = candidates.map((c) => c.templates.map((t) => index.add(t)));
-  const parent = candidates.map((_, i) => i);
+  // Two candidates are linked when a template of one is, or is like, a template of the other: the
+  // templates are linked by likeness and through the candidates that have them, and candidates
+  // go together when their templates do. Compared per distinct template, not per pair of
+  // candidates (thousands on a noisy class, sharing a few hundred templates).
+  const ids = candidates.map((c) => c.templates.map(idOf));
+  const distinct = [...new Set(ids.flat())];
+  const slot = new Map(distinct.map((id, i) => [id, i]));
+  const parent = distinct.map((_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
     return i;
   };
-  for (let a = 0; a < candidates.length; a++)
-    for (let b = a + 1; b < candidates.length; b++)
-      if (ids[a]!.some((x) => ids[b]!.some((y) => x === y || index.similarity(x, y) >= threshold)))
-        parent[root(b)] = root(a);
+  for (let a = 0; a < distinct.length; a++)
+    for (let b = a + 1; b < distinct.length; b++)
+      if (index.similarity(distinct[a]!, distinct[b]!) >= threshold) parent[root(b)] = root(a);
+  for (const own of ids)
+    for (const id of own) parent[root(slot.get(id)!)] = root(slot.get(own[0]!)!);
   const groups = new Map<number, Candidate[]>();
-  candidates.forEach((c, i) => groups.set(root(i), [...(groups.get(root(i)) ?? []), c]));
+  candidates.forEach((c, i) => {
+    const r = ids[i]!.length === 0 ? -1 - i : root(slot.get(ids[i]![0]!)!);
+    const group = groups.get(r);
+    if (group) group.push(c);
+    else groups.set(r, [c]);
+  });
   return [...groups.values()];
 }
 
@@ -974,44 +1128,101 @@ export function scheduleChance(
   others: readonly (readonly number[])[],
   windowMs: number,
 ): Schedule | null {
+  return scheduleBasis(new Map(others.map((starts, i) => [i, starts])), windowMs).chance(own);
+}
+
+/**
+ * For each start, on how many days one began within `windowMs` of its time of day; and the most.
+ */
+function linedDays(own: readonly number[], windowMs: number): { lined: number[]; days: number } {
   const lined = own.map((a) => {
     const days = new Set([dayOf(a)]);
     for (const t of own) if (timeOfDayApart(a, t) <= windowMs) days.add(dayOf(t));
     return days.size;
   });
-  const days = Math.max(0, ...lined);
-  if (days < 2) return null;
-  const uniform = Math.min(1, (2 * windowMs) / DAY_MS);
-  const all = others.flat();
-  const near = nearCounter(all, windowMs);
-  let tail = 0;
-  for (const a of own) {
-    const share = Math.max(uniform, all.length === 0 ? 0 : near(a) / all.length);
-    const rest = own.filter((t) => dayOf(t) !== dayOf(a)).length;
-    tail += binomialTail(rest, share, days - 1);
-  }
-  // How often an occurrence of one CI begins within the window of another CI's, on average.
-  let pairs = 0;
-  let close = 0;
-  for (const starts of others) {
-    pairs += starts.length * (all.length - starts.length);
-    for (const t of starts) {
+  return { lined, days: lined.reduce((most, n) => Math.max(most, n), 0) };
+}
+
+/** scheduleChance() for each CI of a class in turn, against the class's other CIs. */
+export type ScheduleBasis = {
+  /** scheduleChance(own, the starts of every CI but `exclude`, windowMs). */
+  chance(own: readonly number[], exclude?: unknown): Schedule | null;
+};
+
+/**
+ * The class's occurrences of a failure (`starts`, each CI's) prepared once for scheduleChance()
+ * of each of its CIs against the others: every CI of a class asking would otherwise flatten, sort
+ * and count all the others' again, quadratic in the class's CIs. What a CI's question leaves out
+ * (its own starts, as a CI of the class) is subtracted: counts of times of day within the window,
+ * and of pairs of them, are integers, so the answers are exactly those of the direct count.
+ */
+export function scheduleBasis(
+  starts: ReadonlyMap<unknown, readonly number[]>,
+  windowMs: number,
+): ScheduleBasis {
+  const near = nearCounter([...starts.values()].flat(), windowMs);
+  // Per CI: its occurrences, how many of all the starts begin near each of them (summed), and
+  // how many pairs of its own do (each with itself included).
+  const counts = new Map<unknown, { n: number; near: number; own: number }>();
+  let total = 0;
+  let nearSum = 0;
+  let ownSum = 0;
+  let squares = 0;
+  for (const [ci, times] of starts) {
+    let close = 0;
+    let own = 0;
+    for (const t of times) {
       close += near(t);
-      for (const u of starts) if (timeOfDayApart(t, u) <= windowMs) close--;
+      for (const u of times) if (timeOfDayApart(t, u) <= windowMs) own++;
     }
+    counts.set(ci, { n: times.length, near: close, own });
+    total += times.length;
+    nearSum += close;
+    ownSum += own;
+    squares += times.length * times.length;
   }
-  const typical = Math.max(uniform, pairs === 0 ? 0 : close / pairs);
-  let chance = Math.min(1, tail);
-  for (const { length: n } of others)
-    if (n >= days) chance += Math.min(1, tail, n * binomialTail(n - 1, typical, days - 1));
-  const anchor = timeOfDay(own[lined.indexOf(days)]!);
   return {
-    at: new Date(anchor).toISOString().slice(11, 16),
-    days,
-    windowMinutes: windowMs / 60_000,
-    chance,
-    own: Math.min(1, tail),
-    withCount: null,
+    chance(own, exclude) {
+      const { lined, days } = linedDays(own, windowMs);
+      if (days < 2) return null;
+      const uniform = Math.min(1, (2 * windowMs) / DAY_MS);
+      const left = counts.get(exclude) ?? { n: 0, near: 0, own: 0 };
+      const nearLeft = nearCounter(starts.get(exclude) ?? [], windowMs);
+      // The others' starts: all of them less the excluded CI's.
+      const others = total - left.n;
+      let tail = 0;
+      for (const a of own) {
+        const share = Math.max(uniform, others === 0 ? 0 : (near(a) - nearLeft(a)) / others);
+        const rest = own.filter((t) => dayOf(t) !== dayOf(a)).length;
+        tail += binomialTail(rest, share, days - 1);
+      }
+      // How often an occurrence of one CI begins within the window of another CI's, on average:
+      // of the pairs of the others' starts on different CIs (n·(others − n) summed), those near
+      // each other: every near pair, less each CI's own and those with the excluded CI.
+      const pairs = others * others - (squares - left.n * left.n);
+      const close = nearSum - ownSum - 2 * (left.near - left.own);
+      const typical = Math.max(uniform, pairs === 0 ? 0 : close / pairs);
+      let chance = Math.min(1, tail);
+      const byCount = new Map<number, number>();
+      for (const [ci, { n }] of counts) {
+        if (ci === exclude || n < days) continue;
+        let lines = byCount.get(n);
+        if (lines === undefined) {
+          lines = n * binomialTail(n - 1, typical, days - 1);
+          byCount.set(n, lines);
+        }
+        chance += Math.min(1, tail, lines);
+      }
+      const anchor = timeOfDay(own[lined.indexOf(days)]!);
+      return {
+        at: new Date(anchor).toISOString().slice(11, 16),
+        days,
+        windowMinutes: windowMs / 60_000,
+        chance,
+        own: Math.min(1, tail),
+        withCount: null,
+      };
+    },
   };
 }
 

@@ -38,9 +38,15 @@ export function engineInProcess(config: Partial<EngineConfig> = {}): Correlator 
 async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, string>> {
   const { incidents, classCis, anchors } = minerInput(result, cmdb);
   const problems = new Map<string, string>();
-  const patterns = recurringPatterns(incidents, await createTemplateIndex(), classCis, anchors, {
-    ...problemMiningDefaults,
-  });
+  const patterns = await recurringPatterns(
+    incidents,
+    await createTemplateIndex(),
+    classCis,
+    anchors,
+    {
+      ...problemMiningDefaults,
+    },
+  );
   for (const pattern of patterns)
     for (const i of pattern.incidents)
       problems.set(i.number, pattern.scope + '|' + pattern.template);

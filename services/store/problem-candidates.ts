@@ -146,8 +146,11 @@ export async function ciAnchors(q: Queryable, names: string[]): Promise<Map<stri
   const { rows } = await q.query<{ ci: string; anchor: string; peers: number }>(CI_ANCHORS, [
     names,
   ]);
-  for (const r of rows)
-    anchors.set(r.ci, [...(anchors.get(r.ci) ?? []), { anchor: r.anchor, peers: r.peers }]);
+  for (const r of rows) {
+    const of = anchors.get(r.ci);
+    if (of) of.push({ anchor: r.anchor, peers: r.peers });
+    else anchors.set(r.ci, [{ anchor: r.anchor, peers: r.peers }]);
+  }
   return anchors;
 }
 
