@@ -575,6 +575,7 @@ export async function recurringPatterns(
     const rows = byCi.get(ci)!;
     const ciClass = rows[0]!.ciClass;
     for (const cluster of clusterByTemplate(rows, index, o.textThreshold, idOf)) {
+      await pause();
       const k = occurrences(cluster.incidents, quietMs);
       if (k < o.minIncidents) continue;
       const likes = ciClass === null ? null : peers.like(ciClass, cluster.templates);
