@@ -405,9 +405,19 @@ export async function runProblemMining(
   settings: ProblemMiningSettings,
   log: Logger,
 ): Promise<number> {
+  const started = performance.now();
   const result = await mineProblems(pool, settings);
   const touched = result.patterns.filter(
     (p) => p.outcome === 'proposed' || p.outcome === 'updated',
+  );
+  log.info(
+    {
+      incidents: result.incidentsRead,
+      patterns: result.patterns.length,
+      touched: touched.length,
+      seconds: Math.round(performance.now() - started) / 1000,
+    },
+    'problem mining: done',
   );
   for (const p of touched)
     log.info(

@@ -7,7 +7,7 @@ import { oldestPendingInbox } from '../services/store/inbox.ts';
 import { pruneBefore } from '../services/store/retention.ts';
 import { incidentsWithLiveSlas, lockSlaSubject, syncSlaTimers } from '../services/store/slas.ts';
 import { drainOutbox, type SearchClient } from '../services/store/search.ts';
-import { queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
+import { jobQueue, queues, type JobCatalog, type JobName, type Jobs } from './jobs.ts';
 import type { LiveCorrelator } from './live.ts';
 import { runProblemMining, type ProblemMiningSettings } from './problems.ts';
 
@@ -143,8 +143,22 @@ export function startWorkers(
     }
   }
 
+  // How long each job took, by name (only the catalog's: a name from Redis is not a label).
+  async function timed(job: Job): Promise<number> {
+    const name = Object.hasOwn(jobQueue, job.name) ? job.name : 'unknown';
+    const end = deps.metrics.jobDuration.startTimer({ job: name });
+    try {
+      const result = await process(job);
+      end({ outcome: 'completed' });
+      return result;
+    } catch (err) {
+      end({ outcome: 'failed' });
+      throw err;
+    }
+  }
+
   const workers = serve.map((queue) => {
-    const worker = new Worker(queue, process, {
+    const worker = new Worker(queue, timed, {
       connection: deps.connection,
       prefix: deps.queuePrefix,
       concurrency: queue === queues.correlate ? deps.concurrency : 1,

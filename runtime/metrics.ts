@@ -67,6 +67,13 @@ export function createMetrics(
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
+    jobDuration: new Histogram({
+      name: 'tocsin_job_duration_seconds',
+      help: 'Time a queue job took in this process, per job (alert.correlate, problem.mine, sla.check, ...) and outcome (completed, failed)',
+      labelNames: ['job', 'outcome'] as const,
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'tocsin_queue_depth',
       help: 'Jobs waiting, delayed or running, per queue',

@@ -61,5 +61,13 @@ describe('the sla.check job', () => {
       { kind: 'resolution', running: true },
       { kind: 'response', running: true },
     ]);
+    // The job's time is on /metrics, by name and outcome.
+    const metrics = await (await tocsin.request('/metrics')).text();
+    expect(metrics).toMatch(
+      /^tocsin_job_duration_seconds_count\{job="sla\.check",outcome="completed"\} [1-9]\d*$/m,
+    );
+    expect(metrics).toMatch(
+      /^tocsin_job_duration_seconds_count\{job="alert\.correlate",outcome="completed"\} [1-9]\d*$/m,
+    );
   });
 });
