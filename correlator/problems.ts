@@ -1180,11 +1180,14 @@ export function scheduleBasis(
   let ownSum = 0;
   let squares = 0;
   for (const [ci, times] of starts) {
+    // Its own pairs counted as `near` counts, not pair by pair: a CI with an occurrence every hour
+    // of a month would otherwise cost half a million steps for each like set it is in.
+    const nearOwn = nearCounter(times, windowMs);
     let close = 0;
     let own = 0;
     for (const t of times) {
       close += near(t);
-      for (const u of times) if (timeOfDayApart(t, u) <= windowMs) own++;
+      own += nearOwn(t);
     }
     counts.set(ci, { n: times.length, near: close, own });
     total += times.length;

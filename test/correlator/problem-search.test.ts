@@ -79,8 +79,8 @@ describe('the schedule test prepared once per class', () => {
     const next = random(7);
     const window = 30 * 60_000;
     const start = Date.UTC(2025, 5, 1);
-    // 40 CIs with 0-6 starts each over a month, a third of them at a busy hour, one CI at the
-    // same time every day, and a few CIs with nothing near anyone else's.
+    // 40 CIs with 0-6 starts each over a month, a third of them at a busy hour; one CI starting at
+    // about the same time on five days, and one every hour for five days.
     const starts = new Map<string, number[]>();
     for (let c = 0; c < 40; c++) {
       const n = Math.floor(next() * 7);
@@ -94,6 +94,10 @@ describe('the schedule test prepared once per class', () => {
     starts.set(
       'vm-batch',
       [1, 2, 3, 5, 8].map((d) => start + d * DAY + 3 * HOUR + d * 60_000),
+    );
+    starts.set(
+      'vm-hourly',
+      Array.from({ length: 120 }, (_, h) => start + h * HOUR + 7 * 60_000),
     );
     const basis = scheduleBasis(starts, window);
     let compared = 0;
