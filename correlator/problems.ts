@@ -588,7 +588,7 @@ export async function recurringPatterns(
       await pause();
       const k = occurrences(cluster.incidents, quietMs);
       if (k < o.minIncidents) continue;
-      const likes = ciClass === null ? null : peers.like(ciClass, cluster.templates);
+      const likes = ciClass === null ? null : await peers.like(ciClass, cluster.templates);
       const like = likes?.all ?? null;
       // P(a given CI has k or more of the class's N like occurrences), were they placed at random.
       const tail = like === null ? null : binomialTail(like.total, 1 / like.cis, k);
@@ -682,9 +682,15 @@ export async function recurringPatterns(
   }
 
   for (const ciClass of [...left.keys()].sort())
-    for (const group of groupCandidates(left.get(ciClass)!, index, idOf, o.textThreshold)) {
+    for (const group of await groupCandidates(
+      left.get(ciClass)!,
+      index,
+      idOf,
+      o.textThreshold,
+      pause,
+    )) {
       const templates = [...new Set(group.flatMap((c) => c.templates))].sort();
-      const like = peers.like(ciClass, templates)?.all;
+      const like = (await peers.like(ciClass, templates))?.all;
       if (like === undefined) continue;
       // Every CI next to a CI of the class that showed this failure is a common cause tested.
       const nextTo = (ci: string) => anchors.get(ci) ?? [];
@@ -923,7 +929,7 @@ async function createPeers(
     return spans;
   };
   return {
-    like(ciClass: string, templates: readonly string[]): Likes | null {
+    async like(ciClass: string, templates: readonly string[]): Promise<Likes | null> {
       const peers = classes.get(ciClass);
       if (peers === undefined || peers.cis < 2) return null;
       const like = new Set<number>();
@@ -945,7 +951,10 @@ async function createPeers(
       const touched = new Set<string>();
       for (const id of like) for (const ci of peers.cisOf.get(id) ?? []) touched.add(ci);
       const answer = { all: likeOf(), corroborated: likeOf() };
+      let visited = 0;
       for (const ci of touched) {
+        // A like set may reach a thousand CIs of a class: turns between them too.
+        if (++visited % 64 === 0) await pause();
         const spans = spansOf(peers, ci, like);
         const corroborated = spans.filter((span) => span.corroborated);
         if (spans.length > 0) count(answer.all, ci, spans);
@@ -980,12 +989,13 @@ function count(like: ReturnType<typeof likeOf>, ci: string, spans: readonly Occu
 }
 
 /** Groups candidates whose templates are one failure (single-link at `threshold`). */
-function groupCandidates(
+async function groupCandidates(
   candidates: readonly Candidate[],
   index: TemplateIndex,
   idOf: (template: string) => number,
   threshold: number,
-): Candidate[][] {
+  pause: () => Promise<void>,
+): Promise<Candidate[][]> {
   // Two candidates are linked when a template of one is, or is like, a template of the other: the
   // templates are linked by likeness and through the candidates that have them, and candidates
   // go together when their templates do. Compared per distinct template, not per pair of
@@ -998,9 +1008,11 @@ function groupCandidates(
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
     return i;
   };
-  for (let a = 0; a < distinct.length; a++)
+  for (let a = 0; a < distinct.length; a++) {
+    await pause();
     for (let b = a + 1; b < distinct.length; b++)
       if (index.similarity(distinct[a]!, distinct[b]!) >= threshold) parent[root(b)] = root(a);
+  }
   for (const own of ids)
     for (const id of own) parent[root(slot.get(id)!)] = root(slot.get(own[0]!)!);
   const groups = new Map<number, Candidate[]>();
