@@ -43,9 +43,7 @@ async function mine(result: EngineResult, cmdb: Cmdb): Promise<Map<string, strin
     await createTemplateIndex(),
     classCis,
     anchors,
-    {
-      ...problemMiningDefaults,
-    },
+    { ...problemMiningDefaults },
   );
   for (const pattern of patterns)
     for (const i of pattern.incidents)
