@@ -1,17 +1,18 @@
 /**
  * bench/problem-mining: what the problem miner's pattern search (correlator/problems.ts
- * recurringPatterns) costs, and what it does to the process it runs in. The correlator runs it
- * (the `problem.mine` job, hourly) in the process and on the event loop of live correlation, so
- * what matters beside its CPU time is the longest stretch it keeps the loop from anything else.
+ * recurringPatterns) costs, and what it does to the process it runs in. The correlator runs the
+ * `problem.mine` job (hourly) in the process of live correlation, so what matters beside its CPU
+ * time is the longest stretch it keeps that process's event loop from anything else.
  *
  * The incidents are bench/correlation's: a storm of `--days` days on its estate (tier A's
  * background noise, or tier C's ten times as much), run through the engine in process, read as the
  * store's recurrenceIncidents() would give them (the miner's look-back being the whole storm).
- * Each search runs twice on the same incidents, in this order:
+ * Each search runs three times on the same incidents, in this order:
  *  - whole (the baseline): one synchronous call, as the search ran before it took turns;
- *  - in turns: as the miner runs it, giving the event loop a turn every few milliseconds.
+ *  - in turns: on the event loop, giving it a turn every few milliseconds;
+ *  - in a thread: as the miner runs it, on a worker thread, the input and patterns copied across.
  * Meanwhile a setImmediate is queued again and again, standing for the rest of the process; the
- * longest gap between two of its turns is the longest the loop was kept. Both runs must find the
+ * longest gap between two of its turns is the longest the loop was kept. All three must find the
  * same patterns (checked).
  *
  *   npm run bench:problem-mining [-- --tiers A,C --days 7,28]
@@ -20,7 +21,12 @@
  */
 import { loadavg } from 'node:os';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { problemMiningDefaults, recurringPatterns, type Pattern } from '../correlator/problems.ts';
+import {
+  problemMiningDefaults,
+  recurringPatterns,
+  searchInThread,
+  type Pattern,
+} from '../correlator/problems.ts';
 import { createTemplateIndex } from '../correlator/similarity.ts';
 import { minerInput } from './correlation/engine-correlator.ts';
 import { defaultEstateOptions } from './correlation/estate.ts';
@@ -79,6 +85,7 @@ type Row = {
   patterns: number;
   whole: Search;
   inTurns: Search;
+  inThread: Search;
 };
 
 const loadBefore = loadavg()[0]!;
@@ -108,6 +115,12 @@ for (const days of dayCounts) {
     };
     const whole = await search(Infinity);
     const inTurns = await search();
+    // As the miner runs it: on a worker thread, the input and the patterns copied across.
+    const inThread = await timed(() =>
+      searchInThread({ incidents, classCis, anchors, settings: { ...problemMiningDefaults } }),
+    );
+    if (!isDeepStrictEqual(whole.found, inThread.found))
+      throw new Error(`tier ${tier.name}, ${days} days: the thread found different patterns`);
     if (!isDeepStrictEqual(whole.found, inTurns.found))
       throw new Error(`tier ${tier.name}, ${days} days: the two searches found different patterns`);
     rows.push({
@@ -117,6 +130,7 @@ for (const days of dayCounts) {
       patterns: whole.found.length,
       whole: whole.search,
       inTurns: inTurns.search,
+      inThread: inThread.search,
     });
     console.error(`tier ${tier.name}, ${days} days: done`);
   }
@@ -140,6 +154,9 @@ for (const line of markdownTable(
     'turns',
     'in turns: loop kept, ms',
     'loop kept, ratio',
+    'in a thread: wall ms',
+    'turns',
+    'in a thread: loop kept, ms',
   ],
   rows.map((r) => [
     r.tier,
@@ -153,8 +170,11 @@ for (const line of markdownTable(
     r.inTurns.turns.toLocaleString('en-US'),
     r.inTurns.longestGapMs.toFixed(1),
     (r.inTurns.longestGapMs / r.whole.longestGapMs).toFixed(4),
+    ms(r.inThread.wallMs),
+    r.inThread.turns.toLocaleString('en-US'),
+    r.inThread.longestGapMs.toFixed(1),
   ]),
-  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
 ))
   console.log(line);
 writeResults('problem-mining', loadBefore, {

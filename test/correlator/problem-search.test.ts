@@ -4,6 +4,7 @@ import {
   problemMiningDefaults,
   recurringPatterns,
   scheduleBasis,
+  searchInThread,
   scheduleChance,
   type Schedule,
 } from '../../correlator/problems.ts';
@@ -220,5 +221,32 @@ describe('the pattern search', () => {
     expect(sliced.turns).toBeGreaterThanOrEqual(30);
     expect(sliced.found).toEqual(whole);
     expect(unsliced.found).toEqual(whole);
+  });
+
+  it('runs on a worker thread of its own, the event loop free meanwhile, and finds the same patterns', async () => {
+    const incidents = month();
+    const settings = { ...problemMiningDefaults };
+    const input = { incidents, classCis: new Map([['vm', 30]]), anchors: new Map(), settings };
+    const whole = await recurringPatterns(
+      incidents,
+      await createTemplateIndex(),
+      input.classCis,
+      input.anchors,
+      settings,
+      Infinity,
+    );
+    let done = false;
+    let turns = 0;
+    const other = () => {
+      if (done) return;
+      turns++;
+      setImmediate(other);
+    };
+    setImmediate(other);
+    const found = await searchInThread(input);
+    done = true;
+    expect(found).toEqual(whole);
+    // The thread starts, loads its modules and searches while this loop goes on turning.
+    expect(turns).toBeGreaterThan(30);
   });
 });
