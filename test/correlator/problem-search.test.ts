@@ -143,6 +143,24 @@ describe('the schedule test prepared once per class', () => {
   });
 });
 
+/**
+ * Turns taken by something else (a timer, I/O) while `run` runs: a setImmediate queued again and
+ * again until it is done.
+ */
+async function turnsWhile<T>(run: () => Promise<T>): Promise<{ found: T; turns: number }> {
+  let done = false;
+  let turns = 0;
+  const other = () => {
+    if (done) return;
+    turns++;
+    setImmediate(other);
+  };
+  setImmediate(other);
+  const found = await run();
+  done = true;
+  return { found, turns };
+}
+
 describe('the pattern search', () => {
   /** A class of 30 VMs with one-off disk and CPU alerts, and one VM whose disk fills every day. */
   function month(): RecurrenceIncident[] {
@@ -191,29 +209,12 @@ describe('the pattern search', () => {
       ['ci:vm-7', 'disk <pct> full on <ci>', 14],
     ]);
 
-    // Turns taken by something else (a timer, I/O) while the search runs: a setImmediate queued
-    // again and again until the search is done. With no slice nothing else runs meanwhile; with
-    // a turn at every step it runs at every CI.
+    // With no slice nothing else runs meanwhile; with a turn at every step it runs at every CI.
     const turnsDuring = async (sliceMs: number) => {
       const index = await createTemplateIndex();
-      let done = false;
-      let turns = 0;
-      const other = () => {
-        if (done) return;
-        turns++;
-        setImmediate(other);
-      };
-      setImmediate(other);
-      const found = await recurringPatterns(
-        incidents,
-        index,
-        new Map([['vm', 30]]),
-        new Map(),
-        settings,
-        sliceMs,
+      return turnsWhile(() =>
+        recurringPatterns(incidents, index, new Map([['vm', 30]]), new Map(), settings, sliceMs),
       );
-      done = true;
-      return { found, turns };
     };
     const unsliced = await turnsDuring(Infinity);
     expect(unsliced.turns).toBe(0);
@@ -235,16 +236,7 @@ describe('the pattern search', () => {
       settings,
       Infinity,
     );
-    let done = false;
-    let turns = 0;
-    const other = () => {
-      if (done) return;
-      turns++;
-      setImmediate(other);
-    };
-    setImmediate(other);
-    const found = await searchInThread(input);
-    done = true;
+    const { found, turns } = await turnsWhile(() => searchInThread(input));
     expect(found).toEqual(whole);
     // The thread starts, loads its modules and searches while this loop goes on turning.
     expect(turns).toBeGreaterThan(30);
