@@ -484,9 +484,10 @@ const SLICE_MS = 10;
 
 /**
  * Turns for the rest of the process: each call returns at once until `sliceMs` have passed since
- * the last turn, then waits for one (setImmediate: after pending I/O). The search runs in the
- * correlator's process, whose live correlation, queue locks and health checks would otherwise
- * wait for all of it (seconds to a minute on a month of a noisy estate).
+ * the last turn, then waits for one (setImmediate: after pending I/O). For a search run on a
+ * process's event loop (the bench's in-process mode; the miner runs it on a thread of its own,
+ * see searchInThread), whose other work would otherwise wait for all of it (seconds to a minute
+ * on a month of a noisy estate).
  */
 function pauses(sliceMs: number): () => Promise<void> {
   let since = performance.now();
@@ -521,12 +522,16 @@ function groupBy<K>(
   const groups = new Map<K, RecurrenceIncident[]>();
   for (const item of items) {
     const k = key(item);
-    if (k === null) continue;
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
+    if (k !== null) append(groups, k, item);
   }
   return groups;
+}
+
+/** Adds a value to its key's list. */
+function append<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
 }
 
 /**
@@ -539,7 +544,7 @@ export function clusterByTemplate(
   incidents: readonly RecurrenceIncident[],
   index: TemplateIndex,
   threshold: number,
-  idOf: (template: string) => number = (t) => index.add(t),
+  idOf: (template: string) => number,
 ): { template: string; templates: string[]; incidents: RecurrenceIncident[] }[] {
   const byTemplate = groupBy(incidents, (i) => i.template);
   const templates = [...byTemplate.keys()].sort();
@@ -566,11 +571,7 @@ export function clusterByTemplate(
     }
   }
   const clusters = new Map<number, string[]>();
-  templates.forEach((t, i) => {
-    const cluster = clusters.get(root(i));
-    if (cluster) cluster.push(t);
-    else clusters.set(root(i), [t]);
-  });
+  templates.forEach((t, i) => append(clusters, root(i), t));
   return [...clusters.values()].map((members) => {
     const rank = members
       .map((t) => ({ t, rows: byTemplate.get(t)! }))
@@ -726,9 +727,7 @@ export async function recurringPatterns(
         });
       } else if (ciClass !== null && like !== null && tail! <= o.chance) {
         // Recurring, and unusual for one CI, not enough alone: material for a class pattern.
-        const material = left.get(ciClass);
-        if (material) material.push({ ci, ...cluster });
-        else left.set(ciClass, [{ ci, ...cluster }]);
+        append(left, ciClass, { ci, ...cluster });
       }
     }
   }
@@ -753,11 +752,7 @@ export async function recurringPatterns(
       // Each anchor's members: the group's candidates next to it, in the group's order.
       const next = new Map<string, Candidate[]>();
       for (const c of group)
-        for (const anchor of new Set(nextTo(c.ci).map((a) => a.anchor))) {
-          const members = next.get(anchor);
-          if (members) members.push(c);
-          else next.set(anchor, [c]);
-        }
+        for (const anchor of new Set(nextTo(c.ci).map((a) => a.anchor))) append(next, anchor, c);
       const options = [...tested.keys()].sort().map((anchor) => ({
         anchor,
         members: next.get(anchor) ?? [],
@@ -920,9 +915,7 @@ async function createPeers(
 ) {
   type Peers = {
     cis: number;
-    /** The class's incidents by template id. */
-    rows: Map<number, RecurrenceIncident[]>;
-    /** Per template id: the CIs with an incident of it, in the order of its incidents. */
+    /** Per template id of the class: the CIs with an incident of it, in the order of its incidents. */
     cisOf: Map<number, Set<string>>;
     /** Per CI: its template ids (ascending) and its incidents with theirs. */
     ofCi: Map<string, { ids: number[]; rows: { i: RecurrenceIncident; id: number }[] }>;
@@ -939,7 +932,6 @@ async function createPeers(
     if (i.ciClass === null) continue;
     const peers: Peers = classes.get(i.ciClass) ?? {
       cis: 0,
-      rows: new Map(),
       cisOf: new Map(),
       ofCi: new Map(),
       near: new Map(),
@@ -948,9 +940,6 @@ async function createPeers(
     };
     classes.set(i.ciClass, peers);
     const id = idOf(i.template);
-    const rows = peers.rows.get(id);
-    if (rows) rows.push(i);
-    else peers.rows.set(id, [i]);
     const cis = peers.cisOf.get(id);
     if (cis) cis.add(i.rootCauseCi);
     else peers.cisOf.set(id, new Set([i.rootCauseCi]));
@@ -989,7 +978,7 @@ async function createPeers(
         const id = idOf(template);
         let near = peers.near.get(id);
         if (near === undefined) {
-          near = [...peers.rows.keys()].filter(
+          near = [...peers.cisOf.keys()].filter(
             (other) => other === id || index.similarity(id, other) >= threshold,
           );
           peers.near.set(id, near);
@@ -1068,12 +1057,7 @@ async function groupCandidates(
   for (const own of ids)
     for (const id of own) parent[root(slot.get(id)!)] = root(slot.get(own[0]!)!);
   const groups = new Map<number, Candidate[]>();
-  candidates.forEach((c, i) => {
-    const r = ids[i]!.length === 0 ? -1 - i : root(slot.get(ids[i]![0]!)!);
-    const group = groups.get(r);
-    if (group) group.push(c);
-    else groups.set(r, [c]);
-  });
+  candidates.forEach((c, i) => append(groups, root(slot.get(ids[i]![0]!)!), c));
   return [...groups.values()];
 }
 
