@@ -49,8 +49,9 @@ export const pipelineRoutes = {
 
 /**
  * `GET /pipeline`: how far behind the pipeline is. `pending` counts alerts accepted but not yet
- * correlated (0: every accepted alert is reflected in incidents; estimated beyond 10,000, as
- * `pendingExact` says); `searchBacklog` counts record changes not yet in Elasticsearch.
+ * correlated (0: every accepted alert is reflected in incidents; estimated beyond
+ * PENDING_EXACT_UP_TO, as `pendingExact` says); `searchBacklog` counts record changes not yet in
+ * Elasticsearch.
  */
 export function pipelineApi(
   pool: Pool,
